@@ -1,0 +1,36 @@
+# Two entry points for newcomers (see README.md): `make demo` and `make test`.
+# Each one creates .venv with everything it needs, so a fresh machine with only
+# Python 3.10+ and make is enough.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck docs check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e . --group dev
+	touch $(STAMP)
+
+demo: $(STAMP)  ## Fake ScotAccount + the example council site on localhost.
+	$(BIN)/python example_project/run_demo.py
+
+test: $(STAMP)  ## The whole test suite.
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy scotaccount_django
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+check: test lint typecheck  ## Everything CI runs.
+
+clean:
+	rm -rf $(VENV) docs/_build example_project/.demo

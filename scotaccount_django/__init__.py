@@ -1,0 +1,1 @@
+"""Sign people in with ScotAccount and obtain their verified attributes."""

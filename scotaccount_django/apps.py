@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ScotAccountConfig(AppConfig):
+    name = "scotaccount_django"
+    label = "scotaccount"
+    verbose_name = _("ScotAccount")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the system checks.
+        from scotaccount_django import checks  # noqa: F401

@@ -1,0 +1,220 @@
+"""Every ``SCOTACCOUNT_*`` setting, its default, and nothing else.
+
+Read through the module-level ``conf`` object. Nothing is cached, so
+``override_settings`` and pytest-django's ``settings`` fixture just work, and
+Django's settings are never written to.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+Environment = Literal["integration", "production"]
+
+#: The endpoints ScotAccount documents for each environment. Production's
+#: attributes endpoint and issuer are not published, so they have no default.
+ENVIRONMENTS: dict[str, dict[str, str | None]] = {
+    "integration": {
+        "discovery_url": (
+            "https://authz.integration.scotaccount.service.gov.scot"
+            "/.well-known/openid-configuration"
+        ),
+        "attributes_url": (
+            "https://issuer.main.integration.scotaccount.service.gov.scot/attributes/values"
+        ),
+        "attributes_issuer": "https://issuer.main.integration.scotaccount.service.gov.scot/jwt",
+    },
+    "production": {
+        "discovery_url": (
+            "https://authz.scotaccount.service.gov.scot/.well-known/openid-configuration"
+        ),
+        "attributes_url": None,
+        "attributes_issuer": None,
+    },
+}
+
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+
+#: Every setting this app reads, with its default. ``docs/settings.md``
+#: documents each one; a test keeps the two in step.
+DEFAULTS: dict[str, Any] = {
+    "SCOTACCOUNT_CLIENT_ID": None,
+    "SCOTACCOUNT_ENVIRONMENT": "integration",
+    "SCOTACCOUNT_DISCOVERY_URL": None,
+    "SCOTACCOUNT_ISSUER": None,
+    "SCOTACCOUNT_ATTRIBUTES_URL": None,
+    "SCOTACCOUNT_ATTRIBUTES_ISSUER": None,
+    "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": None,
+    "SCOTACCOUNT_PRIVATE_KEY_FILE": None,
+    "SCOTACCOUNT_PRIVATE_KEY": None,
+    "SCOTACCOUNT_PRIVATE_KEY_ID": None,
+    "SCOTACCOUNT_REDIRECT_URI": None,
+    "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": None,
+    "SCOTACCOUNT_ID_TOKEN_ALGORITHMS": ["RS256"],
+    "SCOTACCOUNT_CONNECT_TIMEOUT": 5.0,
+    "SCOTACCOUNT_READ_TIMEOUT": 10.0,
+    "SCOTACCOUNT_CLOCK_LEEWAY": 30,
+    "SCOTACCOUNT_FLOW_LIFETIME": timedelta(days=7),
+    "SCOTACCOUNT_FLOW_COOKIE_NAME": "scotaccount_flow",
+    "SCOTACCOUNT_METADATA_CACHE_TIMEOUT": 900,
+    "SCOTACCOUNT_CACHE_ALIAS": "default",
+    "SCOTACCOUNT_CREATE_USERS": True,
+    "SCOTACCOUNT_SESSION_LIFETIME": timedelta(hours=4),
+    "SCOTACCOUNT_SESSION_IDLE_TIMEOUT": None,
+    "SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS": False,
+    "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
+    "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
+}
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def as_timedelta(value: int | float | timedelta) -> timedelta:
+    """Durations may be given as seconds or as a ``timedelta``."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ImproperlyConfigured(f"Expected seconds or a timedelta, got {value!r}.")
+    return timedelta(seconds=value)
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for URLs on this machine, where ``http://`` is tolerated."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+class ScotAccountSettings:
+    """Typed access to the ``SCOTACCOUNT_*`` settings, with defaults in ``DEFAULTS``."""
+
+    def _get(self, name: str) -> Any:
+        return getattr(settings, name, DEFAULTS[name])
+
+    @property
+    def CLIENT_ID(self) -> str | None:  # noqa: N802 - mirrors the setting's name
+        return self._get("SCOTACCOUNT_CLIENT_ID")  # type: ignore[no-any-return]
+
+    @property
+    def ENVIRONMENT(self) -> str:  # noqa: N802
+        return str(self._get("SCOTACCOUNT_ENVIRONMENT"))
+
+    def _environment_default(self, key: str) -> str | None:
+        return ENVIRONMENTS.get(self.ENVIRONMENT, {}).get(key)
+
+    @property
+    def DISCOVERY_URL(self) -> str | None:  # noqa: N802
+        explicit = self._get("SCOTACCOUNT_DISCOVERY_URL")
+        return explicit or self._environment_default("discovery_url")  # type: ignore[no-any-return]
+
+    @property
+    def ISSUER(self) -> str | None:  # noqa: N802
+        """The sign-in issuer: explicit, or the discovery URL without its suffix."""
+        explicit = self._get("SCOTACCOUNT_ISSUER")
+        if explicit:
+            return str(explicit)
+        discovery = self.DISCOVERY_URL
+        if discovery and discovery.endswith(DISCOVERY_SUFFIX):
+            return discovery[: -len(DISCOVERY_SUFFIX)]
+        return None
+
+    @property
+    def ATTRIBUTES_URL(self) -> str | None:  # noqa: N802
+        explicit = self._get("SCOTACCOUNT_ATTRIBUTES_URL")
+        return explicit or self._environment_default("attributes_url")  # type: ignore[no-any-return]
+
+    @property
+    def ATTRIBUTES_ISSUER(self) -> str | None:  # noqa: N802
+        explicit = self._get("SCOTACCOUNT_ATTRIBUTES_ISSUER")
+        return explicit or self._environment_default("attributes_issuer")  # type: ignore[no-any-return]
+
+    @property
+    def ATTRIBUTES_JWKS_URL(self) -> str | None:  # noqa: N802
+        """``None`` means: the sign-in JWKS from discovery."""
+        return self._get("SCOTACCOUNT_ATTRIBUTES_JWKS_URL")  # type: ignore[no-any-return]
+
+    @property
+    def PRIVATE_KEY_FILE(self) -> str | None:  # noqa: N802
+        value = self._get("SCOTACCOUNT_PRIVATE_KEY_FILE")
+        return str(value) if value else None
+
+    @property
+    def PRIVATE_KEY(self) -> str | None:  # noqa: N802
+        return self._get("SCOTACCOUNT_PRIVATE_KEY")  # type: ignore[no-any-return]
+
+    @property
+    def PRIVATE_KEY_ID(self) -> str | None:  # noqa: N802
+        return self._get("SCOTACCOUNT_PRIVATE_KEY_ID")  # type: ignore[no-any-return]
+
+    @property
+    def REDIRECT_URI(self) -> str | None:  # noqa: N802
+        return self._get("SCOTACCOUNT_REDIRECT_URI")  # type: ignore[no-any-return]
+
+    @property
+    def POST_LOGOUT_REDIRECT_URI(self) -> str | None:  # noqa: N802
+        return self._get("SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI")  # type: ignore[no-any-return]
+
+    @property
+    def ID_TOKEN_ALGORITHMS(self) -> list[str]:  # noqa: N802
+        return list(self._get("SCOTACCOUNT_ID_TOKEN_ALGORITHMS"))
+
+    @property
+    def CONNECT_TIMEOUT(self) -> float:  # noqa: N802
+        return float(self._get("SCOTACCOUNT_CONNECT_TIMEOUT"))
+
+    @property
+    def READ_TIMEOUT(self) -> float:  # noqa: N802
+        return float(self._get("SCOTACCOUNT_READ_TIMEOUT"))
+
+    @property
+    def CLOCK_LEEWAY(self) -> timedelta:  # noqa: N802
+        return as_timedelta(self._get("SCOTACCOUNT_CLOCK_LEEWAY"))
+
+    @property
+    def FLOW_LIFETIME(self) -> timedelta:  # noqa: N802
+        return as_timedelta(self._get("SCOTACCOUNT_FLOW_LIFETIME"))
+
+    @property
+    def FLOW_COOKIE_NAME(self) -> str:  # noqa: N802
+        return str(self._get("SCOTACCOUNT_FLOW_COOKIE_NAME"))
+
+    @property
+    def METADATA_CACHE_TIMEOUT(self) -> timedelta:  # noqa: N802
+        return as_timedelta(self._get("SCOTACCOUNT_METADATA_CACHE_TIMEOUT"))
+
+    @property
+    def CACHE_ALIAS(self) -> str:  # noqa: N802
+        return str(self._get("SCOTACCOUNT_CACHE_ALIAS"))
+
+    @property
+    def CREATE_USERS(self) -> bool:  # noqa: N802
+        return bool(self._get("SCOTACCOUNT_CREATE_USERS"))
+
+    @property
+    def SESSION_LIFETIME(self) -> timedelta:  # noqa: N802
+        return as_timedelta(self._get("SCOTACCOUNT_SESSION_LIFETIME"))
+
+    @property
+    def SESSION_IDLE_TIMEOUT(self) -> timedelta | None:  # noqa: N802
+        value = self._get("SCOTACCOUNT_SESSION_IDLE_TIMEOUT")
+        return None if value is None else as_timedelta(value)
+
+    @property
+    def SESSION_LIFETIME_FOR_ALL_USERS(self) -> bool:  # noqa: N802
+        return bool(self._get("SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS"))
+
+    @property
+    def ATTRIBUTE_MAX_AGE(self) -> dict[str, timedelta]:  # noqa: N802
+        raw = self._get("SCOTACCOUNT_ATTRIBUTE_MAX_AGE") or {}
+        return {scope: as_timedelta(age) for scope, age in raw.items()}
+
+    @property
+    def ATTRIBUTES_UNAVAILABLE_HANDLER(self) -> str | None:  # noqa: N802
+        return self._get("SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER")  # type: ignore[no-any-return]
+
+
+conf = ScotAccountSettings()

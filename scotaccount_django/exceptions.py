@@ -1,0 +1,97 @@
+"""The exceptions this app raises. Catch ``ScotAccountError`` to catch them all.
+
+Library errors (PyJWT, requests, cryptography) never escape: each is mapped to
+one of these, so callers handle one family and the log gets one clear reason.
+"""
+
+from __future__ import annotations
+
+
+class ScotAccountError(Exception):
+    """Base class: raised for anything that stops a ScotAccount flow."""
+
+    #: A short, stable code for logs and templates (never personal data).
+    code = "error"
+
+
+class ConfigurationError(ScotAccountError):
+    """Raised when settings are missing or wrong (checks should have said so)."""
+
+    code = "configuration"
+
+
+class ProviderError(ScotAccountError):
+    """Raised when ScotAccount answers badly: bad status, body, redirect or JSON."""
+
+    code = "provider"
+
+
+class ProviderUnavailable(ProviderError):
+    """Raised when ScotAccount cannot be reached in time (connection, timeout, 5xx)."""
+
+    code = "provider_unavailable"
+
+
+class ProviderRejectedClient(ProviderError):
+    """Raised when ScotAccount refuses us (401/403): a key, client id or IP allow-list problem."""
+
+    code = "provider_rejected_client"
+
+
+class InvalidToken(ScotAccountError):
+    """Raised when a JWT from ScotAccount fails verification; nothing from it is used."""
+
+    code = "invalid_token"
+
+
+class InvalidIDToken(InvalidToken):
+    """Raised when an ID token fails signature, issuer, audience, time, nonce or sub checks."""
+
+    code = "invalid_id_token"
+
+
+class InvalidClaimsToken(InvalidToken):
+    """Raised when a ``claimsToken`` fails verification or does not match the schema."""
+
+    code = "invalid_claims_token"
+
+
+class FlowError(ScotAccountError):
+    """Raised when a callback cannot be matched to a pending flow of this browser."""
+
+    code = "flow"
+
+
+class UnknownFlow(FlowError):
+    """Raised when ``state`` is missing or matches no pending flow (or it was already used)."""
+
+    code = "unknown_flow"
+
+
+class FlowExpired(FlowError):
+    """Raised when the flow's lifetime (7 days by default) has passed."""
+
+    code = "flow_expired"
+
+
+class BrowserMismatch(FlowError):
+    """Raised when the callback arrives in a browser other than the one that started it."""
+
+    code = "browser_mismatch"
+
+
+class SubjectMismatch(FlowError):
+    """Raised when a step-up comes back signed in as a different person."""
+
+    code = "subject_mismatch"
+
+
+class AuthorizationDenied(ScotAccountError):
+    """Raised when ScotAccount redirects back with an ``error`` parameter."""
+
+    code = "authorization_error"
+
+    def __init__(self, error: str, description: str = "") -> None:
+        super().__init__(error)
+        self.error = error
+        self.description = description
