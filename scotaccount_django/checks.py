@@ -1,1 +1,196 @@
-"""Django system checks for ScotAccount configuration (filled in with the sign-in work)."""
+"""System checks for every misconfiguration a council could make, with stable ids.
+
+Every message and hint lives in ``MESSAGES``; a test proves each id fires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.urls import NoReverseMatch, reverse
+
+from scotaccount_django._internal.keys import load_signing_key
+from scotaccount_django.conf import ENVIRONMENTS, conf, is_loopback_url
+from scotaccount_django.exceptions import ConfigurationError
+
+BACKEND = "scotaccount_django.backends.ScotAccountBackend"
+MAX_LEEWAY_SECONDS = 60
+SAFE_ALGORITHMS = {"RS256", "ES256", "PS256"}
+
+#: id -> (message, hint). Ids are a public promise: never reuse or renumber one.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "scotaccount.E001": (
+        "SCOTACCOUNT_CLIENT_ID is not set.",
+        "Set it to the client id ScotAccount gave you at onboarding.",
+    ),
+    "scotaccount.E002": (
+        "No private key is configured for ScotAccount.",
+        "Set SCOTACCOUNT_PRIVATE_KEY_FILE (a PEM file, ideally on tmpfs) or "
+        "SCOTACCOUNT_PRIVATE_KEY (PEM text). `manage.py scotaccount_keygen` makes one.",
+    ),
+    "scotaccount.E003": (
+        "The ScotAccount private key cannot be used: {detail}",
+        "Use an unencrypted PEM RSA key of at least 2048 bits (3072 recommended) or an "
+        "EC P-256 key; `manage.py scotaccount_keygen` makes one.",
+    ),
+    "scotaccount.E004": (
+        "{setting} is not an https URL: {url}",
+        "ScotAccount endpoints must use https; http is only allowed for localhost.",
+    ),
+    "scotaccount.E005": (
+        f"{BACKEND} is not in AUTHENTICATION_BACKENDS.",
+        f"Add '{BACKEND}' to AUTHENTICATION_BACKENDS.",
+    ),
+    "scotaccount.E006": (
+        "The ScotAccount URLs are not included (no URL named 'scotaccount:callback').",
+        'Add path("scotaccount/", include("scotaccount_django.urls")) to your URLconf.',
+    ),
+    "scotaccount.E007": (
+        "SESSION_ENGINE is the signed-cookies engine, which cannot be revoked server-side.",
+        "Use the database, cache or cached_db session engine.",
+    ),
+    "scotaccount.E008": (
+        "SESSION_COOKIE_SAMESITE is 'Strict', so the session is lost on the way back "
+        "from ScotAccount.",
+        "Use 'Lax' (Django's default).",
+    ),
+    "scotaccount.E009": (
+        "SCOTACCOUNT_REDIRECT_URI is not set and DEBUG is off.",
+        "Set it to the absolute callback URL registered with ScotAccount, e.g. "
+        "https://www.example.gov.scot/scotaccount/callback/.",
+    ),
+    "scotaccount.E010": (
+        "ScotAccount settings point at this machine ({url}) and DEBUG is off.",
+        "That is the fake ScotAccount for development; set SCOTACCOUNT_ENVIRONMENT "
+        "or SCOTACCOUNT_DISCOVERY_URL to the real service.",
+    ),
+    "scotaccount.E011": (
+        "SCOTACCOUNT_ENVIRONMENT is {value!r}.",
+        "Use 'integration' or 'production', or set SCOTACCOUNT_DISCOVERY_URL.",
+    ),
+    "scotaccount.E012": (
+        "SCOTACCOUNT_ATTRIBUTES_URL is required in production (ScotAccount does not publish it).",
+        "Set it to the attributes URL ScotAccount gave you at onboarding.",
+    ),
+    "scotaccount.E013": (
+        "SCOTACCOUNT_CLOCK_LEEWAY is {seconds} seconds; more than 60 lets expired tokens in.",
+        "Use 60 seconds or less (the default is 30).",
+    ),
+    "scotaccount.E014": (
+        "SCOTACCOUNT_ID_TOKEN_ALGORITHMS contains {algorithms}.",
+        "Only asymmetric algorithms are safe here; ScotAccount signs with RS256.",
+    ),
+    "scotaccount.E015": (
+        "The issuer cannot be worked out from SCOTACCOUNT_DISCOVERY_URL.",
+        "Set SCOTACCOUNT_ISSUER, or use a discovery URL ending in "
+        "/.well-known/openid-configuration.",
+    ),
+    "scotaccount.E016": (
+        "{app} is not in INSTALLED_APPS.",
+        "ScotAccount sign-in needs Django's sessions and auth apps.",
+    ),
+    "scotaccount.E017": (
+        "{middleware} is not in MIDDLEWARE.",
+        "ScotAccount sign-in needs Django's session and authentication middleware.",
+    ),
+    "scotaccount.W001": (
+        "Both SCOTACCOUNT_PRIVATE_KEY_FILE and SCOTACCOUNT_PRIVATE_KEY are set; the file wins.",
+        "Remove one of them.",
+    ),
+}
+
+
+def _error(check_id: str, **fmt: Any) -> checks.CheckMessage:
+    message, hint = MESSAGES[check_id]
+    level = checks.Warning if check_id.startswith("scotaccount.W") else checks.Error
+    return level(message.format(**fmt), hint=hint, id=check_id)
+
+
+@checks.register(checks.Tags.security)
+def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    return list(_settings_problems())
+
+
+@checks.register(checks.Tags.urls)
+def check_urls(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        reverse("scotaccount:callback")
+    except NoReverseMatch:
+        return [_error("scotaccount.E006")]
+    return []
+
+
+def _settings_problems() -> Iterator[checks.CheckMessage]:
+    if not conf.CLIENT_ID:
+        yield _error("scotaccount.E001")
+    yield from _key_problems()
+    if not conf._get("SCOTACCOUNT_DISCOVERY_URL") and conf.ENVIRONMENT not in ENVIRONMENTS:
+        yield _error("scotaccount.E011", value=conf.ENVIRONMENT)
+    elif not conf.ISSUER:
+        yield _error("scotaccount.E015")
+    yield from _url_problems()
+    if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
+        yield _error("scotaccount.E012")
+    if not conf.REDIRECT_URI and not settings.DEBUG:
+        yield _error("scotaccount.E009")
+    seconds = conf.CLOCK_LEEWAY.total_seconds()
+    if seconds > MAX_LEEWAY_SECONDS:
+        yield _error("scotaccount.E013", seconds=int(seconds))
+    unsafe = sorted(set(conf.ID_TOKEN_ALGORITHMS) - SAFE_ALGORITHMS)
+    if unsafe or not conf.ID_TOKEN_ALGORITHMS:
+        yield _error("scotaccount.E014", algorithms=", ".join(unsafe) or "nothing")
+    yield from _wiring_problems()
+
+
+def _key_problems() -> Iterator[checks.CheckMessage]:
+    if conf.PRIVATE_KEY_FILE and conf.PRIVATE_KEY:
+        yield _error("scotaccount.W001")
+    if not conf.PRIVATE_KEY_FILE and not conf.PRIVATE_KEY:
+        yield _error("scotaccount.E002")
+        return
+    try:
+        load_signing_key()
+    except ConfigurationError as exc:
+        yield _error("scotaccount.E003", detail=exc)
+
+
+def _url_problems() -> Iterator[checks.CheckMessage]:
+    urls = {
+        "SCOTACCOUNT_DISCOVERY_URL": conf.DISCOVERY_URL,
+        "SCOTACCOUNT_ATTRIBUTES_URL": conf.ATTRIBUTES_URL,
+        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
+        "SCOTACCOUNT_REDIRECT_URI": conf.REDIRECT_URI,
+        "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": conf.POST_LOGOUT_REDIRECT_URI,
+    }
+    for setting, url in urls.items():
+        if not url:
+            continue
+        if not url.startswith("https://") and not (
+            url.startswith("http://") and is_loopback_url(url)
+        ):
+            yield _error("scotaccount.E004", setting=setting, url=url)
+    provider_urls = [conf.DISCOVERY_URL, conf.ATTRIBUTES_URL, conf.ATTRIBUTES_JWKS_URL]
+    loopback = [url for url in provider_urls if url and is_loopback_url(url)]
+    if loopback and not settings.DEBUG:
+        yield _error("scotaccount.E010", url=loopback[0])
+
+
+def _wiring_problems() -> Iterator[checks.CheckMessage]:
+    if BACKEND not in settings.AUTHENTICATION_BACKENDS:
+        yield _error("scotaccount.E005")
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
+        yield _error("scotaccount.E007")
+    if str(settings.SESSION_COOKIE_SAMESITE).lower() == "strict":
+        yield _error("scotaccount.E008")
+    for app in ("django.contrib.sessions", "django.contrib.auth"):
+        if app not in settings.INSTALLED_APPS:
+            yield _error("scotaccount.E016", app=app)
+    for middleware in (
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+    ):
+        if middleware not in settings.MIDDLEWARE:
+            yield _error("scotaccount.E017", middleware=middleware)

@@ -96,23 +96,23 @@ class ScotAccountSettings:
         return getattr(settings, name, DEFAULTS[name])
 
     @property
-    def CLIENT_ID(self) -> str | None:  # noqa: N802 - mirrors the setting's name
+    def CLIENT_ID(self) -> str | None:
         return self._get("SCOTACCOUNT_CLIENT_ID")  # type: ignore[no-any-return]
 
     @property
-    def ENVIRONMENT(self) -> str:  # noqa: N802
+    def ENVIRONMENT(self) -> str:
         return str(self._get("SCOTACCOUNT_ENVIRONMENT"))
 
     def _environment_default(self, key: str) -> str | None:
         return ENVIRONMENTS.get(self.ENVIRONMENT, {}).get(key)
 
     @property
-    def DISCOVERY_URL(self) -> str | None:  # noqa: N802
+    def DISCOVERY_URL(self) -> str | None:
         explicit = self._get("SCOTACCOUNT_DISCOVERY_URL")
-        return explicit or self._environment_default("discovery_url")  # type: ignore[no-any-return]
+        return explicit or self._environment_default("discovery_url")
 
     @property
-    def ISSUER(self) -> str | None:  # noqa: N802
+    def ISSUER(self) -> str | None:
         """The sign-in issuer: explicit, or the discovery URL without its suffix."""
         explicit = self._get("SCOTACCOUNT_ISSUER")
         if explicit:
@@ -123,97 +123,97 @@ class ScotAccountSettings:
         return None
 
     @property
-    def ATTRIBUTES_URL(self) -> str | None:  # noqa: N802
+    def ATTRIBUTES_URL(self) -> str | None:
         explicit = self._get("SCOTACCOUNT_ATTRIBUTES_URL")
-        return explicit or self._environment_default("attributes_url")  # type: ignore[no-any-return]
+        return explicit or self._environment_default("attributes_url")
 
     @property
-    def ATTRIBUTES_ISSUER(self) -> str | None:  # noqa: N802
+    def ATTRIBUTES_ISSUER(self) -> str | None:
         explicit = self._get("SCOTACCOUNT_ATTRIBUTES_ISSUER")
-        return explicit or self._environment_default("attributes_issuer")  # type: ignore[no-any-return]
+        return explicit or self._environment_default("attributes_issuer")
 
     @property
-    def ATTRIBUTES_JWKS_URL(self) -> str | None:  # noqa: N802
+    def ATTRIBUTES_JWKS_URL(self) -> str | None:
         """``None`` means: the sign-in JWKS from discovery."""
         return self._get("SCOTACCOUNT_ATTRIBUTES_JWKS_URL")  # type: ignore[no-any-return]
 
     @property
-    def PRIVATE_KEY_FILE(self) -> str | None:  # noqa: N802
+    def PRIVATE_KEY_FILE(self) -> str | None:
         value = self._get("SCOTACCOUNT_PRIVATE_KEY_FILE")
         return str(value) if value else None
 
     @property
-    def PRIVATE_KEY(self) -> str | None:  # noqa: N802
+    def PRIVATE_KEY(self) -> str | None:
         return self._get("SCOTACCOUNT_PRIVATE_KEY")  # type: ignore[no-any-return]
 
     @property
-    def PRIVATE_KEY_ID(self) -> str | None:  # noqa: N802
+    def PRIVATE_KEY_ID(self) -> str | None:
         return self._get("SCOTACCOUNT_PRIVATE_KEY_ID")  # type: ignore[no-any-return]
 
     @property
-    def REDIRECT_URI(self) -> str | None:  # noqa: N802
+    def REDIRECT_URI(self) -> str | None:
         return self._get("SCOTACCOUNT_REDIRECT_URI")  # type: ignore[no-any-return]
 
     @property
-    def POST_LOGOUT_REDIRECT_URI(self) -> str | None:  # noqa: N802
+    def POST_LOGOUT_REDIRECT_URI(self) -> str | None:
         return self._get("SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI")  # type: ignore[no-any-return]
 
     @property
-    def ID_TOKEN_ALGORITHMS(self) -> list[str]:  # noqa: N802
+    def ID_TOKEN_ALGORITHMS(self) -> list[str]:
         return list(self._get("SCOTACCOUNT_ID_TOKEN_ALGORITHMS"))
 
     @property
-    def CONNECT_TIMEOUT(self) -> float:  # noqa: N802
+    def CONNECT_TIMEOUT(self) -> float:
         return float(self._get("SCOTACCOUNT_CONNECT_TIMEOUT"))
 
     @property
-    def READ_TIMEOUT(self) -> float:  # noqa: N802
+    def READ_TIMEOUT(self) -> float:
         return float(self._get("SCOTACCOUNT_READ_TIMEOUT"))
 
     @property
-    def CLOCK_LEEWAY(self) -> timedelta:  # noqa: N802
+    def CLOCK_LEEWAY(self) -> timedelta:
         return as_timedelta(self._get("SCOTACCOUNT_CLOCK_LEEWAY"))
 
     @property
-    def FLOW_LIFETIME(self) -> timedelta:  # noqa: N802
+    def FLOW_LIFETIME(self) -> timedelta:
         return as_timedelta(self._get("SCOTACCOUNT_FLOW_LIFETIME"))
 
     @property
-    def FLOW_COOKIE_NAME(self) -> str:  # noqa: N802
+    def FLOW_COOKIE_NAME(self) -> str:
         return str(self._get("SCOTACCOUNT_FLOW_COOKIE_NAME"))
 
     @property
-    def METADATA_CACHE_TIMEOUT(self) -> timedelta:  # noqa: N802
+    def METADATA_CACHE_TIMEOUT(self) -> timedelta:
         return as_timedelta(self._get("SCOTACCOUNT_METADATA_CACHE_TIMEOUT"))
 
     @property
-    def CACHE_ALIAS(self) -> str:  # noqa: N802
+    def CACHE_ALIAS(self) -> str:
         return str(self._get("SCOTACCOUNT_CACHE_ALIAS"))
 
     @property
-    def CREATE_USERS(self) -> bool:  # noqa: N802
+    def CREATE_USERS(self) -> bool:
         return bool(self._get("SCOTACCOUNT_CREATE_USERS"))
 
     @property
-    def SESSION_LIFETIME(self) -> timedelta:  # noqa: N802
+    def SESSION_LIFETIME(self) -> timedelta:
         return as_timedelta(self._get("SCOTACCOUNT_SESSION_LIFETIME"))
 
     @property
-    def SESSION_IDLE_TIMEOUT(self) -> timedelta | None:  # noqa: N802
+    def SESSION_IDLE_TIMEOUT(self) -> timedelta | None:
         value = self._get("SCOTACCOUNT_SESSION_IDLE_TIMEOUT")
         return None if value is None else as_timedelta(value)
 
     @property
-    def SESSION_LIFETIME_FOR_ALL_USERS(self) -> bool:  # noqa: N802
+    def SESSION_LIFETIME_FOR_ALL_USERS(self) -> bool:
         return bool(self._get("SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS"))
 
     @property
-    def ATTRIBUTE_MAX_AGE(self) -> dict[str, timedelta]:  # noqa: N802
+    def ATTRIBUTE_MAX_AGE(self) -> dict[str, timedelta]:
         raw = self._get("SCOTACCOUNT_ATTRIBUTE_MAX_AGE") or {}
         return {scope: as_timedelta(age) for scope, age in raw.items()}
 
     @property
-    def ATTRIBUTES_UNAVAILABLE_HANDLER(self) -> str | None:  # noqa: N802
+    def ATTRIBUTES_UNAVAILABLE_HANDLER(self) -> str | None:
         return self._get("SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER")  # type: ignore[no-any-return]
 
 

@@ -95,3 +95,15 @@ class AuthorizationDenied(ScotAccountError):
         super().__init__(error)
         self.error = error
         self.description = description
+
+
+class BadCallback(ScotAccountError):
+    """Raised when the callback's query is malformed: duplicated, oversized or contradictory."""
+
+    code = "bad_request"
+
+
+class SignInRefused(ScotAccountError):
+    """Raised when a verified person may not sign in (unknown and creation is off, or inactive)."""
+
+    code = "sign_in_refused"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 
-SECRET_KEY = "tests-only-not-secret"  # noqa: S105
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
@@ -70,5 +73,16 @@ LOGOUT_REDIRECT_URL = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SCOTACCOUNT_CLIENT_ID = "test-client"
-SCOTACCOUNT_REDIRECT_URI = "http://testserver/scotaccount/callback/"
-SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = "http://testserver/scotaccount/logged-out/"
+SCOTACCOUNT_REDIRECT_URI = "http://localhost/scotaccount/callback/"
+SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = "http://localhost/scotaccount/logged-out/"
+
+# A throwaway key made per test run: tests never depend on a key in the repository.
+SCOTACCOUNT_PRIVATE_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    .decode()
+)

@@ -1,0 +1,110 @@
+"""What a person is told when a flow fails, one entry per cause.
+
+Pages never show ScotAccount's ``error_description`` (it could carry markup or
+be used for phishing text); the log gets the technical detail instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from scotaccount_django.exceptions import AuthorizationDenied, ScotAccountError
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    status: int
+    title: str | Promise
+    message: str | Promise
+    offer_retry: bool
+
+
+_CANCELLED = ErrorPage(
+    200,
+    _("You did not finish signing in"),
+    _("You cancelled signing in with ScotAccount. You can try again whenever you are ready."),
+    offer_retry=True,
+)
+_SETUP_PROBLEM = ErrorPage(
+    502,
+    _("There is a problem with this service's sign-in"),
+    _(
+        "ScotAccount could not accept this service's sign-in request. This is not your "
+        "fault and trying again will not help. Please contact us."
+    ),
+    offer_retry=False,
+)
+_UNAVAILABLE = ErrorPage(
+    503,
+    _("ScotAccount is not available right now"),
+    _("Sign-in could not be completed because ScotAccount did not respond. Please try again."),
+    offer_retry=True,
+)
+_EXPIRED = ErrorPage(
+    400,
+    _("This sign-in link has expired or was already used"),
+    _("Please start signing in again."),
+    offer_retry=True,
+)
+_NOT_COMPLETED = ErrorPage(
+    400,
+    _("Sign-in could not be completed"),
+    _("Something went wrong while signing you in. Please start again."),
+    offer_retry=True,
+)
+
+#: ScotAccount's documented ``error`` values (and OAuth's) -> the page that fits.
+AUTHORIZATION_ERRORS: dict[str, ErrorPage] = {
+    "access_denied": _CANCELLED,
+    "account_selection_required": _CANCELLED,
+    "temporarily_unavailable": _UNAVAILABLE,
+    "server_error": _UNAVAILABLE,
+    "invalid_request": _SETUP_PROBLEM,
+    "invalid_scope": _SETUP_PROBLEM,
+    "invalid_claims": _SETUP_PROBLEM,
+    "invalid_dis_prompt": _SETUP_PROBLEM,
+    "unsupported_response_type": _SETUP_PROBLEM,
+    "unauthorized_client": _SETUP_PROBLEM,
+}
+
+#: Our exception codes -> page. Unlisted codes get ``_NOT_COMPLETED``.
+ERRORS: dict[str, ErrorPage] = {
+    "configuration": _SETUP_PROBLEM,
+    "provider_rejected_client": _SETUP_PROBLEM,
+    "provider_unavailable": _UNAVAILABLE,
+    "unknown_flow": _EXPIRED,
+    "flow_expired": _EXPIRED,
+    "browser_mismatch": ErrorPage(
+        403,
+        _("Sign-in was started in a different browser"),
+        _(
+            "For your security, you must finish signing in in the same browser you "
+            "started in. Please start again here."
+        ),
+        offer_retry=True,
+    ),
+    "subject_mismatch": ErrorPage(
+        403,
+        _("You signed in as a different person"),
+        _(
+            "You came back from ScotAccount signed in to a different account from the "
+            "one that started this request, so nothing was saved. Please start again."
+        ),
+        offer_retry=True,
+    ),
+    "sign_in_refused": ErrorPage(
+        403,
+        _("You cannot sign in to this service"),
+        _("Your ScotAccount is not allowed to use this service. Please contact us."),
+        offer_retry=False,
+    ),
+}
+
+
+def page_for(exc: ScotAccountError) -> ErrorPage:
+    if isinstance(exc, AuthorizationDenied):
+        return AUTHORIZATION_ERRORS.get(exc.error, _NOT_COMPLETED)
+    return ERRORS.get(exc.code, _NOT_COMPLETED)

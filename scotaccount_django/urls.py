@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from scotaccount_django import views
+
+app_name = "scotaccount"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("callback/", views.CallbackView.as_view(), name="callback"),
+]

@@ -1,0 +1,242 @@
+"""Sign-in views: start a flow, and handle ScotAccount's redirect back.
+
+Small class-based views with overridable ``login_success`` and
+``login_failure``, after mozilla-django-oidc's. Their request and callback
+views are not subclassed because both keep flow state in the session, which
+cannot outlive ScotAccount's 7-day flows; ``_internal.flows`` keeps it in the
+database instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from mozilla_django_oidc.views import get_next_url
+
+from scotaccount_django import signals
+from scotaccount_django._internal import session_keys
+from scotaccount_django._internal.discovery import get_provider_metadata
+from scotaccount_django._internal.error_pages import page_for
+from scotaccount_django._internal.flows import consume_flow, start_flow
+from scotaccount_django._internal.tokens import (
+    IDTokenClaims,
+    TokenSet,
+    exchange_code,
+    verify_id_token,
+)
+from scotaccount_django.conf import conf
+from scotaccount_django.exceptions import (
+    AuthorizationDenied,
+    BadCallback,
+    ConfigurationError,
+    ProviderError,
+    ScotAccountError,
+    SignInRefused,
+    SubjectMismatch,
+)
+from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
+
+logger = logging.getLogger("scotaccount_django")
+
+#: Query parameters ScotAccount may send back; each may appear once at most.
+CALLBACK_PARAMETERS = ("code", "state", "error", "error_description", "iss")
+MAX_PARAMETER_LENGTH = 4096
+
+
+def redirect_uri_for(request: HttpRequest) -> str:
+    """The fixed redirect URI; derived from the request only in DEBUG (Host can be forged)."""
+    if conf.REDIRECT_URI:
+        return conf.REDIRECT_URI
+    if settings.DEBUG:
+        return request.build_absolute_uri(reverse("scotaccount:callback"))
+    raise ConfigurationError("SCOTACCOUNT_REDIRECT_URI must be set when DEBUG is off.")
+
+
+def safe_next_url(request: HttpRequest, url: str) -> str | None:
+    """``url`` if it stays on this site (checked when stored and again when used)."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
+def error_response(request: HttpRequest, exc: ScotAccountError) -> HttpResponse:
+    """A page that fits the cause; technical detail goes to the log only."""
+    page = page_for(exc)
+    logger.warning("ScotAccount flow failed [%s]: %s", exc.code, exc)
+    context = {
+        "title": page.title,
+        "message": page.message,
+        "error_code": exc.code,
+        "retry_url": reverse("scotaccount:login") if page.offer_retry else None,
+    }
+    return render(request, "scotaccount/error.html", context, status=page.status)
+
+
+def start_authorization(
+    request: HttpRequest,
+    *,
+    purpose: str,
+    scopes: list[str],
+    next_url: str,
+    initiating_sub: uuid.UUID | None = None,
+) -> HttpResponse:
+    """Record a flow and redirect the browser to ScotAccount, setting the flow cookie."""
+    redirect_uri = redirect_uri_for(request)
+    started = start_flow(
+        request,
+        metadata=get_provider_metadata(),
+        purpose=purpose,
+        scopes=scopes,
+        redirect_uri=redirect_uri,
+        next_url=next_url,
+        initiating_sub=initiating_sub,
+    )
+    response = HttpResponseRedirect(started.authorization_url)
+    response.set_cookie(
+        conf.FLOW_COOKIE_NAME,
+        started.browser_cookie,
+        max_age=int(conf.FLOW_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=redirect_uri.startswith("https://"),
+        # Strict would drop the cookie on the top-level redirect back from ScotAccount.
+        samesite="Lax",
+    )
+    return response
+
+
+class LoginView(View):
+    """Start signing in with ScotAccount; accepts a safe ``?next=``."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        next_url = get_next_url(request, auth.REDIRECT_FIELD_NAME) or ""
+        try:
+            return start_authorization(
+                request,
+                purpose=AuthorizationFlow.Purpose.SIGN_IN,
+                scopes=["openid"],
+                next_url=next_url,
+            )
+        except ScotAccountError as exc:
+            return error_response(request, exc)
+
+
+class CallbackView(View):
+    """Handle ScotAccount's redirect back, for sign-in and step-up flows alike."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            response = self.handle(request)
+        except ScotAccountError as exc:
+            response = self.login_failure(exc)
+        # The URL carried a code: keep it out of caches and other sites' Referer.
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        params = read_callback_parameters(request)
+        flow = consume_flow(request, params.get("state"))
+        if "error" in params:
+            if "code" in params:
+                raise BadCallback("the callback has both code and error")
+            raise AuthorizationDenied(params["error"], params.get("error_description", ""))
+        if "code" not in params:
+            raise BadCallback("the callback has neither code nor error")
+        metadata = get_provider_metadata()
+        if "iss" in params and params["iss"] != metadata.issuer:
+            raise ProviderError("the callback's iss is not our issuer (mix-up)")
+        tokens = exchange_code(
+            code=params["code"],
+            code_verifier=flow.code_verifier,
+            redirect_uri=flow.redirect_uri,
+            metadata=metadata,
+        )
+        claims = verify_id_token(tokens.id_token, metadata=metadata, nonce_hash=flow.nonce_hash)
+        if flow.initiating_sub is not None and claims.sub != flow.initiating_sub:
+            raise SubjectMismatch("the step-up came back as a different person")
+        self.sign_in(claims, tokens, flow)
+        return self.complete_flow(flow, tokens, claims) or self.login_success(flow)
+
+    def sign_in(self, claims: IDTokenClaims, tokens: TokenSet, flow: AuthorizationFlow) -> None:
+        """Log the person in (rotating the session key) and remember what logout needs."""
+        request = self.request
+        issuer = str(claims.claims["iss"])
+        created = not ScotAccountIdentity.objects.filter(issuer=issuer, sub=claims.sub).exists()
+        user = auth.authenticate(request, scotaccount_id_token=claims)
+        if user is None:
+            raise SignInRefused("the backend refused this person")
+        signed_in_at = self.carried_over_sign_in_time(user, flow)
+        # Flushes the session when another person was signed in; cycles the key otherwise.
+        auth.login(request, user)
+        request.session[session_keys.ID_TOKEN] = tokens.id_token
+        request.session[session_keys.SID] = claims.sid
+        request.session[session_keys.SUB] = str(claims.sub)
+        request.session[session_keys.SIGNED_IN_AT] = signed_in_at or time.time()
+        self.user = user
+        signals.signed_in.send(
+            sender=type(self),
+            request=request,
+            user=user,
+            identity=ScotAccountIdentity.objects.get(issuer=issuer, sub=claims.sub),
+            created=created,
+        )
+
+    def carried_over_sign_in_time(
+        self, user: AbstractBaseUser, flow: AuthorizationFlow
+    ) -> float | None:
+        """A step-up in a live session keeps the original sign-in time (no extension)."""
+        request = self.request
+        current = getattr(request, "user", None)
+        if (
+            flow.purpose != AuthorizationFlow.Purpose.SIGN_IN
+            and current is not None
+            and current.is_authenticated
+            and current.pk == user.pk
+        ):
+            value = request.session.get(session_keys.SIGNED_IN_AT)
+            return float(value) if isinstance(value, int | float) else None
+        return None
+
+    def complete_flow(
+        self, flow: AuthorizationFlow, tokens: TokenSet, claims: IDTokenClaims
+    ) -> HttpResponse | None:
+        """Purpose-specific work after sign-in; a sign-in flow needs none."""
+        return None
+
+    def login_success(self, flow: AuthorizationFlow) -> HttpResponse:
+        next_url = safe_next_url(self.request, flow.next_url)
+        return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+    def login_failure(self, exc: ScotAccountError) -> HttpResponse:
+        return error_response(self.request, exc)
+
+
+def read_callback_parameters(request: HttpRequest) -> dict[str, str]:
+    """The callback's parameters, refusing duplicates and oversized values."""
+    params: dict[str, str] = {}
+    for name in CALLBACK_PARAMETERS:
+        values: list[Any] = request.GET.getlist(name)
+        if len(values) > 1:
+            raise BadCallback(f"the callback repeats {name}")
+        if values:
+            if len(values[0]) > MAX_PARAMETER_LENGTH:
+                raise BadCallback(f"the callback's {name} is too long")
+            params[name] = values[0]
+    return params
