@@ -1,0 +1,45 @@
+"""Drive complete flows through the app and the fake ScotAccount, as a browser would."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.http import HttpResponse
+from django.test import Client
+
+from scotaccount_django.testing import FakeScotAccount
+
+LOGIN_PATH = "/scotaccount/login/"
+
+
+def start_flow(client: Client, path: str = LOGIN_PATH, **params: Any) -> str:
+    """Ask the app to start a flow; return the ScotAccount authorize URL it redirects to."""
+    response = client.get(path, params)
+    assert response.status_code == 302, response.content[:500]
+    return str(response["Location"])
+
+
+def return_to_app(client: Client, location: str) -> HttpResponse:
+    """Follow ScotAccount's redirect back to the app's callback in ``client``."""
+    parts = urlsplit(location)
+    return client.get(f"{parts.path}?{parts.query}")  # type: ignore[return-value]
+
+
+def complete(
+    client: Client,
+    fake: FakeScotAccount,
+    authorize_url: str,
+    persona: str = "morag",
+    **choices: Any,
+) -> HttpResponse:
+    """Sign in at the fake as ``persona`` and bring the answer back to the app."""
+    location = fake.complete_authorization(authorize_url, persona=persona, **choices)
+    return return_to_app(client, location)
+
+
+def sign_in(
+    client: Client, fake: FakeScotAccount, persona: str = "morag", **params: Any
+) -> HttpResponse:
+    """The whole sign-in: login view -> fake ScotAccount -> callback."""
+    return complete(client, fake, start_flow(client, **params), persona)
