@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+import json
 
-from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
+from django.contrib import admin
+from django.contrib.auth import get_permission_codename
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from scotaccount_django.models import (
+    AttributeRequest,
+    AuthorizationFlow,
+    ScotAccountIdentity,
+    VerifiedAttribute,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -36,3 +45,60 @@ class AuthorizationFlowAdmin(ReadOnlyAdmin):
     list_filter = ("purpose",)
     search_fields = ("=initiating_sub",)
     fields = ("purpose", "scopes", "initiating_sub", "next_url", "created_at", "expires_at")
+
+
+class PersonalDataAdmin(ReadOnlyAdmin):
+    """Verified attributes are personal data: only staff given the view permission see them.
+
+    Django would also let the change permission through; here only the view
+    permission (or superuser) counts. Lists never show claims, only the detail page.
+    """
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        codename = get_permission_codename("view", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+
+@admin.register(VerifiedAttribute)
+class VerifiedAttributeAdmin(PersonalDataAdmin):
+    list_display = ("identity", "scope", "outcome", "verified_at", "received_at")
+    list_filter = ("scope", "outcome")
+    search_fields = ("=identity__sub",)
+    list_select_related = ("identity",)
+    fields = (
+        "identity",
+        "scope",
+        "outcome",
+        "claims_display",
+        "trust_framework",
+        "assurance_policy",
+        "confidence_level",
+        "validation_method",
+        "verified_at",
+        "verifier_organization",
+        "txn",
+        "received_at",
+        "request",
+    )
+    readonly_fields = ("claims_display",)
+
+    @admin.display(description=_("claims (personal data)"))
+    def claims_display(self, obj: VerifiedAttribute) -> str:
+        return json.dumps(obj.claims, indent=2, ensure_ascii=False)
+
+
+@admin.register(AttributeRequest)
+class AttributeRequestAdmin(PersonalDataAdmin):
+    list_display = ("pk", "identity", "status", "created_at", "completed_at")
+    list_filter = ("status",)
+    search_fields = ("=identity__sub",)
+    list_select_related = ("identity",)
+    fields = (
+        "identity",
+        "status",
+        "requested_scopes",
+        "received_scopes",
+        "missing_scopes",
+        "created_at",
+        "completed_at",
+    )

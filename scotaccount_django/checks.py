@@ -6,19 +6,24 @@ Every message and hint lives in ``MESSAGES``; a test proves each id fires.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from scotaccount_django._internal.keys import load_signing_key
-from scotaccount_django.conf import ENVIRONMENTS, conf, is_loopback_url
+from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf, is_loopback_url
 from scotaccount_django.exceptions import ConfigurationError
+from scotaccount_django.models import AttributeScope
 
 BACKEND = "scotaccount_django.backends.ScotAccountBackend"
 MAX_LEEWAY_SECONDS = 60
 SAFE_ALGORITHMS = {"RS256", "ES256", "PS256"}
+MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
 
 #: id -> (message, hint). Ids are a public promise: never reuse or renumber one.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -96,6 +101,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{middleware} is not in MIDDLEWARE.",
         "ScotAccount sign-in needs Django's session and authentication middleware.",
     ),
+    "scotaccount.E030": (
+        "SCOTACCOUNT_ATTRIBUTE_MAX_AGE names unknown scopes: {scopes}.",
+        "Use the scopes scotaccount.gpg45.medium, scotaccount.address and scotaccount.email.",
+    ),
+    "scotaccount.E031": (
+        "SCOTACCOUNT_ATTRIBUTE_MAX_AGE for {scope} is {value}; it must be at least one hour.",
+        "A shorter age expires an attribute before the person is back on the page that "
+        "needed it, sending them round the step-up again. Give seconds or a timedelta.",
+    ),
+    "scotaccount.E032": (
+        "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER cannot be imported: {detail}",
+        "Give the dotted path of a callable taking (request, unavailable), or None for the "
+        "built-in page.",
+    ),
+    "scotaccount.E033": (
+        "SCOTACCOUNT_ATTRIBUTES_ISSUER is not set, so no claimsToken can be verified.",
+        "Set it to the attributes issuer ScotAccount gave you at onboarding (it is not the "
+        "sign-in issuer).",
+    ),
     "scotaccount.W001": (
         "Both SCOTACCOUNT_PRIVATE_KEY_FILE and SCOTACCOUNT_PRIVATE_KEY are set; the file wins.",
         "Remove one of them.",
@@ -134,6 +158,9 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
     yield from _url_problems()
     if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
         yield _error("scotaccount.E012")
+    if conf.ATTRIBUTES_URL and not conf.ATTRIBUTES_ISSUER:
+        yield _error("scotaccount.E033")
+    yield from _attribute_problems()
     if not conf.REDIRECT_URI and not settings.DEBUG:
         yield _error("scotaccount.E009")
     seconds = conf.CLOCK_LEEWAY.total_seconds()
@@ -143,6 +170,27 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
     if unsafe or not conf.ID_TOKEN_ALGORITHMS:
         yield _error("scotaccount.E014", algorithms=", ".join(unsafe) or "nothing")
     yield from _wiring_problems()
+
+
+def _attribute_problems() -> Iterator[checks.CheckMessage]:
+    raw = conf._get("SCOTACCOUNT_ATTRIBUTE_MAX_AGE") or {}
+    unknown = sorted(set(raw) - set(AttributeScope.values))
+    if unknown:
+        yield _error("scotaccount.E030", scopes=", ".join(map(str, unknown)))
+    for scope, value in raw.items():
+        try:
+            too_short = as_timedelta(value) < MIN_ATTRIBUTE_MAX_AGE
+        except ImproperlyConfigured:
+            too_short = True
+        if too_short:
+            yield _error("scotaccount.E031", scope=scope, value=repr(value))
+    handler = conf.ATTRIBUTES_UNAVAILABLE_HANDLER
+    if handler:
+        try:
+            if not callable(import_string(handler)):
+                raise ImportError(f"{handler} is not callable")
+        except ImportError as exc:
+            yield _error("scotaccount.E032", detail=exc)
 
 
 def _key_problems() -> Iterator[checks.CheckMessage]:

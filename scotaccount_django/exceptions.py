@@ -32,6 +32,12 @@ class ProviderUnavailable(ProviderError):
     code = "provider_unavailable"
 
 
+class AttributesUnavailable(ProviderUnavailable):
+    """Raised when the attributes endpoint still fails (5xx, timeout) after bounded retries."""
+
+    code = "attributes_unavailable"
+
+
 class ProviderRejectedClient(ProviderError):
     """Raised when ScotAccount refuses us (401/403): a key, client id or IP allow-list problem."""
 
@@ -107,3 +113,9 @@ class SignInRefused(ScotAccountError):
     """Raised when a verified person may not sign in (unknown and creation is off, or inactive)."""
 
     code = "sign_in_refused"
+
+
+class BadAttributeRequest(ScotAccountError):
+    """Raised when a step-up asks for no scope, or for a scope ScotAccount does not offer."""
+
+    code = "bad_attribute_request"

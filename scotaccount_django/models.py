@@ -1,9 +1,10 @@
-"""ScotAccount identities (keyed on ``sub``) and pending authorization flows."""
+"""ScotAccount identities (keyed on ``sub``), pending flows, and verified attributes."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -106,3 +107,192 @@ class AuthorizationFlow(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+
+class AttributeScope(models.TextChoices):
+    """The verified-attribute scopes ScotAccount offers."""
+
+    IDENTITY = "scotaccount.gpg45.medium", _("Identity verified to GPG45 medium")
+    ADDRESS = "scotaccount.address", _("Verified address")
+    EMAIL = "scotaccount.email", _("Verified email address")
+
+
+class VerificationOutcome(models.TextChoices):
+    """ScotAccount's verification outcomes; only the first two count as verified."""
+
+    VERIFIED_SUCCESSFULLY = "VERIFIED_SUCCESSFULLY", _("Verified successfully")
+    VERIFIED_WITH_WARNINGS = "VERIFIED_WITH_WARNINGS", _("Verified with warnings")
+    VERIFICATION_FAILED = "VERIFICATION_FAILED", _("Verification failed")
+
+
+#: Outcomes that make an attribute usable as verified.
+VERIFIED_OUTCOMES = frozenset(
+    {VerificationOutcome.VERIFIED_SUCCESSFULLY, VerificationOutcome.VERIFIED_WITH_WARNINGS}
+)
+
+
+class AttributeRequest(models.Model):
+    """One step-up: which scopes were asked for, which came back, and why others did not.
+
+    Missing scopes with a final reason (declined, not available, failed
+    verification) are not requested again automatically: ScotAccount asks
+    relying parties not to send people round the same request in a loop.
+    """
+
+    class Status(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    class Reason(models.TextChoices):
+        DECLINED = "declined", _("The person did not agree to share it")
+        NOT_AVAILABLE = "not_available", _("ScotAccount had nothing to share")
+        VERIFICATION_FAILED = "verification_failed", _("ScotAccount could not verify it")
+        ERROR = "error", _("A technical error stopped it")
+
+    identity = models.ForeignKey(
+        ScotAccountIdentity,
+        on_delete=models.CASCADE,
+        related_name="attribute_requests",
+        verbose_name=_("identity"),
+        help_text=_("The person the attributes were requested for."),
+    )
+    requested_scopes = models.JSONField(
+        _("requested scopes"), default=list, help_text=_("Attribute scopes asked for.")
+    )
+    received_scopes = models.JSONField(
+        _("received scopes"), default=list, help_text=_("Scopes that came back verified.")
+    )
+    missing_scopes = models.JSONField(
+        _("missing scopes"),
+        default=dict,
+        help_text=_("Scopes that did not come back verified, each with the reason."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        help_text=_("Completed: ScotAccount answered. Failed: a technical error, nothing stored."),
+    )
+    created_at = models.DateTimeField(
+        _("started"), default=timezone.now, help_text=_("When the step-up was started.")
+    )
+    completed_at = models.DateTimeField(
+        _("completed"),
+        default=timezone.now,
+        db_index=True,
+        help_text=_("When ScotAccount's answer was received."),
+    )
+
+    class Meta:
+        verbose_name = _("verified attribute request")
+        verbose_name_plural = _("verified attribute requests")
+        ordering = ["-completed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} request {self.pk}"
+
+
+#: Reasons that stop a scope being requested again without a deliberate retry.
+FINAL_REASONS = frozenset(
+    {
+        AttributeRequest.Reason.DECLINED,
+        AttributeRequest.Reason.NOT_AVAILABLE,
+        AttributeRequest.Reason.VERIFICATION_FAILED,
+    }
+)
+
+
+class VerifiedAttribute(models.Model):
+    """The newest verified claims for one person and one scope, with their evidence.
+
+    One row per (identity, scope): a newer answer replaces the older one, so
+    the same verification (``txn``) received twice is still one record.
+    ``claims`` is personal data; it is empty when verification failed.
+    """
+
+    identity = models.ForeignKey(
+        ScotAccountIdentity,
+        on_delete=models.CASCADE,
+        related_name="verified_attributes",
+        verbose_name=_("identity"),
+        help_text=_("The person these claims are about."),
+    )
+    scope = models.CharField(
+        _("scope"),
+        max_length=40,
+        choices=AttributeScope.choices,
+        help_text=_("The ScotAccount scope that released these claims."),
+    )
+    claims = models.JSONField(
+        _("claims"),
+        default=dict,
+        help_text=_("The verified claims (personal data), as validated against the schema."),
+    )
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=30,
+        choices=VerificationOutcome.choices,
+        help_text=_("ScotAccount's verification outcome."),
+    )
+    trust_framework = models.CharField(
+        _("trust framework"), max_length=40, help_text=_("For example uk_tfida.")
+    )
+    assurance_policy = models.CharField(
+        _("assurance policy"),
+        max_length=40,
+        blank=True,
+        help_text=_("For identity: the policy followed, for example GPG_45."),
+    )
+    confidence_level = models.CharField(
+        _("confidence level"),
+        max_length=20,
+        blank=True,
+        help_text=_("For identity: the GPG45 confidence level, for example medium."),
+    )
+    validation_method = models.CharField(
+        _("validation method"),
+        max_length=40,
+        blank=True,
+        help_text=_("For address and email: how it was checked."),
+    )
+    verified_at = models.DateTimeField(
+        _("verified at"), help_text=_("When ScotAccount verified these claims.")
+    )
+    verifier_organization = models.CharField(
+        _("verifier organisation"), max_length=60, help_text=_("Who verified these claims.")
+    )
+    txn = models.UUIDField(
+        _("verification transaction"), help_text=_("ScotAccount's id for the verification.")
+    )
+    received_at = models.DateTimeField(
+        _("received at"),
+        default=timezone.now,
+        db_index=True,
+        help_text=_("When this app received the claims; attribute age counts from here."),
+    )
+    request = models.ForeignKey(
+        AttributeRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attributes",
+        verbose_name=_("request"),
+        help_text=_("The step-up that brought these claims."),
+    )
+
+    class Meta:
+        verbose_name = _("verified attribute")
+        verbose_name_plural = _("verified attributes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity", "scope"], name="scotaccount_attribute_unique_identity_scope"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} for {self.identity_id}"
+
+    @property
+    def is_verified(self) -> bool:
+        """True only for a successful outcome; ``VERIFICATION_FAILED`` never counts."""
+        return self.outcome in VERIFIED_OUTCOMES

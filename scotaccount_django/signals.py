@@ -8,3 +8,9 @@ from django.dispatch import Signal
 #: person back in). Arguments: ``request``, ``user``, ``identity``
 #: (a ``ScotAccountIdentity``), ``created`` (True when the user is new).
 signed_in = Signal()
+
+#: Sent after a step-up's answer is stored (in its own committed transaction).
+#: Arguments: ``request``, ``user``, ``identity`` (a ``ScotAccountIdentity``),
+#: ``received`` (scopes now held verified) and ``missing`` (scopes that did not
+#: come back verified). Read the values with ``scotaccount_django.attributes``.
+attributes_received = Signal()

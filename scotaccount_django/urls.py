@@ -9,4 +9,5 @@ app_name = "scotaccount"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("callback/", views.CallbackView.as_view(), name="callback"),
+    path("attributes/", views.AttributesView.as_view(), name="attributes"),
 ]

@@ -1,4 +1,4 @@
-"""Sign-in views: start a flow, and handle ScotAccount's redirect back.
+"""Sign-in and step-up views: start a flow, and handle ScotAccount's redirect back.
 
 Small class-based views with overridable ``login_success`` and
 ``login_failure``, after mozilla-django-oidc's. Their request and callback
@@ -12,11 +12,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
@@ -25,7 +28,7 @@ from django.views import View
 from mozilla_django_oidc.views import get_next_url
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import session_keys, step_up
 from scotaccount_django._internal.discovery import get_provider_metadata
 from scotaccount_django._internal.error_pages import page_for
 from scotaccount_django._internal.flows import consume_flow, start_flow
@@ -35,9 +38,16 @@ from scotaccount_django._internal.tokens import (
     exchange_code,
     verify_id_token,
 )
+from scotaccount_django.attributes import (
+    UnavailableAttributes,
+    attribute_status,
+    check_scopes,
+    identity_for,
+)
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     AuthorizationDenied,
+    BadAttributeRequest,
     BadCallback,
     ConfigurationError,
     ProviderError,
@@ -45,13 +55,20 @@ from scotaccount_django.exceptions import (
     SignInRefused,
     SubjectMismatch,
 )
-from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
+from scotaccount_django.models import (
+    AttributeRequest,
+    AttributeScope,
+    AuthorizationFlow,
+    ScotAccountIdentity,
+)
 
 logger = logging.getLogger("scotaccount_django")
 
 #: Query parameters ScotAccount may send back; each may appear once at most.
 CALLBACK_PARAMETERS = ("code", "state", "error", "error_description", "iss")
 MAX_PARAMETER_LENGTH = 4096
+#: ``error`` values meaning the person chose not to share (not a fault).
+DECLINING_ERRORS = frozenset({"access_denied", "account_selection_required"})
 
 
 def redirect_uri_for(request: HttpRequest) -> str:
@@ -72,17 +89,35 @@ def safe_next_url(request: HttpRequest, url: str) -> str | None:
     return None
 
 
-def error_response(request: HttpRequest, exc: ScotAccountError) -> HttpResponse:
-    """A page that fits the cause; technical detail goes to the log only."""
+def error_response(
+    request: HttpRequest,
+    exc: ScotAccountError,
+    *,
+    retry_url: str | None = None,
+    status: int | None = None,
+) -> HttpResponse:
+    """A page that fits the cause; technical detail goes to the log only.
+
+    ``retry_url`` replaces the sign-in link; ``status`` replaces the page's own.
+    """
     page = page_for(exc)
     logger.warning("ScotAccount flow failed [%s]: %s", exc.code, exc)
     context = {
         "title": page.title,
         "message": page.message,
         "error_code": exc.code,
-        "retry_url": reverse("scotaccount:login") if page.offer_retry else None,
+        "retry_url": (retry_url or reverse("scotaccount:login")) if page.offer_retry else None,
     }
-    return render(request, "scotaccount/error.html", context, status=page.status)
+    return render(request, "scotaccount/error.html", context, status=status or page.status)
+
+
+def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:
+    """The ``scotaccount:attributes`` URL asking for ``scopes``, then back to ``next_url``."""
+    params: list[tuple[str, str]] = [("scope", scope) for scope in scopes]
+    params.append(("next", next_url))
+    if retry:
+        params.append(("retry", "1"))
+    return f"{reverse('scotaccount:attributes')}?{urlencode(params)}"
 
 
 def start_authorization(
@@ -150,9 +185,14 @@ class CallbackView(View):
         response["Referrer-Policy"] = "no-referrer"
         return response
 
+    #: The flow being completed, once ``state`` has matched one.
+    flow: AuthorizationFlow | None = None
+    #: The person this callback signed in, once it has.
+    user: AbstractBaseUser | None = None
+
     def handle(self, request: HttpRequest) -> HttpResponse:
         params = read_callback_parameters(request)
-        flow = consume_flow(request, params.get("state"))
+        flow = self.flow = consume_flow(request, params.get("state"))
         if "error" in params:
             if "code" in params:
                 raise BadCallback("the callback has both code and error")
@@ -217,15 +257,96 @@ class CallbackView(View):
     def complete_flow(
         self, flow: AuthorizationFlow, tokens: TokenSet, claims: IDTokenClaims
     ) -> HttpResponse | None:
-        """Purpose-specific work after sign-in; a sign-in flow needs none."""
-        return None
+        """Purpose-specific work after sign-in: a step-up stores the attributes."""
+        if flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES:
+            return None
+        identity = ScotAccountIdentity.objects.get(
+            issuer=str(claims.claims["iss"]), sub=claims.sub
+        )
+        record = step_up.receive_attributes(flow, tokens, identity)
+        self.attributes_received(identity, record)
+        return self.login_success(flow)
+
+    def attributes_received(self, identity: ScotAccountIdentity, record: AttributeRequest) -> None:
+        signals.attributes_received.send(
+            sender=type(self),
+            request=self.request,
+            user=identity.user,
+            identity=identity,
+            received=list(record.received_scopes),
+            missing=list(record.missing_scopes),
+        )
 
     def login_success(self, flow: AuthorizationFlow) -> HttpResponse:
         next_url = safe_next_url(self.request, flow.next_url)
         return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
-        return error_response(self.request, exc)
+        flow = self.flow
+        if flow is None or flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES:
+            return error_response(self.request, exc)
+        if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
+            return self.step_up_declined(flow, exc)
+        retry_url = step_up_url(step_up.requested_scopes(flow), flow.next_url)
+        # Django does not save the session on a 5xx answer, which would sign out
+        # the person this callback just signed in; they must stay signed in.
+        status = 200 if self.user is not None else None
+        return error_response(self.request, exc, retry_url=retry_url, status=status)
+
+    def step_up_declined(self, flow: AuthorizationFlow, exc: AuthorizationDenied) -> HttpResponse:
+        """The person cancelled a step-up: record the refusal and go back, never round again."""
+        identity = identity_for(self.request.user)
+        if identity is None or identity.sub != flow.initiating_sub:
+            # Not (or no longer) signed in as the person who asked: record nothing.
+            return error_response(self.request, exc)
+        logger.info("Step-up declined at ScotAccount [%s]", exc.error)
+        self.attributes_received(identity, step_up.record_declined(flow, identity))
+        return self.login_success(flow)
+
+
+class AttributesView(View):
+    """Step-up: obtain the verified attributes a person is still missing, then go to ``next``.
+
+    Query: ``scope`` (repeatable; ``scotaccount.gpg45.medium``,
+    ``scotaccount.address``, ``scotaccount.email``), ``next`` (a safe local
+    URL), ``retry=1`` (a deliberate retry: scopes the person declined or that
+    were not available are asked for again). Only missing scopes are requested.
+    """
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
+        next_url = get_next_url(request, auth.REDIRECT_FIELD_NAME) or ""
+        try:
+            scopes = self.wanted_scopes(request)
+            identity = identity_for(request.user)
+            if identity is None:
+                # Signed in some other way: sign in with ScotAccount first, then come back.
+                return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
+            retry = request.GET.get("retry") == "1"
+            missing = attribute_status(request.user, scopes, retry=retry).missing
+            if not missing:
+                return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+            return start_authorization(
+                request,
+                purpose=AuthorizationFlow.Purpose.ATTRIBUTES,
+                scopes=["openid", *missing],
+                next_url=next_url,
+                initiating_sub=identity.sub,
+            )
+        except ScotAccountError as exc:
+            return error_response(request, exc, retry_url=request.get_full_path())
+
+    def wanted_scopes(self, request: HttpRequest) -> list[str]:
+        try:
+            scopes = check_scopes(request.GET.getlist("scope"))
+        except ValueError as exc:
+            raise BadAttributeRequest(str(exc)) from exc
+        if not scopes:
+            raise BadAttributeRequest("no scope was asked for")
+        return scopes
 
 
 def read_callback_parameters(request: HttpRequest) -> dict[str, str]:
@@ -240,3 +361,15 @@ def read_callback_parameters(request: HttpRequest) -> dict[str, str]:
                 raise BadCallback(f"the callback's {name} is too long")
             params[name] = values[0]
     return params
+
+
+def attributes_unavailable(
+    request: HttpRequest, unavailable: UnavailableAttributes
+) -> HttpResponse:
+    """The default page when a required attribute could not be obtained: no loop, a retry link."""
+    reasons = [
+        (AttributeScope(scope).label, AttributeRequest.Reason(reason).label)
+        for scope, reason in unavailable.reasons.items()
+    ]
+    context = {"reasons": reasons, "retry_url": unavailable.retry_url}
+    return render(request, "scotaccount/attributes_unavailable.html", context)

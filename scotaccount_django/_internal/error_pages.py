@@ -95,6 +95,30 @@ ERRORS: dict[str, ErrorPage] = {
         ),
         offer_retry=True,
     ),
+    "attributes_unavailable": ErrorPage(
+        503,
+        _("We could not get your details from ScotAccount"),
+        _(
+            "ScotAccount did not respond in time, so your details were not received. "
+            "You are still signed in. Please try again in a few minutes."
+        ),
+        offer_retry=True,
+    ),
+    "invalid_claims_token": ErrorPage(
+        502,
+        _("We could not check your details"),
+        _(
+            "The details ScotAccount sent could not be checked, so nothing was saved. "
+            "You are still signed in. Please try again later."
+        ),
+        offer_retry=True,
+    ),
+    "bad_attribute_request": ErrorPage(
+        400,
+        _("This page asked for details that do not exist"),
+        _("This is not your fault. Please go back and try again, or contact us."),
+        offer_retry=False,
+    ),
     "sign_in_refused": ErrorPage(
         403,
         _("You cannot sign in to this service"),

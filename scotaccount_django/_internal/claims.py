@@ -1,0 +1,216 @@
+"""The ``claimsToken``: verified before anything in it is read, then parsed and validated.
+
+ScotAccount's own sample client reads the claims without checking the
+signature; here nothing is parsed until the token is proven to be:
+- signed by a key in the attributes JWKS (not the sign-in JWKS when a separate
+  one is configured, so a sign-in token cannot pass as a claims token), with an
+  algorithm from our configuration (``alg: none`` and HS256 never get in);
+- issued by the attributes issuer (mix-up between the two issuers);
+- about the person who signed in (``sub``): a token for anyone else is dropped
+  whole, since storing another person's identity against this account is the
+  worst thing this module could do.
+
+Two layouts exist: the current list of per-scope entries, and an older single
+object printed in ScotAccount's docs. Both are turned into the same entries and
+each entry is validated against the schema's ``$defs`` before it is returned.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from scotaccount_django._internal.claims_schema import (
+    SchemaViolation,
+    parse_date_time,
+    validate,
+)
+from scotaccount_django._internal.discovery import get_provider_metadata
+from scotaccount_django._internal.jwtkit import verify_and_decode
+from scotaccount_django.conf import conf
+from scotaccount_django.exceptions import ConfigurationError, InvalidClaimsToken
+from scotaccount_django.models import VERIFIED_OUTCOMES, AttributeScope, VerificationOutcome
+
+#: The ``$defs`` entry each scope's claims must match.
+CLAIMS_DEFINITION = {
+    AttributeScope.IDENTITY: "gpg45MediumClaimsType",
+    AttributeScope.ADDRESS: "addressClaimsType",
+    AttributeScope.EMAIL: "emailClaimsType",
+}
+#: Legacy layout: which top-level claims belong to which scope.
+LEGACY_CLAIMS = {
+    AttributeScope.IDENTITY: ("given_name", "family_name", "birth_date"),
+    AttributeScope.ADDRESS: ("address",),
+    AttributeScope.EMAIL: ("email",),
+}
+_LEGACY_ASSURANCE = re.compile(r"GPG45-(Low|Medium|High|Very_High)", re.IGNORECASE)
+_LEGACY_MINUTES = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})")
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The evidence ScotAccount gives for one scope's claims."""
+
+    outcome: str
+    trust_framework: str
+    assurance_policy: str
+    confidence_level: str
+    validation_method: str
+    verified_at: datetime.datetime
+    organization: str
+    txn: uuid.UUID
+
+
+@dataclass(frozen=True)
+class VerifiedClaims:
+    """One scope's entry: validated claims (empty when verification failed) and evidence."""
+
+    scope: str
+    verification: Verification
+    claims: dict[str, Any] = field(repr=False)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification.outcome in VERIFIED_OUTCOMES
+
+
+def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedClaims]:
+    """The entries of a ``claimsToken`` about ``sub``; ``InvalidClaimsToken`` otherwise."""
+    return parse_payload(verify_claims_token(token, sub=sub), sub=sub)
+
+
+def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
+    """Signature, issuer and subject checks; the payload is only returned if all pass."""
+    issuer = conf.ATTRIBUTES_ISSUER
+    if not issuer:
+        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_ISSUER is not set.")
+    payload = verify_and_decode(
+        token,
+        jwks_url=conf.ATTRIBUTES_JWKS_URL or get_provider_metadata().jwks_uri,
+        issuer=issuer,
+        audience=None,
+        algorithms=conf.ID_TOKEN_ALGORITHMS,
+        leeway=conf.CLOCK_LEEWAY,
+        required_claims=["iss", "sub", "iat"],
+        error=InvalidClaimsToken,
+    )
+    token_sub = payload["sub"]
+    if not isinstance(token_sub, str) or token_sub.lower() != str(sub):
+        raise InvalidClaimsToken("the claimsToken is about a different person")
+    return payload
+
+
+def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedClaims]:
+    """Both layouts -> validated entries, one per scope; ``InvalidClaimsToken`` otherwise."""
+    verified_claims = payload.get("verified_claims")
+    try:
+        if isinstance(verified_claims, list):
+            entries = [_entry(raw, index) for index, raw in enumerate(verified_claims)]
+        elif isinstance(verified_claims, dict):
+            entries = _legacy_entries(verified_claims, payload.get("claims", {}), sub)
+        else:
+            raise SchemaViolation("verified_claims is neither a list nor an object")
+    except SchemaViolation as exc:
+        raise InvalidClaimsToken(f"the claimsToken does not match the schema: {exc}") from exc
+    scopes = [entry.scope for entry in entries]
+    if len(set(scopes)) != len(scopes):
+        raise InvalidClaimsToken("the claimsToken has two entries for the same scope")
+    return entries
+
+
+def _entry(raw: Any, index: int) -> VerifiedClaims:
+    path = f"verified_claims[{index}]"
+    if not isinstance(raw, dict):
+        raise SchemaViolation(f"{path} is not an object")
+    for name in ("scope", "verification"):
+        if name not in raw:
+            raise SchemaViolation(f"{path}.{name} is required")
+    scope = validate(raw["scope"], "scopeType")
+    verification = _verification(validate(raw["verification"], "verificationType"))
+    claims: dict[str, Any] = {}
+    if verification.outcome in VERIFIED_OUTCOMES:
+        # Verified but without claims would be a verified nothing: refuse it.
+        if "claims" not in raw:
+            raise SchemaViolation(f"{path}.claims is required for a verified outcome")
+        claims = validate(raw["claims"], CLAIMS_DEFINITION[scope])
+    # A failed verification's claims (if any) are unverified personal data: dropped.
+    return VerifiedClaims(scope=scope, verification=verification, claims=claims)
+
+
+def _verification(valid: dict[str, Any]) -> Verification:
+    verified_at = parse_date_time(valid["time"])
+    assert verified_at is not None  # the schema's date-time format already held
+    return Verification(
+        outcome=valid["outcome"],
+        trust_framework=valid["trust_framework"],
+        assurance_policy=valid.get("assurance_policy", ""),
+        confidence_level=valid.get("confidence_level", ""),
+        validation_method=valid.get("validation_method", ""),
+        verified_at=verified_at,
+        organization=valid["verifier"]["organization"],
+        txn=uuid.UUID(valid["verifier"]["txn"]),
+    )
+
+
+def _legacy_entries(
+    verified_claims: dict[str, Any], claims: Any, sub: uuid.UUID
+) -> list[VerifiedClaims]:
+    """The older layout: one verification for everything, claims at the top level."""
+    if not isinstance(claims, dict):
+        raise SchemaViolation("claims is not an object")
+    if "uuid" in claims and str(claims["uuid"]).lower() != str(sub):
+        raise SchemaViolation("claims.uuid is not the token's sub")
+    raw = verified_claims.get("verification")
+    if not isinstance(raw, dict):
+        raise SchemaViolation("verified_claims.verification is not an object")
+    identity_verification = _legacy_verification(raw, sub)
+    other_verification = {
+        name: value
+        for name, value in identity_verification.items()
+        if name not in ("assurance_policy", "confidence_level")
+    }
+    failed = identity_verification["outcome"] == VerificationOutcome.VERIFICATION_FAILED
+    entries: list[VerifiedClaims] = []
+    for scope, names in LEGACY_CLAIMS.items():
+        present = {name: claims[name] for name in names if name in claims}
+        # One outcome covers everything here, so a failure marks every scope failed.
+        if not present and not (failed and scope == AttributeScope.IDENTITY):
+            continue
+        entry: dict[str, Any] = {
+            "scope": scope,
+            "verification": (
+                identity_verification if scope == AttributeScope.IDENTITY else other_verification
+            ),
+        }
+        if not failed:
+            entry["claims"] = present
+        entries.append(_entry(entry, len(entries)))
+    return entries
+
+
+def _legacy_verification(raw: dict[str, Any], sub: uuid.UUID) -> dict[str, Any]:
+    """Map the older field spellings onto the current ``verificationType``."""
+    verification = {
+        name: raw[name] for name in ("trust_framework", "time", "verifier") if name in raw
+    }
+    outcome = raw.get("outcome")
+    if not isinstance(outcome, str):
+        raise SchemaViolation("verification.outcome is not a string")
+    # "<sub> VERIFIED SUCCESSFULLY": the prefix, when present, must be this person.
+    prefix, _, rest = outcome.partition(" ")
+    if re.fullmatch(r"[0-9a-fA-F-]{36}", prefix):
+        if prefix.lower() != str(sub):
+            raise SchemaViolation("verification.outcome names a different person")
+        outcome = rest
+    verification["outcome"] = outcome.strip().replace(" ", "_").upper()
+    assurance = _LEGACY_ASSURANCE.fullmatch(str(raw.get("assurance_level", "")))
+    if assurance:
+        verification["assurance_policy"] = "GPG_45"
+        verification["confidence_level"] = assurance.group(1).lower()
+    if isinstance(verification.get("time"), str):
+        # The docs' example has minute precision ("2023-02-15T16:39Z").
+        verification["time"] = _LEGACY_MINUTES.sub(r"\1:00\2", verification["time"])
+    return verification

@@ -1,0 +1,268 @@
+"""What a council's code asks about a person's verified attributes.
+
+Every function takes a user (anonymous users simply hold nothing) and reads
+only what is stored: no call here ever reaches ScotAccount. An attribute
+counts only when its outcome is verified and it is younger than
+``SCOTACCOUNT_ATTRIBUTE_MAX_AGE`` for its scope (counted from when this app
+received it).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from scotaccount_django.conf import conf
+from scotaccount_django.models import (
+    FINAL_REASONS,
+    AttributeRequest,
+    AttributeScope,
+    ScotAccountIdentity,
+    VerificationOutcome,
+    VerifiedAttribute,
+)
+
+__all__ = [
+    "ADDRESS",
+    "EMAIL",
+    "IDENTITY",
+    "AttributeStatus",
+    "PurgeResult",
+    "UnavailableAttributes",
+    "VerifiedAddress",
+    "VerifiedName",
+    "attribute_status",
+    "check_scopes",
+    "get_verified_attributes",
+    "is_identity_verified",
+    "missing_scopes",
+    "purge_attributes",
+    "unavailable_scopes",
+    "verified_address",
+    "verified_birth_date",
+    "verified_email",
+    "verified_name",
+]
+
+IDENTITY = AttributeScope.IDENTITY.value
+ADDRESS = AttributeScope.ADDRESS.value
+EMAIL = AttributeScope.EMAIL.value
+#: GPG45 confidence levels at or above medium.
+MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
+
+User = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class AttributeStatus:
+    """Where each wanted scope stands for one person.
+
+    ``held``: usable verified attributes, by scope. ``missing``: scopes to
+    request. ``unavailable``: scopes not to request again automatically, each
+    with its ``AttributeRequest.Reason`` (declined, not available, failed).
+    """
+
+    held: dict[str, VerifiedAttribute] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnavailableAttributes:
+    """What an "unavailable" handler is told: ``reasons`` (scope -> reason) and a retry link.
+
+    ``retry_url`` starts a deliberate retry (``retry=1``) and comes back to
+    the page that needed the attributes; offer it as a link, never follow it.
+    """
+
+    reasons: dict[str, str]
+    retry_url: str
+
+
+@dataclass(frozen=True)
+class VerifiedName:
+    given_name: str
+    family_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+@dataclass(frozen=True)
+class VerifiedAddress:
+    """A verified address: ``lines`` (without the postcode) in Royal Mail PAF order."""
+
+    lines: tuple[str, ...]
+    postcode: str
+    uprn: str
+    fields: dict[str, str] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    attributes: int
+    requests: int
+
+
+def check_scopes(scopes: Iterable[str]) -> list[str]:
+    """``scopes`` de-duplicated in ScotAccount's order; ``ValueError`` for unknown ones."""
+    wanted = list(scopes)
+    unknown = sorted(set(wanted) - set(AttributeScope.values))
+    if unknown:
+        raise ValueError(f"Unknown ScotAccount attribute scopes: {', '.join(unknown)}")
+    return [scope for scope in AttributeScope.values if scope in wanted]
+
+
+def identity_for(user: User) -> ScotAccountIdentity | None:
+    if not user.is_authenticated:
+        return None
+    return ScotAccountIdentity.objects.filter(user_id=user.pk).first()
+
+
+def is_expired(attribute: VerifiedAttribute, now: datetime.datetime | None = None) -> bool:
+    max_age = conf.ATTRIBUTE_MAX_AGE.get(attribute.scope)
+    if max_age is None:
+        return False
+    return attribute.received_at + max_age <= (now or timezone.now())
+
+
+def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) -> AttributeStatus:
+    """Which of ``scopes`` are held, still to request, or not to request again.
+
+    With ``retry`` (a person's deliberate retry), unavailable scopes count as
+    missing again. Without an identity, every scope is missing.
+    """
+    wanted = check_scopes(scopes)
+    identity = identity_for(user)
+    if identity is None:
+        return AttributeStatus(missing=wanted)
+    now = timezone.now()
+    stored = {a.scope: a for a in identity.verified_attributes.filter(scope__in=wanted)}
+    requests = list(identity.attribute_requests.filter(status=AttributeRequest.Status.COMPLETED))
+    status = AttributeStatus()
+    for scope in wanted:
+        attribute = stored.get(scope)
+        current = attribute if attribute is not None and not is_expired(attribute, now) else None
+        if current is not None and current.is_verified:
+            status.held[scope] = current
+            continue
+        reason = _final_reason(scope, current, requests)
+        if reason is not None and not retry:
+            status.unavailable[scope] = reason
+        else:
+            status.missing.append(scope)
+    return status
+
+
+def _final_reason(
+    scope: str, current: VerifiedAttribute | None, requests: Sequence[AttributeRequest]
+) -> str | None:
+    """Why ``scope`` must not be requested again automatically, if it must not."""
+    if current is not None and current.outcome == VerificationOutcome.VERIFICATION_FAILED:
+        return AttributeRequest.Reason.VERIFICATION_FAILED
+    # Requests are newest first: only the latest answer about this scope counts.
+    latest = next((r for r in requests if scope in r.requested_scopes), None)
+    if latest is None:
+        return None
+    reason = latest.missing_scopes.get(scope)
+    return str(reason) if reason in FINAL_REASONS else None
+
+
+def missing_scopes(user: User, scopes: Iterable[str], *, retry: bool = False) -> list[str]:
+    """The scopes a step-up should ask ScotAccount for (ScotAccount's order)."""
+    return attribute_status(user, scopes, retry=retry).missing
+
+
+def unavailable_scopes(user: User, scopes: Iterable[str]) -> dict[str, str]:
+    """Scopes that could not be obtained, with the reason; asked again only on retry."""
+    return attribute_status(user, scopes).unavailable
+
+
+def get_verified_attributes(user: User) -> dict[str, VerifiedAttribute]:
+    """Every usable verified attribute of ``user``, by scope."""
+    return attribute_status(user, AttributeScope.values).held
+
+
+def _claims(user: User, scope: str) -> dict[str, Any] | None:
+    attribute = get_verified_attributes(user).get(scope)
+    return attribute.claims if attribute is not None else None
+
+
+def verified_name(user: User) -> VerifiedName | None:
+    """Given and family name, verified to GPG45 medium; None if not held."""
+    claims = _claims(user, IDENTITY)
+    if claims is None:
+        return None
+    return VerifiedName(given_name=claims["given_name"], family_name=claims["family_name"])
+
+
+def verified_birth_date(user: User) -> datetime.date | None:
+    """Date of birth, verified to GPG45 medium; None if not held."""
+    claims = _claims(user, IDENTITY)
+    return datetime.date.fromisoformat(claims["birth_date"]) if claims is not None else None
+
+
+def verified_email(user: User) -> str | None:
+    claims = _claims(user, EMAIL)
+    return str(claims["email"]) if claims is not None else None
+
+
+def verified_address(user: User) -> VerifiedAddress | None:
+    claims = _claims(user, ADDRESS)
+    if claims is None:
+        return None
+    fields: dict[str, str] = claims["address"]
+    return VerifiedAddress(
+        lines=address_lines(fields),
+        postcode=fields.get("postalCode", ""),
+        uprn=fields.get("uprn", ""),
+        fields=fields,
+    )
+
+
+def address_lines(fields: dict[str, str]) -> tuple[str, ...]:
+    """PAF order; the building number goes with the first thoroughfare."""
+    number = fields.get("buildingNumber", "")
+    thoroughfares = [
+        fields[name] for name in ("dependentStreetName", "streetName") if fields.get(name)
+    ]
+    if number and thoroughfares:
+        thoroughfares[0] = f"{number} {thoroughfares[0]}"
+    elif number:
+        thoroughfares = [number]
+    names = ("organisationName", "departmentName", "subBuildingName", "buildingName")
+    localities = ("doubleDependentAddressLocality", "dependentAddressLocality", "addressLocality")
+    return tuple(
+        line
+        for line in (
+            *(fields.get(name, "") for name in names),
+            *thoroughfares,
+            *(fields.get(name, "") for name in localities),
+        )
+        if line
+    )
+
+
+def is_identity_verified(user: User) -> bool:
+    """True when identity is verified (successfully or with warnings) to GPG45 medium or above."""
+    attribute = get_verified_attributes(user).get(IDENTITY)
+    return attribute is not None and attribute.confidence_level in MEDIUM_OR_ABOVE
+
+
+def purge_attributes(older_than: datetime.timedelta) -> PurgeResult:
+    """Delete attributes received, and requests completed, more than ``older_than`` ago.
+
+    For a retention limit (a purge command calls this). Deleted declines are
+    forgotten, so the scope may be requested again.
+    """
+    cutoff = timezone.now() - older_than
+    attributes, _ = VerifiedAttribute.objects.filter(received_at__lt=cutoff).delete()
+    requests, _ = AttributeRequest.objects.filter(completed_at__lt=cutoff).delete()
+    return PurgeResult(attributes=attributes, requests=requests)

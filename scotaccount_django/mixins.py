@@ -1,0 +1,40 @@
+"""``VerifiedAttributesRequiredMixin``: the class-based twin of the decorator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from scotaccount_django.attributes import UnavailableAttributes
+from scotaccount_django.decorators import unavailable_handler, verified_attributes_response
+
+
+class VerifiedAttributesRequiredMixin:
+    """Put first in the bases of a view that needs the verified attributes ``required_scopes``.
+
+    Override ``attributes_unavailable`` to answer when one could not be
+    obtained; by default it is ``SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER``
+    or the built-in page.
+    """
+
+    required_scopes: Sequence[str] = ()
+
+    def get_required_scopes(self) -> Sequence[str]:
+        if not self.required_scopes:
+            raise TypeError(f"{type(self).__name__}.required_scopes is empty.")
+        return self.required_scopes
+
+    def attributes_unavailable(
+        self, request: HttpRequest, unavailable: UnavailableAttributes
+    ) -> HttpResponse:
+        return unavailable_handler()(request, unavailable)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = verified_attributes_response(
+            request, self.get_required_scopes(), unavailable=self.attributes_unavailable
+        )
+        if response is not None:
+            return response
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
