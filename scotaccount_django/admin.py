@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
