@@ -10,9 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from scotaccount_django.testing import DEFAULT_PERSONA, PERSONAS
-
 import scotaccount_django.testing.fake_provider as fake_provider
+from scotaccount_django.testing import DEFAULT_PERSONA, PERSONAS
 
 # A verbatim copy of the schema in ScotAccount's docs, shipped with the fake.
 SCHEMA_PATH = Path(fake_provider.__file__).with_name("verified-claims.schema.json")
@@ -78,8 +77,12 @@ def test_at_least_six_personas_with_stable_uuid_subs():
 def test_attributes_validate_against_the_schema(persona):
     schema = load_schema()
     entries = persona.verified_claims(SCOPES)
-    payload = {"iss": "https://issuer.example/jwt", "sub": persona.sub, "iat": 1,
-               "verified_claims": entries}
+    payload = {
+        "iss": "https://issuer.example/jwt",
+        "sub": persona.sub,
+        "iat": 1,
+        "verified_claims": entries,
+    }
     checker = jsonschema.Draft7Validator.FORMAT_CHECKER
     jsonschema.validate(payload, schema, format_checker=checker)
     for entry in entries:
