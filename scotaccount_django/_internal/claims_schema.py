@@ -28,13 +28,15 @@ ANNOTATIONS = frozenset({"description", "descriptions", "title", "$comment"})
 KEYWORDS = frozenset(
     {"type", "enum", "maxLength", "pattern", "format", "properties", "required", "$ref"}
 )
-FORMATS = frozenset({"date", "date-time", "uuid", "email"})
+FORMATS = frozenset({"date", "date-time", "uuid", "email", "uri"})
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
 )
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: RFC 3986 absolute URI: a scheme, then no whitespace.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 #: RFC 5321's limit on a forward path; the schema itself sets none.
 MAX_EMAIL_LENGTH = 254
@@ -133,6 +135,8 @@ def conforms(value: str, fmt: str) -> bool:
         return _DATE_TIME.fullmatch(value) is not None and parse_date_time(value) is not None
     if fmt == "uuid":
         return _UUID.fullmatch(value) is not None
+    if fmt == "uri":
+        return _URI.fullmatch(value) is not None
     if fmt == "email":
         return len(value) <= MAX_EMAIL_LENGTH and _EMAIL.fullmatch(value) is not None
     raise ValueError(f"unsupported format {fmt!r}")
