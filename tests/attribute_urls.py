@@ -1,0 +1,49 @@
+"""The test URLconf plus council-style pages that need verified attributes."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.views import View
+
+from scotaccount_django.attributes import UnavailableAttributes
+from scotaccount_django.decorators import verified_attributes_required
+from scotaccount_django.mixins import VerifiedAttributesRequiredMixin
+from tests.urls import urlpatterns as base_urlpatterns
+
+
+def custom_unavailable(request: HttpRequest, unavailable: UnavailableAttributes) -> HttpResponse:
+    return HttpResponse(f"custom: {sorted(unavailable.reasons.items())} {unavailable.retry_url}")
+
+
+@verified_attributes_required("scotaccount.address")
+def needs_address(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("address page")
+
+
+@verified_attributes_required("scotaccount.address", unavailable=custom_unavailable)
+def needs_address_custom(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("address page (custom)")
+
+
+class NeedsIdentity(VerifiedAttributesRequiredMixin, View):
+    required_scopes = ("scotaccount.gpg45.medium",)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("identity page")
+
+
+class NeedsIdentityOwnHandler(NeedsIdentity):
+    def attributes_unavailable(
+        self, request: HttpRequest, unavailable: UnavailableAttributes
+    ) -> HttpResponse:
+        return HttpResponse("mixin handler", status=409)
+
+
+urlpatterns = [
+    *base_urlpatterns,
+    path("needs-address/", needs_address),
+    path("needs-address-custom/", needs_address_custom),
+    path("needs-identity/", NeedsIdentity.as_view()),
+    path("needs-identity-own/", NeedsIdentityOwnHandler.as_view()),
+]
