@@ -48,7 +48,11 @@ V2 = {
                 "time": "2025-03-19T10:12:54Z",
                 "verifier": {"organization": "DIS", "txn": "e766b0f2-1873-4199-8f62-e6af182a7f47"},
             },
-            "claims": {"given_name": "Morag", "family_name": "Example", "birth_date": "1976-08-24"},
+            "claims": {
+                "given_name": "Morag",
+                "family_name": "Example",
+                "birth_date": "1976-08-24",
+            },
         },
     ],
 }
@@ -115,7 +119,8 @@ def test_the_v2_layout():
 
 
 def test_the_legacy_layout():
-    entries = {entry.scope: entry for entry in parse_payload(copy.deepcopy(LEGACY), sub=LEGACY_SUB)}
+    parsed = parse_payload(copy.deepcopy(LEGACY), sub=LEGACY_SUB)
+    entries = {entry.scope: entry for entry in parsed}
     assert set(entries) == {"scotaccount.gpg45.medium", "scotaccount.address"}
     identity = entries["scotaccount.gpg45.medium"]
     assert identity.verification.outcome == "VERIFIED_SUCCESSFULLY"
@@ -189,7 +194,7 @@ def address_of(entries):
     ],
 )
 def test_schema_violations_are_refused_cleanly(change):
-    with pytest.raises(InvalidClaimsToken, match="schema|same scope"):
+    with pytest.raises(InvalidClaimsToken, match=r"schema|same scope"):
         parse_payload(mutated(change), sub=V2_SUB)
 
 

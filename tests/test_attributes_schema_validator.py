@@ -11,9 +11,7 @@ import pytest
 from scotaccount_django._internal import claims_schema
 from scotaccount_django._internal.claims_schema import SchemaViolation, conforms, validate
 
-SCHEMA_PATH = (
-    Path(claims_schema.__file__).parent / "schema" / claims_schema.SCHEMA_RESOURCE
-)
+SCHEMA_PATH = Path(claims_schema.__file__).parent / "schema" / claims_schema.SCHEMA_RESOURCE
 
 
 def full_schema() -> dict:
