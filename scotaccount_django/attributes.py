@@ -35,6 +35,7 @@ __all__ = [
     "AttributeStatus",
     "PurgeResult",
     "UnavailableAttributes",
+    "address_lines",
     "VerifiedAddress",
     "VerifiedName",
     "attribute_status",

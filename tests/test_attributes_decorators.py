@@ -1,4 +1,4 @@
-"""``verified_attributes_required`` and ``VerifiedAttributesRequiredMixin``: sign in, step up, no loops."""
+"""The decorator and the mixin: sign in first, step up, come back, never loop."""
 
 from __future__ import annotations
 
