@@ -76,6 +76,9 @@ SCOTACCOUNT_CLIENT_ID = "test-client"
 SCOTACCOUNT_REDIRECT_URI = "http://localhost/scotaccount/callback/"
 SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = "http://localhost/scotaccount/logged-out/"
 
+# The fake ScotAccount's fixture registers the key under this kid.
+SCOTACCOUNT_PRIVATE_KEY_ID = "test-key"
+
 # A throwaway key made per test run: tests never depend on a key in the repository.
 SCOTACCOUNT_PRIVATE_KEY = (
     ec.generate_private_key(ec.SECP256R1())
