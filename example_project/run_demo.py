@@ -58,9 +58,7 @@ def main() -> None:
             )
             print(f"Fake ScotAccount (for demos and tests only): {fake.discovery_url}")
         print(f"\n  Open {settings.SITE_URL}/ in your browser.\n")
-        call_command(
-            "runserver", f"{settings.DEMO_HOST}:{settings.DEMO_PORT}", use_reloader=False
-        )
+        call_command("runserver", f"{settings.DEMO_HOST}:{settings.DEMO_PORT}", use_reloader=False)
 
 
 if __name__ == "__main__":

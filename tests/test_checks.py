@@ -40,7 +40,7 @@ def test_a_correct_configuration_has_no_scotaccount_messages() -> None:
 def no_key(settings) -> Iterator[None]:
     settings.SCOTACCOUNT_PRIVATE_KEY = None
     settings.SCOTACCOUNT_PRIVATE_KEY_FILE = None
-    yield
+    return
 
 
 CASES = {

@@ -68,7 +68,8 @@ def test_authorization_request_has_everything_scotaccount_requires(settings) -> 
     assert params["client_id"] == settings.SCOTACCOUNT_CLIENT_ID
     assert params["redirect_uri"] == REDIRECT_URI
     assert params["code_challenge_method"] == "S256"
-    assert len(params["state"]) >= 43 and len(params["nonce"]) >= 43  # >= 256 bits
+    assert len(params["state"]) >= 43
+    assert len(params["nonce"]) >= 43
 
 
 def test_secrets_are_stored_hashed_and_verifier_matches_challenge() -> None:

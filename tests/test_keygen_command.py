@@ -37,7 +37,8 @@ def test_writes_owner_only_private_key_and_prints_public_parts(
     if key_type == "rsa":
         assert key.key_size == 3072
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert "BEGIN PUBLIC KEY" in output and "PRIVATE KEY-----" not in output
+    assert "BEGIN PUBLIC KEY" in output
+    assert "PRIVATE KEY-----" not in output
     jwk = public_jwk(output)
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)
     assert jwk["kid"] == jwk_thumbprint(jwk)
