@@ -3,11 +3,16 @@ from django.urls import include, path
 
 from council import views
 
-app_name = "council"
+council_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("apply/", views.apply, name="apply"),
+    ],
+    "council",
+)
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("apply/", views.apply, name="apply"),
+    path("", include(council_patterns)),
     path("admin/", admin.site.urls),
     path("scotaccount/", include("scotaccount_django.urls")),
 ]
