@@ -147,7 +147,7 @@ def code_from(fake: FakeScotAccount, flow: Flow, persona: str = "morag") -> str:
 
 def token_request(
     fake: FakeScotAccount,
-    code: str,
+    code: str | None,
     flow: Flow,
     *,
     assertion: str | None = None,

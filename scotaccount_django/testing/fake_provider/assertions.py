@@ -135,7 +135,7 @@ def _unverified_parts(
         header = jwt.get_unverified_header(assertion)
         claims = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError as error:
-        entry.check("assertion.well_formed", False, str(error))
+        entry.fail("assertion.well_formed", str(error))
     entry.client_assertion = {"header": header, "claims": claims}
     entry.check("assertion.well_formed", True)
     return header, claims

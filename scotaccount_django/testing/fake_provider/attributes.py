@@ -43,7 +43,7 @@ def _check_access_token(
     try:
         claims = state.signing_keys.verify(token)
     except jwt.PyJWTError as error:
-        raise Refusal("access_token.signature", str(error)) from error
+        entry.fail("access_token.signature", str(error))
     entry.note("access_token.signature", True)
     with state.lock:
         grant = state.access.get(str(claims.get("jti")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,14 @@ class JournalEntry:
 
     def check(self, rule: str, passed: bool, detail: str = "") -> None:
         """Record a rule; raise :class:`Refusal` if it failed."""
-        self.rules.append(RuleResult(rule, passed, detail))
         if not passed:
-            raise Refusal(rule, detail)
+            self.fail(rule, detail)
+        self.rules.append(RuleResult(rule, passed, detail))
+
+    def fail(self, rule: str, detail: str = "") -> NoReturn:
+        """Record a failed rule and raise :class:`Refusal`."""
+        self.rules.append(RuleResult(rule, False, detail))
+        raise Refusal(rule, detail)
 
     def note(self, rule: str, passed: bool, detail: str = "") -> None:
         """Record a rule that does not stop the request (lax mode, tolerated expiry)."""

@@ -28,7 +28,7 @@ def _check(state: ProviderState, request: Request, entry: JournalEntry) -> str |
     try:
         claims = state.signing_keys.verify(hint or "")
     except jwt.PyJWTError as error:
-        raise Refusal("logout.id_token_hint_signature", str(error)) from error
+        entry.fail("logout.id_token_hint_signature", str(error))
     entry.note("logout.id_token_hint_signature", True)
     exp = claims.get("exp")
     entry.note(
