@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from scotaccount_django import signals
@@ -151,7 +152,10 @@ def test_same_callback_twice_at_once_signs_in_once(fake_scotaccount, transaction
 
     def callback() -> None:
         barrier.wait()
-        statuses.append(return_to_app(client, location).status_code)
+        try:
+            statuses.append(return_to_app(client, location).status_code)
+        finally:
+            connection.close()  # each thread has its own database connection
 
     threads = [threading.Thread(target=callback) for _ in range(2)]
     for thread in threads:
