@@ -1,0 +1,86 @@
+"""Command line: ``python -m scotaccount_django.testing.fake_provider``.
+
+Serves the fake until interrupted, printing its discovery and attributes URLs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from scotaccount_django.testing.fake_provider.personas import PERSONAS
+from scotaccount_django.testing.fake_provider.provider import FakeScotAccount, is_loopback
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scotaccount_django.testing.fake_provider",
+        description="A fake ScotAccount (sign-in and attributes issuers) for local testing.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=8001, help="sign-in issuer port (0: any free)")
+    parser.add_argument(
+        "--attributes-port", type=int, default=None, help="attributes issuer port (default port+1)"
+    )
+    parser.add_argument("--client-id", default="test-client")
+    parser.add_argument(
+        "--client-key",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="the relying party's public key: PEM or JWKS JSON (repeatable)",
+    )
+    parser.add_argument("--redirect-uri", action="append", default=[], metavar="URI")
+    parser.add_argument("--post-logout-redirect-uri", action="append", default=[], metavar="URI")
+    parser.add_argument("--mode", choices=("strict", "lax"), default="strict")
+    parser.add_argument("--auto-approve", choices=sorted(PERSONAS), metavar="PERSONA_ID")
+    parser.add_argument("--legacy-claims-layout", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not is_loopback(args.host):
+        print(f"WARNING: listening on {args.host}, beyond this machine.", file=sys.stderr)
+    attributes_port = args.attributes_port
+    if attributes_port is None:
+        attributes_port = args.port + 1 if args.port else 0
+    fake = FakeScotAccount(
+        client_id=args.client_id,
+        client_keys=[path.read_bytes() for path in args.client_key],
+        redirect_uris=args.redirect_uri or ["http://localhost:8000/scotaccount/callback/"],
+        post_logout_redirect_uris=args.post_logout_redirect_uri
+        or ["http://localhost:8000/scotaccount/logged-out/"],
+        mode=args.mode,
+        auto_approve=args.auto_approve,
+        host=args.host,
+        port=args.port,
+        attributes_port=attributes_port,
+        legacy_claims_layout=args.legacy_claims_layout,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with fake:
+        print("FAKE ScotAccount for testing only", flush=True)
+        print(f"Discovery URL: {fake.discovery_url}", flush=True)
+        print(f"Attributes URL: {fake.attributes_url}", flush=True)
+        print(f"Attributes issuer: {fake.attributes_issuer}", flush=True)
+        print(f"Attributes JWKS URL: {fake.attributes_jwks_url}", flush=True)
+        print(f"Client id: {fake.client_id} ({fake.mode} mode)", flush=True)
+        stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

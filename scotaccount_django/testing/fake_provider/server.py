@@ -1,0 +1,201 @@
+"""HTTP plumbing: two loopback servers, routing, transport faults and the journal.
+
+Endpoint modules never see sockets; they take a parsed :class:`Request` and
+return a :class:`Response`. This module decides which handler runs, records the
+request in the journal first (so even a stalled or dropped request is seen),
+and applies the transport-level faults (status, stall, garbage, redirect, drop).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from scotaccount_django.testing.fake_provider import pages
+from scotaccount_django.testing.fake_provider.attributes import attributes
+from scotaccount_django.testing.fake_provider.authorize import authorize, consent, sign_in
+from scotaccount_django.testing.fake_provider.discovery import metadata
+from scotaccount_django.testing.fake_provider.journal import JournalEntry
+from scotaccount_django.testing.fake_provider.logout import logout
+from scotaccount_django.testing.fake_provider.messages import (
+    Request,
+    Response,
+    html_response,
+    json_response,
+    oauth_error,
+    parse_pairs,
+    redirect,
+)
+from scotaccount_django.testing.fake_provider.scenarios import (
+    FAULTS,
+    TRANSPORT_KINDS,
+    TRANSPORT_STATUSES,
+)
+from scotaccount_django.testing.fake_provider.state import ProviderState
+from scotaccount_django.testing.fake_provider.token import token
+
+Handler = Callable[[ProviderState, Request, JournalEntry], Response]
+Routes = dict[tuple[str, str], tuple[str, Handler]]
+MAX_BODY = 1_000_000
+
+
+def _discovery(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
+    return json_response(200, metadata(state.endpoints.issuer))
+
+
+def _jwks(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
+    return json_response(200, state.signing_keys.jwks())
+
+
+def _attributes_jwks(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
+    return json_response(200, state.attributes_keys.jwks())
+
+
+def _captured(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
+    """Where ``*_redirect_other_host`` points: proof of what a redirect-following client leaked."""
+    entry.outcome = "captured a redirected request"
+    return json_response(200, {"captured": True})
+
+
+def _not_found(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
+    return oauth_error(404, "not_found", "Not Found: Page not found")
+
+
+SIGN_IN_ROUTES: Routes = {
+    ("GET", "/.well-known/openid-configuration"): ("discovery", _discovery),
+    ("GET", "/jwks.json"): ("jwks", _jwks),
+    ("GET", "/authorize"): ("authorize", authorize),
+    ("POST", "/authorize/sign-in"): ("sign_in", sign_in),
+    ("POST", "/authorize/consent"): ("consent", consent),
+    ("POST", "/token"): ("token", token),
+    ("GET", "/authorize/logout"): ("logout", logout),
+}
+
+ATTRIBUTES_ROUTES: Routes = {
+    ("GET", "/attributes/values"): ("attributes", attributes),
+    ("GET", "/jwks.json"): ("attributes_jwks", _attributes_jwks),
+}
+
+
+def _transport_fault(
+    state: ProviderState, endpoint: str, entry: JournalEntry, other_origin: str
+) -> Response | None:
+    suffixes = [f"http_{status}" for status in TRANSPORT_STATUSES] + list(TRANSPORT_KINDS)
+    names = [f"{endpoint}_{suffix}" for suffix in suffixes if f"{endpoint}_{suffix}" in FAULTS]
+    fault = state.scenarios.take_first(names)
+    if fault is None:
+        return None
+    entry.fault = fault
+    entry.outcome = f"fault: {fault}"
+    kind = fault.removeprefix(f"{endpoint}_")
+    if kind.startswith("http_"):
+        status = int(kind.removeprefix("http_"))
+        return oauth_error(status, *TRANSPORT_STATUSES[status])
+    if kind == "timeout":
+        stalled = oauth_error(504, "gateway_timeout", "The fake stalled on purpose")
+        stalled.delay = state.scenarios.timeout_delay
+        return stalled
+    if kind == "malformed_json":
+        return Response(200, b'{"access_token": "eyJ', [("Content-Type", "application/json")])
+    if kind == "html_body":
+        return html_response(200, pages.error_page("Service error", "Something went wrong."))
+    if kind == "redirect_other_host":
+        return redirect(f"{other_origin}/captured", status=307)
+    return Response(0, drop=True)
+
+
+def dispatch(
+    state: ProviderState, routes: Routes, request: Request, other_origin: str
+) -> Response:
+    """Route one request, journaling it and applying any armed transport fault."""
+    route: tuple[str, Handler] = ("captured", _captured)
+    if request.path != "/captured":
+        route = routes.get((request.method, request.path), ("unknown", _not_found))
+    endpoint, handler = route
+    entry = JournalEntry(
+        endpoint=endpoint,
+        method=request.method,
+        path=request.path,
+        params=request.flat_params(),
+        headers=dict(request.headers),
+        timestamp=state.clock.now(),
+    )
+    state.journal.append(entry)
+    try:
+        response = _transport_fault(state, endpoint, entry, other_origin) or handler(
+            state, request, entry
+        )
+    except Exception as error:  # a bug in the fake must show, not hang the client
+        entry.outcome = f"fake provider bug: {error!r}"
+        response = oauth_error(500, "internal_server_error", f"Fake provider bug: {error!r}")
+    entry.status = response.status
+    return response
+
+
+class FakeHTTPServer(ThreadingHTTPServer):
+    """One origin of the fake. Request threads never block shutdown."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        answer: Callable[[Request], Response],
+        stopping: threading.Event,
+    ) -> None:
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        self.answer = answer
+        self.stopping = stopping
+        super().__init__((host, port), _RequestHandler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: FakeHTTPServer
+    server_version = "FakeScotAccount"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the journal is the log."""
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
+        body = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type", "")
+        form = (
+            parse_pairs(body.decode("utf-8", "replace"))
+            if content_type.startswith("application/x-www-form-urlencoded")
+            else {}
+        )
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_pairs(parts.query),
+            form=form,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
+        )
+        response = self.server.answer(request)
+        if response.delay:
+            self.server.stopping.wait(response.delay)
+        if response.drop:
+            self.close_connection = True
+            return
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
