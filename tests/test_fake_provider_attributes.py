@@ -66,9 +66,7 @@ def test_expired_access_token_is_403(fake):
 
 def test_assertion_for_the_token_endpoint_is_refused(fake):
     token = access_token(fake)
-    response = attributes_request(
-        fake, token, assertion=client_assertion(fake.token_endpoint)
-    )
+    response = attributes_request(fake, token, assertion=client_assertion(fake.token_endpoint))
     assert response.status_code == 403
     assert failed(fake) == ["assertion.aud"]
 

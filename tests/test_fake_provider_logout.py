@@ -28,7 +28,9 @@ def logout(fake, **params):
 
 def test_state_is_echoed_and_the_session_ends(fake):
     id_token = tokens_for(fake, Flow())["id_token"]
-    response = logout(fake, id_token_hint=id_token, post_logout_redirect_uri=LOGOUT_URI, state="s1")
+    response = logout(
+        fake, id_token_hint=id_token, post_logout_redirect_uri=LOGOUT_URI, state="s1"
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"{LOGOUT_URI}?state=s1"
     sid = jwt.decode(id_token, options={"verify_signature": False})["sid"]
@@ -51,7 +53,9 @@ def test_without_a_return_uri_a_signed_out_page_is_shown(fake):
 
 def test_unregistered_return_uri_is_refused(fake):
     id_token = tokens_for(fake, Flow())["id_token"]
-    response = logout(fake, id_token_hint=id_token, post_logout_redirect_uri="http://evil.example/")
+    response = logout(
+        fake, id_token_hint=id_token, post_logout_redirect_uri="http://evil.example/"
+    )
     assert response.status_code == 400
     assert "Location" not in response.headers
     assert "logout.post_logout_redirect_uri" in fake.journal.last("logout").failed_rules

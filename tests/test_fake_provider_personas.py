@@ -78,8 +78,12 @@ def test_at_least_six_personas_with_stable_uuid_subs():
 def test_attributes_validate_against_the_schema(persona):
     schema = load_schema()
     entries = persona.verified_claims(SCOPES)
-    payload = {"iss": "https://issuer.example/jwt", "sub": persona.sub, "iat": 1,
-               "verified_claims": entries}
+    payload = {
+        "iss": "https://issuer.example/jwt",
+        "sub": persona.sub,
+        "iat": 1,
+        "verified_claims": entries,
+    }
     checker = jsonschema.Draft7Validator.FORMAT_CHECKER
     jsonschema.validate(payload, schema, format_checker=checker)
     for entry in entries:

@@ -85,8 +85,13 @@ def test_assertion_signed_by_an_unregistered_key(fake):
     stranger = ec.generate_private_key(ec.SECP256R1())
     now = int(time.time())
     assertion = jwt.encode(
-        {"iss": CLIENT_ID, "sub": CLIENT_ID, "aud": fake.token_endpoint, "exp": now + 60,
-         "jti": "x"},
+        {
+            "iss": CLIENT_ID,
+            "sub": CLIENT_ID,
+            "aud": fake.token_endpoint,
+            "exp": now + 60,
+            "jti": "x",
+        },
         stranger,
         algorithm="ES256",
     )
@@ -97,8 +102,13 @@ def test_assertion_signed_by_an_unregistered_key(fake):
 def test_assertion_hs256_is_refused(fake):
     flow = Flow()
     assertion = jwt.encode(
-        {"iss": CLIENT_ID, "sub": CLIENT_ID, "aud": fake.token_endpoint,
-         "exp": int(time.time()) + 60, "jti": "y"},
+        {
+            "iss": CLIENT_ID,
+            "sub": CLIENT_ID,
+            "aud": fake.token_endpoint,
+            "exp": int(time.time()) + 60,
+            "jti": "y",
+        },
         "a-shared-secret-that-is-long-enough-for-hs256",
         algorithm="HS256",
     )
