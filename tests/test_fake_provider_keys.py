@@ -46,7 +46,7 @@ def test_lifecycle(fake, which):
     assert kid_of(token()) == original
 
     keys.activate(added)
-    assert [k["kid"] for k in published(url)][0] == added
+    assert published(url)[0]["kid"] == added
     assert kid_of(token()) == added
     assert keys.state_of(original) is KeyState.RETIRED
     assert original in [k["kid"] for k in published(url)]

@@ -10,9 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from scotaccount_django.testing import DEFAULT_PERSONA, PERSONAS
-
 import scotaccount_django.testing.fake_provider as fake_provider
+from scotaccount_django.testing import DEFAULT_PERSONA, PERSONAS
 
 # A verbatim copy of the schema in ScotAccount's docs, shipped with the fake.
 SCHEMA_PATH = Path(fake_provider.__file__).with_name("verified-claims.schema.json")

@@ -113,7 +113,7 @@ class FakeScotAccount:
         )
         for server in self._servers:
             thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+                target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
             )
             thread.start()
             self._threads.append(thread)
@@ -122,8 +122,13 @@ class FakeScotAccount:
     def stop(self) -> None:
         """Stop serving; stalled (timeout) requests are released at once."""
         self._stopping.set()
+        # Both origins shut down together: each waits up to one poll interval.
+        stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for server in self._servers:
-            server.shutdown()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
