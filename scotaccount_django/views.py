@@ -312,9 +312,12 @@ class LogoutView(View):
             # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
             return self.logout_success()
         try:
-            return HttpResponseRedirect(self.end_session_url(id_token))
+            response = HttpResponseRedirect(self.end_session_url(id_token))
         except ScotAccountError as exc:
             return self.logout_failure(exc)
+        # The Location carries the ID token: keep it out of every cache.
+        response["Cache-Control"] = "no-store"
+        return response
 
     def end_session_url(self, id_token: str) -> str:
         """ScotAccount's ``end_session_endpoint`` with exactly the three documented parameters."""

@@ -97,6 +97,7 @@ def test_logout_redirects_to_scotaccount_with_exactly_the_three_parameters(
     assert params["id_token_hint"] == [id_token]
     assert params["post_logout_redirect_uri"] == [settings.SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI]
     assert len(params["state"][0]) >= 43
+    assert response["Cache-Control"] == "no-store"
     # The local session is gone before the browser is even sent to ScotAccount.
     assert not SessionStore().exists(old_key)
     assert not ScotAccountSession.objects.filter(session_key=old_key).exists()
