@@ -9,4 +9,11 @@ app_name = "scotaccount"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("callback/", views.CallbackView.as_view(), name="callback"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("logged-out/", views.LoggedOutView.as_view(), name="logged_out"),
+    path(
+        "frontchannel-logout/",
+        views.FrontChannelLogoutView.as_view(),
+        name="frontchannel_logout",
+    ),
 ]
