@@ -21,6 +21,8 @@ from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django.models import AttributeScope
 
 BACKEND = "scotaccount_django.backends.ScotAccountBackend"
+MIDDLEWARE = "scotaccount_django.middleware.SessionLifetimeMiddleware"
+SCOTACCOUNT_SESSION_HOURS = 4
 MAX_LEEWAY_SECONDS = 60
 SAFE_ALGORITHMS = {"RS256", "ES256", "PS256"}
 MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
@@ -101,6 +103,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{middleware} is not in MIDDLEWARE.",
         "ScotAccount sign-in needs Django's session and authentication middleware.",
     ),
+    "scotaccount.E020": (
+        f"{MIDDLEWARE} comes before {{middleware}} in MIDDLEWARE.",
+        "Put it after SessionMiddleware and AuthenticationMiddleware: it reads both.",
+    ),
+    "scotaccount.E021": (
+        "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI is not set and DEBUG is off, so logout "
+        "cannot sign people out of ScotAccount.",
+        "Set it to the absolute URL of the 'scotaccount:logged_out' view, registered with "
+        "ScotAccount as your logout URI, e.g. https://www.example.gov.scot/scotaccount/logged-out/.",
+    ),
+    "scotaccount.E022": (
+        "{setting} is not a positive duration: {detail}",
+        "Use a number of seconds or a datetime.timedelta greater than zero.",
+    ),
     "scotaccount.E030": (
         "SCOTACCOUNT_ATTRIBUTE_MAX_AGE names unknown scopes: {scopes}.",
         "Use the scopes scotaccount.gpg45.medium, scotaccount.address and scotaccount.email.",
@@ -123,6 +139,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "scotaccount.W001": (
         "Both SCOTACCOUNT_PRIVATE_KEY_FILE and SCOTACCOUNT_PRIVATE_KEY are set; the file wins.",
         "Remove one of them.",
+    ),
+    "scotaccount.W020": (
+        f"{MIDDLEWARE} is not in MIDDLEWARE, so ScotAccount sign-ins last as long as "
+        "Django's session (SESSION_COOKIE_AGE), not ScotAccount's 4 hours.",
+        "Add it after AuthenticationMiddleware.",
+    ),
+    "scotaccount.W021": (
+        "SCOTACCOUNT_SESSION_LIFETIME is {lifetime}, longer than ScotAccount's 4-hour sessions.",
+        "People would stay signed in here after ScotAccount has signed them out; "
+        "use 4 hours or less.",
+    ),
+    "scotaccount.W022": (
+        "SCOTACCOUNT_SESSION_IDLE_TIMEOUT ({idle}) is not shorter than "
+        "SCOTACCOUNT_SESSION_LIFETIME ({lifetime}), so it never applies.",
+        "Make it shorter than the lifetime, or set it to None.",
     ),
 }
 
@@ -170,6 +201,7 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
     if unsafe or not conf.ID_TOKEN_ALGORITHMS:
         yield _error("scotaccount.E014", algorithms=", ".join(unsafe) or "nothing")
     yield from _wiring_problems()
+    yield from _session_problems()
 
 
 def _attribute_problems() -> Iterator[checks.CheckMessage]:
@@ -242,3 +274,37 @@ def _wiring_problems() -> Iterator[checks.CheckMessage]:
     ):
         if middleware not in settings.MIDDLEWARE:
             yield _error("scotaccount.E017", middleware=middleware)
+
+
+def _session_problems() -> Iterator[checks.CheckMessage]:
+    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
+        yield _error("scotaccount.E021")
+    middleware = list(settings.MIDDLEWARE)
+    if MIDDLEWARE not in middleware:
+        yield _error("scotaccount.W020")
+    else:
+        for required in (
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+        ):
+            if required in middleware and middleware.index(required) > middleware.index(
+                MIDDLEWARE
+            ):
+                yield _error("scotaccount.E020", middleware=required)
+    durations: dict[str, timedelta | None] = {}
+    for setting in ("SESSION_LIFETIME", "SESSION_IDLE_TIMEOUT"):
+        try:
+            durations[setting] = getattr(conf, setting)
+        except ImproperlyConfigured as exc:
+            yield _error("scotaccount.E022", setting=f"SCOTACCOUNT_{setting}", detail=exc)
+            return
+        value = durations[setting]
+        if value is not None and value <= timedelta(0):
+            yield _error("scotaccount.E022", setting=f"SCOTACCOUNT_{setting}", detail=value)
+            return
+    lifetime, idle = durations["SESSION_LIFETIME"], durations["SESSION_IDLE_TIMEOUT"]
+    assert lifetime is not None
+    if lifetime > timedelta(hours=SCOTACCOUNT_SESSION_HOURS):
+        yield _error("scotaccount.W021", lifetime=lifetime)
+    if idle is not None and idle >= lifetime:
+        yield _error("scotaccount.W022", idle=idle, lifetime=lifetime)

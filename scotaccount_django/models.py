@@ -296,3 +296,38 @@ class VerifiedAttribute(models.Model):
     def is_verified(self) -> bool:
         """True only for a successful outcome; ``VERIFICATION_FAILED`` never counts."""
         return self.outcome in VERIFIED_OUTCOMES
+
+
+class ScotAccountSession(models.Model):
+    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``.
+
+    Front-channel logout names a ScotAccount session by ``sid``; this row turns
+    that into the local session key, so the session can be deleted from any
+    server-side session engine without scanning every session. The session key
+    is a bearer secret like the ones in Django's own session table: rows are
+    deleted at logout and expiry, and pruned once no session could still use them.
+    """
+
+    issuer = models.CharField(
+        _("issuer"), max_length=255, help_text=_("The ScotAccount issuer that issued the sid.")
+    )
+    sid_hash = models.CharField(
+        _("sid hash"), max_length=64, db_index=True, help_text=_("SHA-256 of ScotAccount's sid.")
+    )
+    session_key = models.CharField(
+        _("session key"), max_length=40, unique=True, help_text=_("The local Django session.")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="scotaccount_sessions",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("ScotAccount session")
+        verbose_name_plural = _("ScotAccount sessions")
+
+    def __str__(self) -> str:
+        return f"ScotAccount session {self.pk}"

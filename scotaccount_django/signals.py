@@ -9,6 +9,16 @@ from django.dispatch import Signal
 #: (a ``ScotAccountIdentity``), ``created`` (True when the user is new).
 signed_in = Signal()
 
+#: Sent when a person signs out: by the logout view, and by front-channel logout
+#: for each session it ends. Arguments: ``request``, ``user`` (None when the
+#: session had no signed-in user).
+signed_out = Signal()
+
+#: Sent when the session lifetime middleware ends a session. Arguments:
+#: ``request``, ``user`` (None for ``inactive_user``), ``reason``: ``"lifetime"``,
+#: ``"idle"`` or ``"inactive_user"`` (deactivated or deleted).
+session_expired = Signal()
+
 #: Sent after a step-up's answer is stored (in its own committed transaction).
 #: Arguments: ``request``, ``user``, ``identity`` (a ``ScotAccountIdentity``),
 #: ``received`` (scopes now held verified) and ``missing`` (scopes that did not

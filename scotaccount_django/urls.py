@@ -10,4 +10,11 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("callback/", views.CallbackView.as_view(), name="callback"),
     path("attributes/", views.AttributesView.as_view(), name="attributes"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("logged-out/", views.LoggedOutView.as_view(), name="logged_out"),
+    path(
+        "frontchannel-logout/",
+        views.FrontChannelLogoutView.as_view(),
+        name="frontchannel_logout",
+    ),
 ]

@@ -9,11 +9,12 @@ database instead.
 
 from __future__ import annotations
 
+import hmac
 import logging
-import time
+import secrets
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,21 +24,27 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
+from django.views.decorators.clickjacking import xframe_options_exempt
 from mozilla_django_oidc.views import get_next_url
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys, step_up
+from scotaccount_django._internal import clock, session_keys, step_up
 from scotaccount_django._internal.discovery import get_provider_metadata
 from scotaccount_django._internal.error_pages import page_for
+from scotaccount_django._internal.flows import SECRET_BYTES as STATE_BYTES
 from scotaccount_django._internal.flows import consume_flow, start_flow
+from scotaccount_django._internal.sid_sessions import end_local_session, end_sessions_for_sid
 from scotaccount_django._internal.tokens import (
     IDTokenClaims,
     TokenSet,
     exchange_code,
+    hash_secret,
     verify_id_token,
 )
+from scotaccount_django._internal.urls import with_query
 from scotaccount_django.attributes import (
     UnavailableAttributes,
     attribute_status,
@@ -71,13 +78,36 @@ MAX_PARAMETER_LENGTH = 4096
 DECLINING_ERRORS = frozenset({"access_denied", "account_selection_required"})
 
 
-def redirect_uri_for(request: HttpRequest) -> str:
-    """The fixed redirect URI; derived from the request only in DEBUG (Host can be forged)."""
-    if conf.REDIRECT_URI:
-        return conf.REDIRECT_URI
+def registered_uri(
+    request: HttpRequest, configured: str | None, *, url_name: str, setting: str
+) -> str:
+    """A URI registered with ScotAccount: the setting; derived from the request only in
+    DEBUG (the Host header can be forged)."""
+    if configured:
+        return configured
     if settings.DEBUG:
-        return request.build_absolute_uri(reverse("scotaccount:callback"))
-    raise ConfigurationError("SCOTACCOUNT_REDIRECT_URI must be set when DEBUG is off.")
+        return request.build_absolute_uri(reverse(url_name))
+    raise ConfigurationError(f"{setting} must be set when DEBUG is off.")
+
+
+def redirect_uri_for(request: HttpRequest) -> str:
+    """The fixed callback URI sent at authorize and token."""
+    return registered_uri(
+        request,
+        conf.REDIRECT_URI,
+        url_name="scotaccount:callback",
+        setting="SCOTACCOUNT_REDIRECT_URI",
+    )
+
+
+def post_logout_redirect_uri_for(request: HttpRequest) -> str:
+    """The fixed URI ScotAccount sends the browser back to after logout."""
+    return registered_uri(
+        request,
+        conf.POST_LOGOUT_REDIRECT_URI,
+        url_name="scotaccount:logged_out",
+        setting="SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI",
+    )
 
 
 def safe_next_url(request: HttpRequest, url: str) -> str | None:
@@ -191,7 +221,7 @@ class CallbackView(View):
     user: AbstractBaseUser | None = None
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        params = read_callback_parameters(request)
+        params = read_query_parameters(request, CALLBACK_PARAMETERS)
         flow = self.flow = consume_flow(request, params.get("state"))
         if "error" in params:
             if "code" in params:
@@ -228,7 +258,7 @@ class CallbackView(View):
         request.session[session_keys.ID_TOKEN] = tokens.id_token
         request.session[session_keys.SID] = claims.sid
         request.session[session_keys.SUB] = str(claims.sub)
-        request.session[session_keys.SIGNED_IN_AT] = signed_in_at or time.time()
+        request.session[session_keys.SIGNED_IN_AT] = signed_in_at or clock.now()
         self.user = user
         signals.signed_in.send(
             sender=type(self),
@@ -349,16 +379,16 @@ class AttributesView(View):
         return scopes
 
 
-def read_callback_parameters(request: HttpRequest) -> dict[str, str]:
-    """The callback's parameters, refusing duplicates and oversized values."""
+def read_query_parameters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
+    """The named query parameters, refusing duplicates and oversized values."""
     params: dict[str, str] = {}
-    for name in CALLBACK_PARAMETERS:
+    for name in names:
         values: list[Any] = request.GET.getlist(name)
         if len(values) > 1:
-            raise BadCallback(f"the callback repeats {name}")
+            raise BadCallback(f"the query repeats {name}")
         if values:
             if len(values[0]) > MAX_PARAMETER_LENGTH:
-                raise BadCallback(f"the callback's {name} is too long")
+                raise BadCallback(f"the query's {name} is too long")
             params[name] = values[0]
     return params
 
@@ -373,3 +403,150 @@ def attributes_unavailable(
     ]
     context = {"reasons": reasons, "retry_url": unavailable.retry_url}
     return render(request, "scotaccount/attributes_unavailable.html", context)
+
+
+def signed_out_response(
+    request: HttpRequest, *, scotaccount_unreachable: bool = False
+) -> HttpResponse:
+    """The council's ``LOGOUT_REDIRECT_URL``, or the "you have signed out" page.
+
+    A person who may still be signed in to ScotAccount is always shown the page.
+    """
+    # cast: django-stubs types the setting from the settings module mypy ran with.
+    redirect_to = cast("str | None", settings.LOGOUT_REDIRECT_URL)
+    if redirect_to and not scotaccount_unreachable:
+        return HttpResponseRedirect(resolve_url(redirect_to))
+    context = {"scotaccount_unreachable": scotaccount_unreachable}
+    return render(request, "scotaccount/logged_out.html", context)
+
+
+class LogoutView(View):
+    """Sign out here, then at ScotAccount. POST with CSRF; GET only asks to confirm.
+
+    A GET that signed people out could be triggered by any page that embeds an
+    image pointing here, so GET just shows a form that POSTs.
+    """
+
+    http_method_names = ["get", "post"]
+    template_name = "scotaccount/logout_confirm.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        id_token = request.session.get(session_keys.ID_TOKEN)
+        user = request.user if request.user.is_authenticated else None
+        # Local session first: whatever happens at ScotAccount, this browser is
+        # signed out here, and a stolen session cookie stops working now.
+        end_local_session(request)
+        signals.signed_out.send(sender=type(self), request=request, user=user)
+        logger.info("Signed out user %s", getattr(user, "pk", None))
+        if not isinstance(id_token, str) or not id_token:
+            # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
+            return self.logout_success()
+        try:
+            response = HttpResponseRedirect(self.end_session_url(id_token))
+        except ScotAccountError as exc:
+            return self.logout_failure(exc)
+        # The Location carries the ID token: keep it out of every cache.
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def end_session_url(self, id_token: str) -> str:
+        """ScotAccount's ``end_session_endpoint`` with exactly the three documented parameters."""
+        metadata = get_provider_metadata()
+        if not metadata.end_session_endpoint:
+            raise ProviderError("discovery has no end_session_endpoint")
+        params = {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": post_logout_redirect_uri_for(self.request),
+            "state": secrets.token_urlsafe(STATE_BYTES),
+        }
+        # The old session is gone; the state hash goes into the new, empty one
+        # that flush() started. Rather than a signed cookie: it stays server-side,
+        # is bound to this browser by the session cookie, and is consumed on
+        # return, so a captured logout return cannot be replayed.
+        self.request.session[session_keys.LOGOUT_STATE_HASH] = hash_secret(params["state"])
+        return with_query(metadata.end_session_endpoint, params)
+
+    def logout_success(self) -> HttpResponse:
+        return signed_out_response(self.request)
+
+    def logout_failure(self, exc: ScotAccountError) -> HttpResponse:
+        """Signed out here only: say that ScotAccount could not be reached."""
+        logger.warning("Signed out locally; ScotAccount logout skipped [%s]: %s", exc.code, exc)
+        return signed_out_response(self.request, scotaccount_unreachable=True)
+
+
+class LoggedOutView(View):
+    """Where ScotAccount sends the browser after logout (``post_logout_redirect_uri``).
+
+    Without this browser's ``state`` the visit did not come from our logout: it
+    changes nothing, redirects nowhere, and does not tell a signed-in person
+    they have signed out (a link could otherwise trick someone into leaving a
+    shared computer signed in).
+    """
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        expected = request.session.get(session_keys.LOGOUT_STATE_HASH)
+        try:
+            state = read_query_parameters(request, ("state",)).get("state", "")
+        except BadCallback:
+            state = ""
+        if not (
+            isinstance(expected, str)
+            and state
+            and hmac.compare_digest(hash_secret(state), expected)
+        ):
+            return self.state_mismatch()
+        del request.session[session_keys.LOGOUT_STATE_HASH]
+        return self.logout_success()
+
+    def logout_success(self) -> HttpResponse:
+        return signed_out_response(self.request)
+
+    def state_mismatch(self) -> HttpResponse:
+        logger.info("Logout return without this browser's logout state: ignored")
+        if self.request.user.is_authenticated:
+            return render(self.request, LogoutView.template_name, {"still_signed_in": True})
+        return render(self.request, "scotaccount/logged_out.html")
+
+
+@method_decorator(xframe_options_exempt, name="dispatch")
+class FrontChannelLogoutView(View):
+    """OIDC Front-Channel Logout 1.0: ScotAccount loads this in an iframe with ``iss`` and ``sid``.
+
+    It ends only the local sessions that the sign-in with that ``sid`` created,
+    and does nothing else, so it needs no CSRF token: the ``sid`` is a random
+    value only ScotAccount and this site know (it travels in the ID token). Every
+    answer is the same tiny page, so it reveals nothing about which sids exist.
+    """
+
+    http_method_names = ["get"]
+    template_name = "scotaccount/frontchannel_logout.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            params = read_query_parameters(request, ("iss", "sid"))
+        except BadCallback:
+            params = {}
+        issuer, sid = params.get("iss"), params.get("sid")
+        if issuer and sid and issuer == conf.ISSUER:
+            self.end_sessions(issuer, sid)
+        else:
+            logger.info("Front-channel logout ignored: iss or sid missing, or not our issuer")
+        response = render(request, self.template_name)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def end_sessions(self, issuer: str, sid: str) -> None:
+        ended = end_sessions_for_sid(issuer, sid)
+        request = self.request
+        if request.session.session_key in {row.session_key for row in ended}:
+            # Already deleted from the store; flush so it is not saved back.
+            auth.logout(request)
+        for row in ended:
+            signals.signed_out.send(sender=type(self), request=request, user=row.user)
+        logger.info("Front-channel logout ended %d session(s)", len(ended))

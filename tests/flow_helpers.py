@@ -43,3 +43,11 @@ def sign_in(
 ) -> HttpResponse:
     """The whole sign-in: login view -> fake ScotAccount -> callback."""
     return complete(client, fake, start_flow(client, **params), persona)
+
+
+def signed_in_client(client: Client, fake: FakeScotAccount, persona: str = "morag") -> Client:
+    """``client`` after a successful sign-in as ``persona``."""
+    response = sign_in(client, fake, persona)
+    assert response.status_code == 302, response.content[:500]
+    assert client.session.get("_auth_user_id"), "the sign-in did not complete"
+    return client

@@ -28,6 +28,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "scotaccount_django.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -75,9 +76,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SCOTACCOUNT_CLIENT_ID = "test-client"
 SCOTACCOUNT_REDIRECT_URI = "http://localhost/scotaccount/callback/"
 SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = "http://localhost/scotaccount/logged-out/"
-
-# The fake ScotAccount's fixture registers the key under this kid.
-SCOTACCOUNT_PRIVATE_KEY_ID = "test-key"
+SCOTACCOUNT_PRIVATE_KEY_ID = "tests-key"
 
 # A throwaway key made per test run: tests never depend on a key in the repository.
 SCOTACCOUNT_PRIVATE_KEY = (

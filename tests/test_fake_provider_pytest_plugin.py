@@ -6,6 +6,7 @@ import importlib
 import subprocess
 import sys
 
+import pytest
 import requests
 from django.conf import settings as django_settings
 from django.core.cache import cache
@@ -13,7 +14,14 @@ from django.core.cache import cache
 from scotaccount_django.testing import FakeScotAccount
 
 
-def test_settings_point_at_the_fake(fake_scotaccount):
+@pytest.fixture
+def without_configured_key(settings):
+    """No key in settings, so the fixture must generate one (listed before it)."""
+    settings.SCOTACCOUNT_PRIVATE_KEY = None
+    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = None
+
+
+def test_settings_point_at_the_fake(without_configured_key, fake_scotaccount):
     fake = fake_scotaccount
     assert isinstance(fake, FakeScotAccount)
     assert fake.mode == "strict"
@@ -28,7 +36,7 @@ def test_settings_point_at_the_fake(fake_scotaccount):
     assert requests.get(django_settings.SCOTACCOUNT_DISCOVERY_URL, timeout=5).ok
 
 
-def test_the_generated_key_is_registered(fake_scotaccount):
+def test_the_generated_key_is_registered(without_configured_key, fake_scotaccount):
     import time
     import uuid
 

@@ -43,6 +43,12 @@ _UNAVAILABLE = ErrorPage(
     _("Sign-in could not be completed because ScotAccount did not respond. Please try again."),
     offer_retry=True,
 )
+_PROVIDER_FAULT = ErrorPage(
+    502,
+    _("Sign-in could not be completed"),
+    _("ScotAccount gave an answer we could not use. Please try again in a few minutes."),
+    offer_retry=True,
+)
 _EXPIRED = ErrorPage(
     400,
     _("This sign-in link has expired or was already used"),
@@ -75,6 +81,9 @@ ERRORS: dict[str, ErrorPage] = {
     "configuration": _SETUP_PROBLEM,
     "provider_rejected_client": _SETUP_PROBLEM,
     "provider_unavailable": _UNAVAILABLE,
+    "provider": _PROVIDER_FAULT,
+    "invalid_token": _PROVIDER_FAULT,
+    "invalid_id_token": _PROVIDER_FAULT,
     "unknown_flow": _EXPIRED,
     "flow_expired": _EXPIRED,
     "browser_mismatch": ErrorPage(

@@ -16,7 +16,6 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,6 +23,7 @@ from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal.discovery import ProviderMetadata
 from scotaccount_django._internal.tokens import hash_secret
+from scotaccount_django._internal.urls import with_query
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     BrowserMismatch,
@@ -88,9 +88,8 @@ def start_flow(
         "code_challenge": generate_code_challenge(code_verifier, "S256"),
         "code_challenge_method": "S256",
     }
-    separator = "&" if "?" in metadata.authorization_endpoint else "?"
     return StartedFlow(
-        authorization_url=f"{metadata.authorization_endpoint}{separator}{urlencode(params)}",
+        authorization_url=with_query(metadata.authorization_endpoint, params),
         browser_cookie=browser_cookie,
     )
 

@@ -102,10 +102,10 @@ _TOKEN_LEVEL: dict[str, tuple[str, str]] = {
         "id_token",
         "the `id_token` field holds the access token (`typ: at+jwt`, no `aud`)",
     ),
-    "token_missing_id_token": ("token", "the token response has no `id_token`"),
-    "token_missing_access_token": ("token", "the token response has no `access_token`"),
+    "token_missing_id_token": ("token_response", "the token response has no `id_token`"),
+    "token_missing_access_token": ("token_response", "the token response has no `access_token`"),
     "key_rotation_mid_flow": (
-        "token",
+        "token_response",
         "the sign-in keys rotate just before the ID token is signed (new kid, first in JWKS)",
     ),
     "claims_wrong_sub": ("claims_token", "`sub` is another person's"),

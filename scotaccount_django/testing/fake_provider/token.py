@@ -159,7 +159,7 @@ def _id_token_claims(state: ProviderState, grant: CodeGrant, faults: list[str]) 
 
 
 def _issue(state: ProviderState, grant: CodeGrant, entry: JournalEntry) -> Response:
-    faults = state.scenarios.take_all("id_token") + state.scenarios.take_all("token")
+    faults = state.scenarios.take_all("id_token") + state.scenarios.take_all("token_response")
     entry.fault = ", ".join(faults) or None
     if "key_rotation_mid_flow" in faults:
         state.signing_keys.rotate()

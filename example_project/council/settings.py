@@ -1,0 +1,101 @@
+"""Settings for the example council site.
+
+By default it signs in through the fake ScotAccount that `run_demo.py` starts.
+To use ScotAccount's real integration environment instead, set
+SCOTACCOUNT_DEMO_PROVIDER=integration, SCOTACCOUNT_CLIENT_ID and
+SCOTACCOUNT_PRIVATE_KEY_FILE (the key whose public half you registered).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEMO_DIR = BASE_DIR / ".demo"  # generated on first run, outside git
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+
+DEMO_PROVIDER = os.environ.get("SCOTACCOUNT_DEMO_PROVIDER", "fake")
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = int(os.environ.get("DEMO_PORT", "8000"))
+FAKE_PORT = int(os.environ.get("FAKE_SCOTACCOUNT_PORT", "8001"))
+SITE_URL = f"http://{DEMO_HOST}:{DEMO_PORT}"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "scotaccount_django",
+    "council",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "scotaccount_django.backends.ScotAccountBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "council.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "council.wsgi.application"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DEMO_DATABASE", str(DEMO_DIR / "db.sqlite3")),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "Europe/London"
+LANGUAGE_CODE = "en-gb"
+STATIC_URL = "static/"
+
+LOGIN_URL = "scotaccount:login"
+LOGIN_REDIRECT_URL = "council:apply"
+LOGOUT_REDIRECT_URL = None
+
+# --- ScotAccount ---------------------------------------------------------
+if DEMO_PROVIDER == "integration":
+    SCOTACCOUNT_ENVIRONMENT = "integration"
+    SCOTACCOUNT_CLIENT_ID = os.environ.get("SCOTACCOUNT_CLIENT_ID")
+    SCOTACCOUNT_PRIVATE_KEY_FILE = os.environ.get("SCOTACCOUNT_PRIVATE_KEY_FILE")
+else:
+    _fake = f"http://127.0.0.1:{FAKE_PORT}"
+    _fake_attributes = f"http://127.0.0.1:{FAKE_PORT + 1}"
+    SCOTACCOUNT_CLIENT_ID = "council-demo"
+    SCOTACCOUNT_DISCOVERY_URL = f"{_fake}/.well-known/openid-configuration"
+    SCOTACCOUNT_ATTRIBUTES_URL = f"{_fake_attributes}/attributes/values"
+    SCOTACCOUNT_ATTRIBUTES_ISSUER = f"{_fake_attributes}/jwt"
+    SCOTACCOUNT_ATTRIBUTES_JWKS_URL = f"{_fake_attributes}/jwks.json"
+    SCOTACCOUNT_PRIVATE_KEY_FILE = str(DEMO_DIR / "private_key.pem")
+SCOTACCOUNT_REDIRECT_URI = f"{SITE_URL}/scotaccount/callback/"
+SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = f"{SITE_URL}/scotaccount/logged-out/"

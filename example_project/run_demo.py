@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Run the demo: the fake ScotAccount and the example council site, on localhost.
+
+`make demo` runs this. Demo keys and the SQLite database are made on first run
+in example_project/.demo/, which git ignores.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
+
+
+def public_key_pem(private_key_path: Path) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    private_key = serialization.load_pem_private_key(private_key_path.read_bytes(), None)
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.DEMO_DIR.mkdir(exist_ok=True)
+    call_command("migrate", verbosity=0)
+    with ExitStack() as stack:
+        if settings.DEMO_PROVIDER == "fake":
+            from scotaccount_django.testing import FakeScotAccount
+
+            key_path = Path(settings.SCOTACCOUNT_PRIVATE_KEY_FILE)
+            if not key_path.exists():
+                print("Making demo keys (first run only)...")
+                call_command(
+                    "scotaccount_keygen", str(key_path), "--type", "ec", stdout=io.StringIO()
+                )
+            fake = stack.enter_context(
+                FakeScotAccount(
+                    client_id=settings.SCOTACCOUNT_CLIENT_ID,
+                    client_keys=[public_key_pem(key_path)],
+                    redirect_uris=[settings.SCOTACCOUNT_REDIRECT_URI],
+                    post_logout_redirect_uris=[settings.SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI],
+                    port=settings.FAKE_PORT,
+                    attributes_port=settings.FAKE_PORT + 1,
+                )
+            )
+            print(f"Fake ScotAccount (for demos and tests only): {fake.discovery_url}")
+        print(f"\n  Open {settings.SITE_URL}/ in your browser.\n")
+        call_command("runserver", f"{settings.DEMO_HOST}:{settings.DEMO_PORT}", use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""``SessionLifetimeMiddleware``: a ScotAccount session ends when ScotAccount's own does.
+
+ScotAccount sessions last 4 hours. The clock starts at the server-side sign-in
+time the callback stores (never a value the browser sends) and is not reset by
+activity or by a step-up, so constant activity cannot keep a stolen session
+alive. It is checked on every request method, not just GET. A deactivated or
+deleted user's session is flushed, not merely ignored.
+
+Per-request cost: a few session reads; the idle timestamp is written at most
+once a minute so that sessions are not saved on every request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
+from django.urls import Resolver404, resolve, reverse
+
+from scotaccount_django import signals
+from scotaccount_django._internal import clock, session_keys
+from scotaccount_django._internal.sid_sessions import end_local_session
+from scotaccount_django.conf import conf
+
+logger = logging.getLogger("scotaccount_django")
+
+#: The idle timestamp is rewritten only when it is at least this old (seconds).
+ACTIVITY_RESOLUTION = 60.0
+
+GetResponse = (
+    Callable[[HttpRequest], HttpResponseBase]
+    | Callable[[HttpRequest], Awaitable[HttpResponseBase]]
+)
+
+
+class SessionLifetimeMiddleware:
+    """End sessions past ``SCOTACCOUNT_SESSION_LIFETIME`` or idle past the idle timeout."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.async_mode:
+            return self.__acall__(request)
+        response = self.check(request)
+        return response if response is not None else self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        # Sessions and users are loaded through the ORM, which is sync only.
+        response = await sync_to_async(self.check, thread_sensitive=True)(request)
+        if response is not None:
+            return response
+        return await self.get_response(request)  # type: ignore[no-any-return, misc]
+
+    def check(self, request: HttpRequest) -> HttpResponseBase | None:
+        """End the session if it is over; a response to send instead of the view, or None."""
+        reason = expiry_reason(request, clock.now())
+        if reason is None:
+            return None
+        user = request.user if request.user.is_authenticated else None
+        logger.info(
+            "Session ended by SessionLifetimeMiddleware [%s] for user %s",
+            reason,
+            getattr(user, "pk", None),
+        )
+        end_local_session(request)
+        signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
+        if is_scotaccount_view(request):
+            # Our own views cope with a signed-out person; sending a logout or a
+            # callback to the login page instead would be a detour or a loop.
+            return None
+        return self.expired_response(request)
+
+    def expired_response(self, request: HttpRequest) -> HttpResponseBase:
+        """401 JSON for scripts; otherwise back to sign in, with ``next`` for page GETs only."""
+        login_url = reverse("scotaccount:login")
+        response: HttpResponseBase
+        if wants_json(request):
+            body = {"error": "session_expired", "login_url": login_url}
+            response = JsonResponse(body, status=401)
+        elif request.method in ("GET", "HEAD"):
+            response = redirect_to_login(request.get_full_path(), login_url)
+        else:
+            # Replaying a POST after sign-in is not possible, and its form data is gone.
+            response = HttpResponseRedirect(login_url)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def expiry_reason(request: HttpRequest, now: float) -> str | None:
+    """Why this request's session must end (``lifetime``, ``idle``, ``inactive_user``), or None."""
+    session = request.session
+    started = session.get(session_keys.SIGNED_IN_AT)
+    if started is None:
+        if not (conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session):
+            return None  # not a ScotAccount session, and not asked to manage others
+        started = session.setdefault(session_keys.FIRST_SEEN, now)
+    if not request.user.is_authenticated:
+        # The backend refused the session's user: deactivated or deleted.
+        return "inactive_user"
+    started = float(started)
+    if now - started >= conf.SESSION_LIFETIME.total_seconds():
+        return "lifetime"
+    idle_timeout = conf.SESSION_IDLE_TIMEOUT
+    if idle_timeout is not None:
+        last_activity = float(session.get(session_keys.LAST_ACTIVITY, started))
+        if now - last_activity >= idle_timeout.total_seconds():
+            return "idle"
+        if now - last_activity >= ACTIVITY_RESOLUTION:
+            session[session_keys.LAST_ACTIVITY] = now
+    return None
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """True for XHR, or when the ``Accept`` type with the highest q (first wins) is JSON."""
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        return True
+    best, best_quality = "", -1.0
+    for item in request.headers.get("accept", "").split(","):
+        media_type, *params = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media_type and quality > best_quality:
+            best, best_quality = media_type, quality
+    return best == "application/json" or best.endswith("+json")
+
+
+def is_scotaccount_view(request: HttpRequest) -> bool:
+    """True when the request is for one of this app's own views (login, logout, ...)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return "scotaccount" in match.app_names

@@ -1,0 +1,46 @@
+"""The example council site: its pages render and sign-in works through it end to end."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from tests.flow_helpers import complete, start_flow
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "example_project"
+sys.path.insert(0, str(EXAMPLE))
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def example_site(settings):
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "council"]
+    settings.ROOT_URLCONF = "council.urls"
+    settings.LOGIN_REDIRECT_URL = "council:apply"
+    with override_settings():
+        yield
+
+
+def test_home_page_renders(client, example_site) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Apply for a resident parking permit" in response.content
+
+
+def test_protected_page_sends_people_through_scotaccount_and_back(
+    client, example_site, fake_scotaccount
+) -> None:
+    response = client.get("/apply/")
+    assert response.status_code == 302
+    login = response["Location"]
+    assert login.startswith("/scotaccount/login/?next=/apply/")
+    authorize_url = start_flow(client, path=login.split("?")[0], next="/apply/")
+    back = complete(client, fake_scotaccount, authorize_url, "morag")
+    assert back["Location"] == "/apply/"
+    page = client.get("/apply/")
+    assert page.status_code == 200
+    assert fake_scotaccount.personas["morag"].sub.encode() in page.content

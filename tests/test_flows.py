@@ -1,0 +1,171 @@
+"""The flow store: PKCE, fresh secrets, single use, expiry, browser binding, tabs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import time_machine
+from django.test import RequestFactory
+from mozilla_django_oidc.utils import generate_code_challenge
+
+from scotaccount_django._internal.discovery import ProviderMetadata
+from scotaccount_django._internal.flows import consume_flow, start_flow
+from scotaccount_django._internal.tokens import hash_secret
+from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
+from scotaccount_django.models import AuthorizationFlow
+
+pytestmark = pytest.mark.django_db
+
+METADATA = ProviderMetadata(
+    issuer="https://authz.example",
+    authorization_endpoint="https://authz.example/authorize",
+    token_endpoint="https://authz.example/token",
+    jwks_uri="https://authz.example/jwks.json",
+    end_session_endpoint=None,
+)
+REDIRECT_URI = "https://council.example/scotaccount/callback/"
+
+
+def start(cookie: str | None = None, **kwargs):
+    request = RequestFactory().get("/scotaccount/login/")
+    if cookie:
+        request.COOKIES["scotaccount_flow"] = cookie
+    started = start_flow(
+        request,
+        metadata=METADATA,
+        purpose=kwargs.pop("purpose", AuthorizationFlow.Purpose.SIGN_IN),
+        scopes=kwargs.pop("scopes", ["openid"]),
+        redirect_uri=REDIRECT_URI,
+        **kwargs,
+    )
+    params = {k: v[0] for k, v in parse_qs(urlsplit(started.authorization_url).query).items()}
+    return started, params
+
+
+def callback_request(cookie: str | None):
+    request = RequestFactory().get("/scotaccount/callback/")
+    if cookie is not None:
+        request.COOKIES["scotaccount_flow"] = cookie
+    return request
+
+
+def test_pkce_s256_matches_rfc7636_appendix_b() -> None:
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert (
+        generate_code_challenge(verifier, "S256") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )
+
+
+def test_authorization_request_has_everything_scotaccount_requires(settings) -> None:
+    _, params = start()
+    assert params["response_type"] == "code"
+    assert params["scope"] == "openid"
+    assert params["client_id"] == settings.SCOTACCOUNT_CLIENT_ID
+    assert params["redirect_uri"] == REDIRECT_URI
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["state"]) >= 43
+    assert len(params["nonce"]) >= 43
+
+
+def test_secrets_are_stored_hashed_and_verifier_matches_challenge() -> None:
+    _, params = start()
+    flow = AuthorizationFlow.objects.get()
+    assert flow.state_hash == hash_secret(params["state"])
+    assert flow.nonce_hash == hash_secret(params["nonce"])
+    assert params["state"] not in {flow.state_hash, flow.nonce_hash, flow.code_verifier}
+    assert re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", flow.code_verifier)
+    digest = hashlib.sha256(flow.code_verifier.encode()).digest()
+    assert params["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_every_flow_gets_fresh_state_nonce_and_verifier() -> None:
+    firsts = [start()[1] for _ in range(5)]
+    assert len({p["state"] for p in firsts}) == 5
+    assert len({p["nonce"] for p in firsts}) == 5
+    assert len({p["code_challenge"] for p in firsts}) == 5
+
+
+def test_flow_is_consumed_exactly_once() -> None:
+    started, params = start()
+    flow = consume_flow(callback_request(started.browser_cookie), params["state"])
+    assert flow.redirect_uri == REDIRECT_URI
+    with pytest.raises(UnknownFlow):
+        consume_flow(callback_request(started.browser_cookie), params["state"])
+
+
+def test_missing_or_unknown_state_is_refused() -> None:
+    started, _ = start()
+    with pytest.raises(UnknownFlow):
+        consume_flow(callback_request(started.browser_cookie), None)
+    with pytest.raises(UnknownFlow):
+        consume_flow(callback_request(started.browser_cookie), "forged-state")
+    assert AuthorizationFlow.objects.count() == 1
+
+
+def test_another_browser_cannot_complete_the_flow_and_it_is_spent() -> None:
+    started, params = start()
+    with pytest.raises(BrowserMismatch):
+        consume_flow(callback_request("x" * 43), params["state"])
+    with pytest.raises(BrowserMismatch):
+        consume_flow(callback_request(None), start()[1]["state"])
+    # The attacker's injected state is gone too: no second attempt.
+    with pytest.raises(UnknownFlow):
+        consume_flow(callback_request(started.browser_cookie), params["state"])
+
+
+def test_flow_one_minute_short_of_seven_days_succeeds() -> None:
+    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+        started, params = start()
+        clock.shift(timedelta(days=7) - timedelta(minutes=1))
+        consume_flow(callback_request(started.browser_cookie), params["state"])
+
+
+def test_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
+    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+        started, params = start()
+        clock.shift(timedelta(days=7) + timedelta(minutes=1))
+        with pytest.raises(FlowExpired):
+            consume_flow(callback_request(started.browser_cookie), params["state"])
+    assert not AuthorizationFlow.objects.exists()
+
+
+def test_starting_a_flow_purges_expired_ones() -> None:
+    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+        start()
+        clock.shift(timedelta(days=8))
+        start()
+    assert AuthorizationFlow.objects.count() == 1
+
+
+def test_two_tabs_share_the_browser_cookie_and_both_complete() -> None:
+    first, first_params = start(next_url="/one/")
+    second, second_params = start(cookie=first.browser_cookie, next_url="/two/")
+    assert second.browser_cookie == first.browser_cookie
+    cookie = first.browser_cookie
+    assert consume_flow(callback_request(cookie), second_params["state"]).next_url == "/two/"
+    assert consume_flow(callback_request(cookie), first_params["state"]).next_url == "/one/"
+
+
+def test_malformed_browser_cookie_is_replaced() -> None:
+    started, _ = start(cookie="<script>")
+    assert started.browser_cookie != "<script>"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", started.browser_cookie)
+
+
+def test_step_up_records_initiating_sub_and_scopes() -> None:
+    import uuid
+
+    sub = uuid.uuid4()
+    _, params = start(
+        purpose=AuthorizationFlow.Purpose.ATTRIBUTES,
+        scopes=["openid", "scotaccount.address"],
+        initiating_sub=sub,
+    )
+    flow = AuthorizationFlow.objects.get()
+    assert flow.initiating_sub == sub
+    assert params["scope"] == "openid scotaccount.address"

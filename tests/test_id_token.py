@@ -1,0 +1,64 @@
+"""Every forged or faulty ID token is refused: nobody is signed in, nothing is stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from scotaccount_django.models import ScotAccountIdentity
+from tests.flow_helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+ID_TOKEN_FAULTS = [
+    "id_token_bad_signature",
+    "id_token_alg_none",
+    "id_token_hs256_public_key",
+    "id_token_wrong_iss",
+    "id_token_wrong_aud",
+    "id_token_aud_extra",
+    "id_token_expired",
+    "id_token_missing_exp",
+    "id_token_iat_future",
+    "id_token_wrong_nonce",
+    "id_token_missing_nonce",
+    "id_token_missing_sub",
+    "id_token_sub_not_uuid",
+    "id_token_unknown_kid",
+    "id_token_no_kid_several_keys",
+    "id_token_is_access_token",
+]
+
+
+@pytest.mark.parametrize("fault", ID_TOKEN_FAULTS)
+def test_faulty_id_token_is_refused(client, fake_scotaccount, fault, caplog) -> None:
+    fake_scotaccount.scenarios.add(fault)
+    response = sign_in(client, fake_scotaccount)
+    assert response.status_code == 502
+    assert "_auth_user_id" not in client.session
+    assert not ScotAccountIdentity.objects.exists()
+    assert "[invalid_id_token]" in caplog.text
+    issued = fake_scotaccount.journal.last("token").issued
+    assert all(value not in caplog.text for value in issued.values() if isinstance(value, str))
+
+
+def test_the_same_fault_off_again_signs_in(client, fake_scotaccount) -> None:
+    fake_scotaccount.scenarios.add("id_token_bad_signature", times=1)
+    assert sign_in(client, fake_scotaccount).status_code == 502
+    assert sign_in(client, fake_scotaccount).status_code == 302
+
+
+def test_clock_skew_within_leeway_is_accepted(client, fake_scotaccount, settings) -> None:
+    settings.SCOTACCOUNT_CLOCK_LEEWAY = 60
+    fake_scotaccount.clock.advance(45)  # ScotAccount's clock runs 45 s fast: iat in our future
+    assert sign_in(client, fake_scotaccount).status_code == 302
+
+
+def test_clock_skew_beyond_leeway_is_refused(client, fake_scotaccount, settings) -> None:
+    settings.SCOTACCOUNT_CLOCK_LEEWAY = 30
+    fake_scotaccount.clock.advance(120)
+    assert sign_in(client, fake_scotaccount).status_code == 502
+
+
+def test_only_configured_algorithms_are_accepted(client, fake_scotaccount, settings) -> None:
+    settings.SCOTACCOUNT_ID_TOKEN_ALGORITHMS = ["ES256"]  # the fake signs RS256
+    assert sign_in(client, fake_scotaccount).status_code == 502

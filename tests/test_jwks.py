@@ -1,0 +1,54 @@
+"""Which keys in a JWKS may verify which token header."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from scotaccount_django._internal.jwks import parse_key_set
+
+
+def rsa_jwk(kid: str, bits: int = 2048, **extra) -> dict:
+    key = rsa.generate_private_key(65537, bits).public_key()
+    return {**RSAAlgorithm.to_jwk(key, as_dict=True), "kid": kid, **extra}
+
+
+def ec_jwk(kid: str, curve: ec.EllipticCurve) -> dict:
+    key = ec.generate_private_key(curve).public_key()
+    return {**ECAlgorithm.to_jwk(key, as_dict=True), "kid": kid}
+
+
+def test_no_kid_with_exactly_one_key_is_accepted() -> None:
+    keys = parse_key_set({"keys": [rsa_jwk("a")]})
+    assert keys.select(None, "RS256") is not None
+
+
+def test_no_kid_with_several_keys_is_refused() -> None:
+    keys = parse_key_set({"keys": [rsa_jwk("a"), rsa_jwk("b")]})
+    assert keys.select(None, "RS256") is None
+    assert keys.select("b", "RS256").key_id == "b"
+
+
+def test_encryption_weak_and_broken_keys_are_ignored() -> None:
+    keys = parse_key_set(
+        {
+            "keys": [
+                rsa_jwk("enc", use="enc"),
+                rsa_jwk("weak", bits=1024),
+                ec_jwk("p384", ec.SECP384R1()),
+                {"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"},
+                {"kty": "oct", "kid": "symmetric", "k": "c2VjcmV0"},
+                "not even an object",
+                rsa_jwk("good"),
+            ]
+        }
+    )
+    assert [key.key_id for key in keys.keys] == ["good"]
+
+
+def test_header_algorithm_must_fit_the_key() -> None:
+    keys = parse_key_set({"keys": [rsa_jwk("rsa", alg="RS256"), ec_jwk("ec", ec.SECP256R1())]})
+    assert keys.select("rsa", "ES256") is None  # RSA key cannot verify ES256
+    assert keys.select("ec", "RS256") is None
+    assert keys.select("ec", "ES256") is not None
+    assert keys.select("rsa", "RS384") is None  # the key declares RS256
