@@ -253,8 +253,13 @@ class CallbackView(View):
         if user is None:
             raise SignInRefused("the backend refused this person")
         signed_in_at = self.carried_over_sign_in_time(user, flow)
-        # Flushes the session when another person was signed in; cycles the key otherwise.
+        key_before = request.session.session_key
+        # Flushes the session when another person was signed in, and cycles the key
+        # when nobody was; but it keeps the key when the same person signs in again
+        # (a step-up), so cycle it here: a fixated key must never survive a sign-in.
         auth.login(request, user)
+        if key_before is not None and request.session.session_key == key_before:
+            request.session.cycle_key()
         request.session[session_keys.ID_TOKEN] = tokens.id_token
         request.session[session_keys.SID] = claims.sid
         request.session[session_keys.SUB] = str(claims.sub)

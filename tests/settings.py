@@ -76,7 +76,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SCOTACCOUNT_CLIENT_ID = "test-client"
 SCOTACCOUNT_REDIRECT_URI = "http://localhost/scotaccount/callback/"
 SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = "http://localhost/scotaccount/logged-out/"
-SCOTACCOUNT_PRIVATE_KEY_ID = "tests-key"
 
 # A throwaway key made per test run: tests never depend on a key in the repository.
 SCOTACCOUNT_PRIVATE_KEY = (

@@ -66,7 +66,10 @@ def test_deactivated_users_existing_session_stops_working(client, fake_scotaccou
     sign_in(client, fake_scotaccount)
     assert client.get("/signed-in/").content == b"signed in: True"
     User.objects.update(is_active=False)
-    assert client.get("/signed-in/").content == b"signed in: False"
+    response = client.get("/signed-in/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/scotaccount/login/")
+    assert "_auth_user_id" not in client.session
 
 
 def test_password_logins_pass_through_untouched() -> None:

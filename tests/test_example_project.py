@@ -44,3 +44,17 @@ def test_protected_page_sends_people_through_scotaccount_and_back(
     page = client.get("/apply/")
     assert page.status_code == 200
     assert fake_scotaccount.personas["morag"].sub.encode() in page.content
+
+
+def test_sign_out_ends_the_session_and_goes_to_scotaccount(
+    client, example_site, fake_scotaccount
+) -> None:
+    from tests.flow_helpers import sign_in
+
+    sign_in(client, fake_scotaccount, "morag", next="/apply/")
+    page = client.get("/apply/").content.decode()
+    assert 'data-testid="sign-out"' in page
+    response = client.post("/scotaccount/logout/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(fake_scotaccount.end_session_endpoint)
+    assert client.get("/apply/").status_code == 302

@@ -76,6 +76,16 @@ def test_session_key_is_rotated_at_sign_in(client, fake_scotaccount) -> None:
     assert client.session.session_key != before
 
 
+def test_session_key_is_rotated_when_the_same_person_signs_in_again(
+    client, fake_scotaccount
+) -> None:
+    sign_in(client, fake_scotaccount, "morag")
+    before = client.session.session_key
+    sign_in(client, fake_scotaccount, "morag")
+    assert client.session.session_key != before
+    assert client.session["_auth_user_id"]
+
+
 def test_a_tab_completing_as_another_person_starts_a_fresh_session(
     client, fake_scotaccount
 ) -> None:
