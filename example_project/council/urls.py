@@ -7,6 +7,9 @@ council_patterns = (
     [
         path("", views.home, name="home"),
         path("apply/", views.apply, name="apply"),
+        path("permit/", views.permit, name="permit"),
+        path("identity/", views.ConfirmIdentity.as_view(), name="identity"),
+        path("your-details/", views.your_details, name="your_details"),
     ],
     "council",
 )

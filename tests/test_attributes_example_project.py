@@ -1,0 +1,62 @@
+"""The example council's pages that need verified attributes, end to end."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from tests.flow_helpers import complete, sign_in
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "example_project"
+sys.path.insert(0, str(EXAMPLE))
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def example_site(settings):
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "council"]
+    settings.ROOT_URLCONF = "council.urls"
+    settings.LOGIN_REDIRECT_URL = "council:apply"
+    with override_settings():
+        yield
+
+
+def visit(client, fake, path, persona="morag"):
+    """Follow the site's redirects, completing any trip to ScotAccount, until a page."""
+    response = client.get(path)
+    for _ in range(6):
+        if response.status_code != 302:
+            return response
+        location = response["Location"]
+        if location.startswith("/"):
+            response = client.get(location)
+        else:
+            response = complete(client, fake, location, persona)
+    raise AssertionError("too many redirects")
+
+
+def test_permit_page_uses_the_verified_address(client, example_site, fake_scotaccount):
+    sign_in(client, fake_scotaccount, "morag")
+    page = visit(client, fake_scotaccount, "/permit/")
+    assert page.status_code == 200
+    assert b"5 EXAMPLE PLACE" in page.content
+    assert b"G62 7AA" in page.content
+
+
+def test_identity_page_and_your_details(client, example_site, fake_scotaccount):
+    sign_in(client, fake_scotaccount, "morag")
+    page = visit(client, fake_scotaccount, "/identity/")
+    assert b"Morag MacDonald" in page.content
+    details = visit(client, fake_scotaccount, "/your-details/")
+    assert b"Identity verified to GPG45 medium" in details.content
+    assert b"Share more details" in details.content  # address and email not asked for yet
+
+
+def test_failed_identity_shows_the_unavailable_page(client, example_site, fake_scotaccount):
+    sign_in(client, fake_scotaccount, "idv-failed")
+    page = visit(client, fake_scotaccount, "/identity/", persona="idv-failed")
+    assert "scotaccount/attributes_unavailable.html" in [t.name for t in page.templates]
