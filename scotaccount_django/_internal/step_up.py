@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -148,9 +147,3 @@ def record_declined(flow: AuthorizationFlow, identity: ScotAccountIdentity) -> A
         status=AttributeRequest.Status.COMPLETED,
         created_at=flow.created_at,
     )
-
-
-def identity_with_sub(sub: uuid.UUID | None) -> ScotAccountIdentity | None:
-    if sub is None:
-        return None
-    return ScotAccountIdentity.objects.filter(sub=sub).first()
