@@ -119,3 +119,9 @@ class BadAttributeRequest(ScotAccountError):
     """Raised when a step-up asks for no scope, or for a scope ScotAccount does not offer."""
 
     code = "bad_attribute_request"
+
+
+class StorageFailure(ScotAccountError):
+    """Raised when the database fails mid-flow; what was being written is rolled back."""
+
+    code = "storage"

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
@@ -60,6 +61,7 @@ from scotaccount_django.exceptions import (
     ProviderError,
     ScotAccountError,
     SignInRefused,
+    StorageFailure,
     SubjectMismatch,
 )
 from scotaccount_django.models import (
@@ -210,6 +212,9 @@ class CallbackView(View):
             response = self.handle(request)
         except ScotAccountError as exc:
             response = self.login_failure(exc)
+        except DatabaseError as exc:
+            # The sign-in is in one transaction, so nothing is half-written.
+            response = self.login_failure(StorageFailure(f"database error: {type(exc).__name__}"))
         # The URL carried a code: keep it out of caches and other sites' Referer.
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
@@ -241,7 +246,8 @@ class CallbackView(View):
         claims = verify_id_token(tokens.id_token, metadata=metadata, nonce_hash=flow.nonce_hash)
         if flow.initiating_sub is not None and claims.sub != flow.initiating_sub:
             raise SubjectMismatch("the step-up came back as a different person")
-        self.sign_in(claims, tokens, flow)
+        with transaction.atomic():  # user, identity and session registry: all or nothing
+            self.sign_in(claims, tokens, flow)
         return self.complete_flow(flow, tokens, claims) or self.login_success(flow)
 
     def sign_in(self, claims: IDTokenClaims, tokens: TokenSet, flow: AuthorizationFlow) -> None:

@@ -87,9 +87,7 @@ LEGACY_SUB = uuid.UUID("f2cfe0e1-6fbe-4cb6-9e8d-1c1f1427cc2a")
 
 
 def reference(name: str) -> dict:
-    path = Path("/work/shared/reference") / name
-    if not path.exists():  # the examples are copied above; the files only cross-check them
-        return {}
+    path = Path(__file__).resolve().parent / "data" / name  # copied from ScotAccount's docs
     return json.loads(path.read_text())
 
 
@@ -98,7 +96,7 @@ def test_the_copies_match_the_reference_examples():
         ("claims-token-v2-example.json", V2),
         ("claims-token-legacy-example.json", LEGACY),
     ):
-        assert reference(name) in ({}, copied)
+        assert reference(name) == copied
 
 
 def test_the_v2_layout():

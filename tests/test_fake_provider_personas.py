@@ -14,7 +14,10 @@ import scotaccount_django.testing.fake_provider as fake_provider
 from scotaccount_django.testing import DEFAULT_PERSONA, PERSONAS
 
 # A verbatim copy of the schema in ScotAccount's docs, shipped with the fake.
-SCHEMA_PATH = Path(fake_provider.__file__).with_name("verified-claims.schema.json")
+SCHEMA_PATH = (
+    Path(fake_provider.__file__).parent.parent.parent
+    / "_internal/schema/verified-claims.schema.json"
+)
 SCOPES = ["scotaccount.gpg45.medium", "scotaccount.address", "scotaccount.email"]
 CLAIMS_DEFS = {
     "scotaccount.gpg45.medium": "gpg45MediumClaimsType",

@@ -33,3 +33,30 @@ def test_purge_deletes_only_expired_flows() -> None:
     call_command("scotaccount_purge", stdout=out)
     assert list(AuthorizationFlow.objects.all()) == [live]
     assert "Deleted 1 expired flow(s)." in out.getvalue()
+
+
+def test_purge_applies_an_attribute_retention_limit(client, fake_scotaccount) -> None:
+    import time_machine
+
+    from scotaccount_django.models import VerifiedAttribute
+    from tests.flow_helpers import complete, sign_in, start_flow
+
+    with time_machine.travel("2026-01-01 12:00Z", tick=True):
+        sign_in(client, fake_scotaccount, "morag")
+        url = start_flow(client, "/scotaccount/attributes/", scope="scotaccount.email", next="/")
+        complete(client, fake_scotaccount, url, "morag")
+    assert VerifiedAttribute.objects.count() == 1
+    out = io.StringIO()
+    call_command("scotaccount_purge", "--attributes-older-than", "400", stdout=out)
+    assert VerifiedAttribute.objects.count() == 1
+    with time_machine.travel("2027-03-01 12:00Z"):
+        call_command("scotaccount_purge", "--attributes-older-than", "30", stdout=out)
+    assert VerifiedAttribute.objects.count() == 0
+    assert "Deleted 1 verified attribute(s)" in out.getvalue()
+
+
+def test_purge_refuses_a_nonsense_retention() -> None:
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("scotaccount_purge", "--attributes-older-than", "0")

@@ -81,6 +81,12 @@ ERRORS: dict[str, ErrorPage] = {
     "configuration": _SETUP_PROBLEM,
     "provider_rejected_client": _SETUP_PROBLEM,
     "provider_unavailable": _UNAVAILABLE,
+    "storage": ErrorPage(
+        503,
+        _("Sign-in could not be completed"),
+        _("Something went wrong on our side. Please try again in a few minutes."),
+        offer_retry=True,
+    ),
     "provider": _PROVIDER_FAULT,
     "invalid_token": _PROVIDER_FAULT,
     "invalid_id_token": _PROVIDER_FAULT,

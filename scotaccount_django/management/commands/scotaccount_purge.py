@@ -1,18 +1,47 @@
-"""Delete what no longer needs keeping: expired flows (run it daily, e.g. from cron)."""
+"""Delete what no longer needs keeping; run it daily, e.g. from cron.
+
+Always deletes expired flows. With ``--attributes-older-than DAYS`` it also
+applies a retention limit to verified attributes (personal data) and the
+records of attribute requests.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
 
 
+def positive_days(value: str) -> int:
+    days = int(value)
+    if days < 1:
+        raise ValueError(value)
+    return days
+
+
 class Command(BaseCommand):
-    help = "Delete expired ScotAccount flows."
+    help = "Delete expired ScotAccount flows, and optionally old verified attributes."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--attributes-older-than",
+            type=positive_days,
+            metavar="DAYS",
+            help="Also delete verified attributes received more than DAYS days ago.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         deleted, _ = AuthorizationFlow.objects.filter(expires_at__lte=timezone.now()).delete()
         self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
+        days = options["attributes_older_than"]
+        if days is not None:
+            result = purge_attributes(timedelta(days=days))
+            self.stdout.write(
+                f"Deleted {result.attributes} verified attribute(s) and "
+                f"{result.requests} attribute request record(s) older than {days} days.\n"
+            )
