@@ -58,3 +58,9 @@ def test_sign_out_ends_the_session_and_goes_to_scotaccount(
     assert response.status_code == 302
     assert response["Location"].startswith(fake_scotaccount.end_session_endpoint)
     assert client.get("/apply/").status_code == 302
+
+
+def test_package_pages_take_the_councils_look(client, settings, example_site) -> None:
+    settings.INSTALLED_APPS = ["council", *[a for a in settings.INSTALLED_APPS if a != "council"]]
+    page = client.get("/scotaccount/logged-out/").content.decode()
+    assert "Example Council" in page

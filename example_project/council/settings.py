@@ -31,8 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "council",  # before scotaccount_django, so its scotaccount/base.html wins
     "scotaccount_django",
-    "council",
 ]
 
 MIDDLEWARE = [
