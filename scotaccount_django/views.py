@@ -341,7 +341,14 @@ class CallbackView(View):
             # Not (or no longer) signed in as the person who asked: record nothing.
             return error_response(self.request, exc)
         logger.info("Step-up declined at ScotAccount [%s]", exc.error)
-        self.attributes_received(identity, step_up.record_declined(flow, identity))
+        declined = step_up.record_unanswered(
+            flow,
+            identity,
+            step_up.requested_scopes(flow),
+            reason=AttributeRequest.Reason.DECLINED.value,
+            status=AttributeRequest.Status.COMPLETED,
+        )
+        self.attributes_received(identity, declined)
         return self.login_success(flow)
 
 

@@ -1,12 +1,16 @@
-"""Fixtures shared by the session and logout tests."""
+"""Fixtures shared across test modules."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
 import time_machine
+from django.test import override_settings
+
+from tests.flow_helpers import EXAMPLE_PROJECT
 
 #: A fixed instant that sign-ins in the session tests happen at.
 SIGN_IN_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -17,3 +21,15 @@ def frozen_clock() -> Iterator[time_machine.Traveller]:
     """Time stands still at ``SIGN_IN_TIME`` until the test moves it (``.shift(seconds)``)."""
     with time_machine.travel(SIGN_IN_TIME, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def example_site(settings) -> Iterator[None]:
+    """The example council site (``example_project/``) as the site under test."""
+    if str(EXAMPLE_PROJECT) not in sys.path:
+        sys.path.insert(0, str(EXAMPLE_PROJECT))
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "council"]
+    settings.ROOT_URLCONF = "council.urls"
+    settings.LOGIN_REDIRECT_URL = "council:apply"
+    with override_settings():
+        yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from django.test import Client
 from scotaccount_django.testing import FakeScotAccount
 
 LOGIN_PATH = "/scotaccount/login/"
+EXAMPLE_PROJECT = Path(__file__).resolve().parent.parent / "example_project"
 
 
 def start_flow(client: Client, path: str = LOGIN_PATH, **params: Any) -> str:

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-from django.test import override_settings
 
 from tests.flow_helpers import complete, start_flow
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "example_project"
-sys.path.insert(0, str(EXAMPLE))
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def example_site(settings):
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "council"]
-    settings.ROOT_URLCONF = "council.urls"
-    settings.LOGIN_REDIRECT_URL = "council:apply"
-    with override_settings():
-        yield
 
 
 def test_home_page_renders(client, example_site) -> None:

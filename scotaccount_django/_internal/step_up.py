@@ -60,7 +60,13 @@ def receive_attributes(
             if claims_token is not None:
                 entries = read_claims_token(claims_token, sub=identity.sub)
         except ScotAccountError:
-            record_failure(flow, identity, requested)
+            record_unanswered(
+                flow,
+                identity,
+                requested,
+                reason=Reason.ERROR.value,
+                status=AttributeRequest.Status.FAILED,
+            )
             raise
     kept = {entry.scope: entry for entry in entries if entry.scope in granted}
     for scope in granted:
@@ -122,28 +128,23 @@ def _store(
     return request
 
 
-def record_failure(
-    flow: AuthorizationFlow, identity: ScotAccountIdentity, requested: list[str]
+def record_unanswered(
+    flow: AuthorizationFlow,
+    identity: ScotAccountIdentity,
+    requested: list[str],
+    *,
+    reason: str,
+    status: str,
 ) -> AttributeRequest:
-    """A request that ended in a technical error: nothing stored, nothing blocked."""
+    """A request that brought back no attributes: every scope missing for ``reason``.
+
+    Declined (the person cancelled) blocks automatic re-requests; an error does not.
+    """
     return AttributeRequest.objects.create(
         identity=identity,
         requested_scopes=requested,
         received_scopes=[],
-        missing_scopes=dict.fromkeys(requested, Reason.ERROR.value),
-        status=AttributeRequest.Status.FAILED,
-        created_at=flow.created_at,
-    )
-
-
-def record_declined(flow: AuthorizationFlow, identity: ScotAccountIdentity) -> AttributeRequest:
-    """The person cancelled at ScotAccount: every scope asked for was declined."""
-    requested = requested_scopes(flow)
-    return AttributeRequest.objects.create(
-        identity=identity,
-        requested_scopes=requested,
-        received_scopes=[],
-        missing_scopes=dict.fromkeys(requested, Reason.DECLINED.value),
-        status=AttributeRequest.Status.COMPLETED,
+        missing_scopes=dict.fromkeys(requested, reason),
+        status=status,
         created_at=flow.created_at,
     )
