@@ -112,10 +112,24 @@ def post_logout_redirect_uri_for(request: HttpRequest) -> str:
     )
 
 
+def requested_next_url(request: HttpRequest) -> str:
+    """The request's ``?next=`` if safe (mozilla-django-oidc's check), else "".
+
+    Control and format characters are refused as well: no real URL has them, and
+    a NUL byte cannot even be stored by PostgreSQL.
+    """
+    url = get_next_url(request, auth.REDIRECT_FIELD_NAME) or ""
+    return url if url.isprintable() else ""
+
+
 def safe_next_url(request: HttpRequest, url: str) -> str | None:
     """``url`` if it stays on this site (checked when stored and again when used)."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        url
+        and url.isprintable()
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return url
     return None
@@ -190,7 +204,7 @@ class LoginView(View):
     http_method_names = ["get"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        next_url = get_next_url(request, auth.REDIRECT_FIELD_NAME) or ""
+        next_url = requested_next_url(request)
         try:
             return start_authorization(
                 request,
@@ -366,7 +380,7 @@ class AttributesView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
-        next_url = get_next_url(request, auth.REDIRECT_FIELD_NAME) or ""
+        next_url = requested_next_url(request)
         try:
             scopes = self.wanted_scopes(request)
             identity = identity_for(request.user)

@@ -119,6 +119,8 @@ def test_next_is_honoured_when_on_this_site(client, fake_scotaccount) -> None:
         "javascript:alert(1)",
         "\t//evil.example",
         "http://user@evil.example/",
+        "/apply/\x00",
+        "/apply/\u202e",
     ],
 )
 def test_next_to_another_site_is_ignored(client, fake_scotaccount, next_url) -> None:

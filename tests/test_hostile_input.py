@@ -1,0 +1,42 @@
+"""No public URL answers hostile input with a server error."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.flow_helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = [
+    "\x00",
+    "/ok\x00/",
+    "a" * 10_000,
+    "%00",
+    "\U0001f600\u202e",
+    "/\r\nSet-Cookie: x=1",
+    "../../../etc/passwd",
+    "<script>alert(1)</script>",
+]
+PATHS = [
+    "/scotaccount/login/",
+    "/scotaccount/callback/",
+    "/scotaccount/attributes/",
+    "/scotaccount/logout/",
+    "/scotaccount/logged-out/",
+    "/scotaccount/frontchannel-logout/",
+]
+PARAMETERS = ["next", "state", "code", "error", "error_description", "iss", "sid", "scope"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_query_values_never_cause_a_server_error(
+    client, fake_scotaccount, path, value
+) -> None:
+    sign_in(client, fake_scotaccount)
+    for name in PARAMETERS:
+        response = client.get(path, {name: value})
+        assert response.status_code < 500 or response.status_code in (502, 503), (name, value)
+        assert b"Traceback" not in response.content
+    assert client.post(path, {"next": value}).status_code != 500
