@@ -32,3 +32,13 @@ def test_docs_build_with_warnings_as_errors(tmp_path) -> None:
     assert status == 0
     assert (out / "index.html").exists()
     shutil.rmtree(out)
+
+
+def test_every_management_command_is_documented() -> None:
+    commands_dir = (
+        Path(__file__).resolve().parent.parent / "scotaccount_django/management/commands"
+    )
+    commands = {path.stem for path in commands_dir.glob("scotaccount_*.py")}
+    text = (DOCS / "installation.md").read_text()
+    assert commands
+    assert {command for command in commands if f"manage.py {command}" not in text} == set()
