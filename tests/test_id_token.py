@@ -62,3 +62,78 @@ def test_clock_skew_beyond_leeway_is_refused(client, fake_scotaccount, settings)
 def test_only_configured_algorithms_are_accepted(client, fake_scotaccount, settings) -> None:
     settings.SCOTACCOUNT_ID_TOKEN_ALGORITHMS = ["ES256"]  # the fake signs RS256
     assert sign_in(client, fake_scotaccount).status_code == 502
+
+
+def _id_token(fake, *, headers: dict, nonce: str = "n") -> str:
+    """An otherwise valid ID token, signed with the fake's real active key, extra headers set."""
+    import time
+    import uuid
+
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "iss": fake.issuer,
+        "aud": "test-client",
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 300,
+        "nonce": nonce,
+    }
+    key = fake.signing_keys.active
+    return jwt.encode(
+        claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, **headers}
+    )
+
+
+def test_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
+    fake_scotaccount,
+) -> None:
+    from scotaccount_django._internal.discovery import get_provider_metadata
+    from scotaccount_django._internal.tokens import hash_secret, verify_id_token
+
+    token = _id_token(fake_scotaccount, headers={})
+    verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
+
+
+def test_unknown_critical_header_is_refused(fake_scotaccount) -> None:
+    from scotaccount_django._internal.discovery import get_provider_metadata
+    from scotaccount_django._internal.tokens import hash_secret, verify_id_token
+    from scotaccount_django.exceptions import InvalidIDToken
+
+    token = _id_token(
+        fake_scotaccount, headers={"crit": ["urn:example:unknown"], "urn:example:unknown": 1}
+    )
+    with pytest.raises(InvalidIDToken):
+        verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
+
+
+def test_key_location_headers_are_never_followed(fake_scotaccount) -> None:
+    """``jku``/``x5u``/``jwk`` naming an attacker's key change nothing: the JWKS decides."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    from scotaccount_django._internal.discovery import get_provider_metadata
+    from scotaccount_django._internal.tokens import hash_secret, verify_id_token
+    from scotaccount_django.exceptions import InvalidIDToken
+
+    attacker = rsa.generate_private_key(65537, 2048)
+    headers = {
+        "kid": "attacker",
+        "jku": "http://127.0.0.1:9/jwks.json",
+        "x5u": "http://127.0.0.1:9/cert.pem",
+        "jwk": RSAAlgorithm.to_jwk(attacker.public_key(), as_dict=True),
+    }
+    before = len(fake_scotaccount.journal)
+    token = jwt.encode(
+        jwt.decode(_id_token(fake_scotaccount, headers={}), options={"verify_signature": False}),
+        attacker,
+        algorithm="RS256",
+        headers=headers,
+    )
+    with pytest.raises(InvalidIDToken):
+        verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
+    assert all(
+        entry.endpoint in ("discovery", "jwks") for entry in fake_scotaccount.journal[before:]
+    )
