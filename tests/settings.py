@@ -58,7 +58,8 @@ if os.environ.get("SCOTACCOUNT_TEST_DB") == "postgres":
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
-            "NAME": "test",
+            # Separate names let several checkouts test on one server at once.
+            "NAME": os.environ.get("SCOTACCOUNT_TEST_DB_NAME", "test"),
             "HOST": "127.0.0.1",
             "USER": "postgres",
         }
