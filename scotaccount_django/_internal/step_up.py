@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,11 +49,27 @@ logger = logging.getLogger("scotaccount_django")
 
 Reason = AttributeRequest.Reason
 
-MAX_ATTEMPTS = 3
-#: Pause before the 2nd and 3rd attempts: long enough for a blip, short for a person waiting.
-BACKOFF_SECONDS = (0.25, 0.75)
 #: Never start an attempt this close to the access token's expiry.
 EXPIRY_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the attributes fetch retries: ``backoff[n]`` seconds before attempt ``n + 2``.
+
+    Long enough for a blip, short for a person waiting. ``sleep`` is injectable
+    (tests replace ``RETRY`` so that no test waits).
+    """
+
+    backoff: tuple[float, ...] = (0.25, 0.75)
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def attempts(self) -> int:
+        return len(self.backoff) + 1
+
+
+RETRY = RetryPolicy()
 
 
 def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
@@ -65,18 +82,19 @@ def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
     url = conf.ATTRIBUTES_URL
     if not url:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
+    retry = RETRY
     attempt = 1
     while True:
         try:
             return _attempt(url, access_token)
         except ProviderUnavailable as exc:
-            out_of_time = (
-                time.monotonic() + BACKOFF_SECONDS[-1] > expires_at - EXPIRY_MARGIN_SECONDS
-            )
-            if attempt >= MAX_ATTEMPTS or out_of_time:
+            if attempt >= retry.attempts:
+                raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
+            pause = retry.backoff[attempt - 1]
+            if time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
                 raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
             logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
-            time.sleep(BACKOFF_SECONDS[attempt - 1])
+            retry.sleep(pause)
             attempt += 1
 
 
