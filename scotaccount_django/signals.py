@@ -11,13 +11,11 @@ the transaction.
 
 from __future__ import annotations
 
-import logging
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.dispatch import Signal
-
-logger = logging.getLogger("scotaccount_django")
 
 #: Sent after every ScotAccount sign-in (including a step-up that signs the
 #: person back in). Arguments: ``request``, ``user``, ``identity``
@@ -42,16 +40,9 @@ attributes_received = Signal()
 
 
 def send_after_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
-    """Send ``signal`` once the current transaction commits (now, outside one)."""
-    transaction.on_commit(lambda: _send_robust(signal, sender, kwargs))
+    """Send ``signal`` once the current transaction commits (now, outside one).
 
-
-def _send_robust(signal: Signal, sender: type, kwargs: dict[str, Any]) -> None:
-    for receiver, result in signal.send_robust(sender=sender, **kwargs):
-        if isinstance(result, Exception):
-            logger.error(
-                "A receiver of a ScotAccount signal raised; ignored: %s.%s",
-                getattr(receiver, "__module__", "?"),
-                getattr(receiver, "__qualname__", repr(receiver)),
-                exc_info=result,
-            )
+    ``send_robust``: Django logs a receiver's exception (logger ``django.dispatch``)
+    and goes on to the next receiver.
+    """
+    transaction.on_commit(partial(signal.send_robust, sender=sender, **kwargs))
