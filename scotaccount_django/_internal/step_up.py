@@ -169,6 +169,22 @@ def receive_attributes(
     return request
 
 
+#: What a newer answer about the same scope replaces.
+ANSWER_FIELDS = (
+    "claims",
+    "outcome",
+    "trust_framework",
+    "assurance_policy",
+    "confidence_level",
+    "validation_method",
+    "verified_at",
+    "verifier_organization",
+    "txn",
+    "received_at",
+    "request",
+)
+
+
 @transaction.atomic
 def _store(
     flow: AuthorizationFlow,
@@ -188,26 +204,31 @@ def _store(
         created_at=flow.created_at,
         completed_at=now,
     )
-    for entry in entries:
-        # One row per (identity, scope): the newest answer replaces the older,
-        # so the same verification (txn) received twice stays one record.
-        VerifiedAttribute.objects.update_or_create(
-            identity=identity,
-            scope=entry.scope,
-            defaults={
-                "claims": entry.claims,
-                "outcome": entry.verification.outcome,
-                "trust_framework": entry.verification.trust_framework,
-                "assurance_policy": entry.verification.assurance_policy,
-                "confidence_level": entry.verification.confidence_level,
-                "validation_method": entry.verification.validation_method,
-                "verified_at": entry.verification.verified_at,
-                "verifier_organization": entry.verification.organization,
-                "txn": entry.verification.txn,
-                "received_at": now,
-                "request": request,
-            },
-        )
+    # One row per (identity, scope): the newest answer replaces the older, so the
+    # same verification (txn) received twice stays one record. One statement.
+    VerifiedAttribute.objects.bulk_create(
+        [
+            VerifiedAttribute(
+                identity=identity,
+                scope=entry.scope,
+                claims=entry.claims,
+                outcome=entry.verification.outcome,
+                trust_framework=entry.verification.trust_framework,
+                assurance_policy=entry.verification.assurance_policy,
+                confidence_level=entry.verification.confidence_level,
+                validation_method=entry.verification.validation_method,
+                verified_at=entry.verification.verified_at,
+                verifier_organization=entry.verification.organization,
+                txn=entry.verification.txn,
+                received_at=now,
+                request=request,
+            )
+            for entry in entries
+        ],
+        update_conflicts=True,
+        unique_fields=["identity", "scope"],
+        update_fields=[*ANSWER_FIELDS],
+    )
     return request
 
 
