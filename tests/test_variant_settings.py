@@ -41,9 +41,9 @@ def test_timeouts_reach_requests_as_float_seconds(settings):
 
 def test_the_leeway_cap_holds_at_run_time(settings):
     settings.SCOTACCOUNT_CLOCK_LEEWAY = 300
-    assert conf.CLOCK_LEEWAY == timedelta(seconds=60)
+    assert timedelta(seconds=60) == conf.CLOCK_LEEWAY
     settings.SCOTACCOUNT_CLOCK_LEEWAY = -5
-    assert conf.CLOCK_LEEWAY == timedelta(0)
+    assert timedelta(0) == conf.CLOCK_LEEWAY
 
 
 @pytest.mark.django_db
