@@ -29,7 +29,7 @@ if not settings.configured:
 
 project = "scotaccount-django"
 author = "scotaccount-django contributors"
-copyright = "scotaccount-django contributors"  # noqa: A001 - Sphinx's own name
+copyright = "scotaccount-django contributors"
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
