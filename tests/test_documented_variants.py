@@ -80,6 +80,7 @@ def test_scope_words_decide_declines_only_when_they_are_scope_names():
     requested = [IDENTITY, ADDRESS]
     assert declined_scopes(requested, ["openid", IDENTITY]) == [ADDRESS]
     assert declined_scopes(requested, ["openid", "gpg-45-medium"]) == [ADDRESS]  # old name
+    assert declined_scopes(requested, ["openid", "ScotAccount.gpg45.medium"]) == [ADDRESS]
     assert declined_scopes(requested, ["openid"]) == requested
     assert declined_scopes(requested, []) == []  # absent: as requested (RFC 6749)
     documented = ["given_name", "family_name", "birth_date", "uprn", "gpg-45-medium", "openid"]
