@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 import scotaccount_django
 
 
+@pytest.mark.django_db
 def test_models_and_migrations_agree() -> None:
     call_command("makemigrations", "scotaccount", "--check", "--dry-run", verbosity=0)
 
