@@ -84,9 +84,9 @@ def test_print_module_counts(client, fake_scotaccount) -> None:
     flows = {"sign-in": sign_in, "step-up": step_up, "logout": log_out}
     for flow in flows.values():  # warm-up: imports happen here, not below
         flow(client, fake_scotaccount)
-    print("\nflow      modules  stops  returns")
+    print("\nflow (both requests)  modules  stops  returns")
     for name, flow in flows.items():
         calls = flow(client, fake_scotaccount)
         modules, stops, returns = summary(calls)
-        print(f"{name:9} {modules:7}  {stops:5}  {returns:7}")
-        print("          " + ", ".join(sorted({c.removeprefix(PACKAGE + ".") for c in calls})))
+        print(f"{name:20} {modules:8}  {stops:5}  {returns:7}")
+        print("    " + ", ".join(sorted({c.removeprefix(PACKAGE + ".") for c in calls})))
