@@ -12,6 +12,7 @@ urlpatterns = [
     path("attributes/", views.AttributesView.as_view(), name="attributes"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logged-out/", views.LoggedOutView.as_view(), name="logged_out"),
+    path("session-ended/", views.SessionEndedView.as_view(), name="session_ended"),
     path(
         "frontchannel-logout/",
         views.FrontChannelLogoutView.as_view(),

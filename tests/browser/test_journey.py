@@ -100,9 +100,7 @@ class Journey:
                     f"{label} {page.url}: {violation['id']} ({violation['impact']}) {targets}"
                 )
         page.set_viewport_size({"width": NARROW, "height": 640})
-        widths = page.evaluate(
-            "() => [document.documentElement.scrollWidth, window.innerWidth]"
-        )
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         if widths[0] > widths[1]:
             self.overflowing.append(f"{label} {page.url}: {widths[0]}px wide at {widths[1]}px")
         page.screenshot(path=ARTEFACTS / f"{label}-320.png", full_page=True)
@@ -192,15 +190,22 @@ def consent_at_scotaccount(journey: Journey, name: str, *, share: bool = True) -
 
 
 def test_a_person_signs_in_steps_up_declines_expires_and_signs_out(
-    example_live_server, browser_page, request
+    browser_page, example_live_server, request
 ):
-    started = time.monotonic()
     fake = request.getfixturevalue("fake_scotaccount")  # registers the live server's URIs
+    try:
+        walk_the_journey(browser_page, example_live_server, fake)
+    finally:
+        # Before the live server stops: Chromium's open connections hold its threads.
+        browser_page.context.close()
+
+
+def walk_the_journey(page, example_live_server, fake):
+    started = time.monotonic()
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTEFACTS.glob("*.png"):
         old.unlink()
     print(f"\nBrowser test screenshots: {ARTEFACTS}")
-    page = browser_page
     journey = Journey(page, example_live_server)
 
     page.goto(f"{example_live_server}/")
@@ -268,3 +273,18 @@ def test_a_person_signs_in_steps_up_declines_expires_and_signs_out(
     )
     assert not journey.violations, "\n".join(journey.violations)
     assert not journey.overflowing, "\n".join(journey.overflowing)
+
+
+def test_the_checks_catch_an_inaccessible_page(browser_page, tmp_path, monkeypatch):
+    """The journey's checks can fail: an unlabelled field and a fixed-width box are caught."""
+    monkeypatch.setattr(sys.modules[__name__], "ARTEFACTS", tmp_path)
+    page = browser_page
+    page.set_content(
+        '<!doctype html><html lang="en"><title>Bad</title><main>'
+        '<input type="text"><div style="width:600px">Too wide</div></main></html>'
+    )
+    journey = Journey(page, "")
+    journey.check("bad")
+    assert any(" label (critical)" in violation for violation in journey.violations)
+    assert journey.overflowing
+    assert (tmp_path / "01-bad.png").exists()
