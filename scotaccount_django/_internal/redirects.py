@@ -77,6 +77,12 @@ def safe_next_url(request: HttpRequest, url: str) -> str | None:
     return None
 
 
+def sign_in_url(next_url: str = "") -> str:
+    """Our login URL, carrying ``next`` so that a retry comes back to the same page."""
+    url = reverse("scotaccount:login")
+    return with_query(url, {"next": next_url}) if next_url else url
+
+
 def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:
     """The ``scotaccount:attributes`` URL asking for ``scopes``, then back to ``next_url``."""
     params: list[tuple[str, str]] = [("scope", scope) for scope in scopes]
