@@ -383,3 +383,13 @@ def test_the_whole_journey(fake_scotaccount):
     other = signed_in_client(Client(), fake)
     Client().get(fake.frontchannel_logout_url(FRONTCHANNEL, latest_sid(fake)))
     assert not is_signed_in(other)
+
+
+def test_a_sign_in_token_cannot_pass_for_a_legacy_claims_token(fake_scotaccount, settings):
+    settings.SCOTACCOUNT_ATTRIBUTES_JWKS_URL = None  # the attributes keys are the sign-in keys
+    person = uuid.uuid4()
+    forged = fake_scotaccount.signing_keys.sign(
+        legacy_payload(str(person), iss=fake_scotaccount.issuer, sub=str(person))
+    )
+    with pytest.raises(InvalidClaimsToken, match="iss"):
+        read_claims_token(forged, sub=person)

@@ -136,7 +136,8 @@ def check_bound_to(payload: dict[str, Any], sub: uuid.UUID) -> None:
     if not present:
         raise InvalidClaimsToken("the claimsToken names nobody (no sub, no claims.uuid)")
     for value in present:
-        if not isinstance(value, str) or value.lower() != str(sub):
+        # Exact canonical form, as ScotAccount sends it: no case folding.
+        if not isinstance(value, str) or value != str(sub):
             raise InvalidClaimsToken("the claimsToken is about a different person")
 
 

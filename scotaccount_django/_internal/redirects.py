@@ -77,6 +77,12 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str | None:
     return None
 
 
+def sign_in_url(next_url: str = "") -> str:
+    """Our login URL, carrying ``next`` so that a retry comes back to the same page."""
+    url = reverse("scotaccount:login")
+    return with_query(url, {"next": next_url}) if next_url else url
+
+
 def requested_next_url(request: HttpRequest) -> str:
     """The request's ``?next=`` if safe, else ""."""
     return safe_next_url(request, request.GET.get(auth.REDIRECT_FIELD_NAME)) or ""
