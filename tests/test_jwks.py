@@ -5,7 +5,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from scotaccount_django._internal.jwks import parse_key_set
+from scotaccount_django._internal.jwtkit import parse_key_set
 
 
 def rsa_jwk(kid: str, bits: int = 2048, **extra) -> dict:
