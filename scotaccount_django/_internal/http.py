@@ -210,33 +210,31 @@ class _Deadline:
         self.expires = expires
         self.expired = False
         self._finished = False
-        self._connection: urllib3.connection.HTTPConnection | None = None
+        self._socket: socket.socket | None = None
         self._lock = threading.Lock()
 
-    def watch(self, connection: urllib3.connection.HTTPConnection) -> None:
+    def watch(self, sock: socket.socket | None) -> None:
         with self._lock:
-            self._connection = connection
+            self._socket = sock
             if self.expired:
-                _shut_down(connection)
+                _shut_down(sock)
 
     def expire(self) -> None:
         with self._lock:
             if self._finished:
                 return
             self.expired = True
-            if self._connection is not None:
-                _shut_down(self._connection)
+            _shut_down(self._socket)
 
     def finish(self) -> None:
         with self._lock:
             self._finished = True
-            self._connection = None
+            self._socket = None
         _local.deadline = None
 
 
-def _shut_down(connection: urllib3.connection.HTTPConnection) -> None:
+def _shut_down(sock: socket.socket | None) -> None:
     """Wake a blocked read from another thread (closing alone would not interrupt it)."""
-    sock = connection.sock
     if sock is None:
         return
     # The plain socket method, also for TLS: it acts on the descriptor without
@@ -297,22 +295,25 @@ if hasattr(os, "register_at_fork"):  # pragma: no branch - absent only on Window
     os.register_at_fork(after_in_child=_watchdog.forget_after_fork)
 
 
-def _watch_current_call(connection: urllib3.connection.HTTPConnection) -> None:
+def _watch_current_call(sock: socket.socket | None) -> None:
     deadline: _Deadline | None = getattr(_local, "deadline", None)
     if deadline is not None:
-        deadline.watch(connection)
+        deadline.watch(sock)
 
 
+# The socket is recorded once the request is sent (connecting is bounded by the
+# connect timeout): a response that will close takes the socket from the
+# connection, so it cannot be looked up later.
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch_current_call(self)
         super().request(*args, **kwargs)
+        _watch_current_call(self.sock)
 
 
 class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch_current_call(self)
         super().request(*args, **kwargs)
+        _watch_current_call(self.sock)
 
 
 class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
