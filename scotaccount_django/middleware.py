@@ -13,18 +13,18 @@ once a minute so that sessions are not saved on every request.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve, reverse
 
 from scotaccount_django import signals
-from scotaccount_django._internal import clock, session_keys
-from scotaccount_django._internal.sid_sessions import end_local_session
+from scotaccount_django._internal import sessions
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -65,7 +65,7 @@ class SessionLifetimeMiddleware:
 
     def check(self, request: HttpRequest) -> HttpResponseBase | None:
         """End the session if it is over; a response to send instead of the view, or None."""
-        reason = expiry_reason(request, clock.now())
+        reason = expiry_reason(request, time.time())
         if reason is None:
             return None
         user = request.user if request.user.is_authenticated else None
@@ -74,26 +74,29 @@ class SessionLifetimeMiddleware:
             reason,
             getattr(user, "pk", None),
         )
-        end_local_session(request)
+        sessions.end_local_session(request)
         signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
         if is_scotaccount_view(request):
             # Our own views cope with a signed-out person; sending a logout or a
             # callback to the login page instead would be a detour or a loop.
             return None
-        return self.expired_response(request)
+        return self.expired_response(request, reason)
 
-    def expired_response(self, request: HttpRequest) -> HttpResponseBase:
-        """401 JSON for scripts; otherwise back to sign in, with ``next`` for page GETs only."""
+    def expired_response(self, request: HttpRequest, reason: str) -> HttpResponseBase:
+        """401 JSON for scripts; otherwise the "you have been signed out" page, which says
+        why and links to sign in again (back to this page, for page GETs only)."""
         login_url = reverse("scotaccount:login")
         response: HttpResponseBase
         if wants_json(request):
             body = {"error": "session_expired", "login_url": login_url}
             response = JsonResponse(body, status=401)
-        elif request.method in ("GET", "HEAD"):
-            response = redirect_to_login(request.get_full_path(), login_url)
         else:
-            # Replaying a POST after sign-in is not possible, and its form data is gone.
-            response = HttpResponseRedirect(login_url)
+            params = {"reason": reason}
+            if request.method in ("GET", "HEAD"):
+                # Replaying a POST after sign-in is not possible, and its form data is gone.
+                params["next"] = request.get_full_path()
+            ended = reverse("scotaccount:session_ended")
+            response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")
         response["Cache-Control"] = "no-store"
         return response
 
@@ -101,11 +104,11 @@ class SessionLifetimeMiddleware:
 def expiry_reason(request: HttpRequest, now: float) -> str | None:
     """Why this request's session must end (``lifetime``, ``idle``, ``inactive_user``), or None."""
     session = request.session
-    started = session.get(session_keys.SIGNED_IN_AT)
+    started = session.get(sessions.SIGNED_IN_AT)
     if started is None:
         if not (conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session):
             return None  # not a ScotAccount session, and not asked to manage others
-        started = session.setdefault(session_keys.FIRST_SEEN, now)
+        started = session.setdefault(sessions.FIRST_SEEN, now)
     if not request.user.is_authenticated:
         # The backend refused the session's user: deactivated or deleted.
         return "inactive_user"
@@ -114,11 +117,11 @@ def expiry_reason(request: HttpRequest, now: float) -> str | None:
         return "lifetime"
     idle_timeout = conf.SESSION_IDLE_TIMEOUT
     if idle_timeout is not None:
-        last_activity = float(session.get(session_keys.LAST_ACTIVITY, started))
+        last_activity = float(session.get(sessions.LAST_ACTIVITY, started))
         if now - last_activity >= idle_timeout.total_seconds():
             return "idle"
         if now - last_activity >= ACTIVITY_RESOLUTION:
-            session[session_keys.LAST_ACTIVITY] = now
+            session[sessions.LAST_ACTIVITY] = now
     return None
 
 
