@@ -188,3 +188,17 @@ def test_e6_jwks_redirect_is_not_followed(client, fake_scotaccount) -> None:
     assert sign_in(client, fake_scotaccount).status_code == 502
     assert attempts(fake_scotaccount, "captured") == 0
     assert "_auth_user_id" not in client.session
+
+
+def test_e6_keys_are_parsed_once_per_fetch(client, fake_scotaccount, monkeypatch) -> None:
+    from scotaccount_django._internal import jwtkit
+
+    parsed = []
+    real = jwtkit.parse_key_set
+    monkeypatch.setattr(
+        jwtkit, "parse_key_set", lambda document: parsed.append(1) or real(document)
+    )
+    for _ in range(3):
+        assert sign_in(client, fake_scotaccount).status_code == 302
+    assert attempts(fake_scotaccount, "jwks") == 1
+    assert len(parsed) == 1  # the parsed key set is what is held, not the JSON

@@ -149,7 +149,7 @@ def _usable_key(entry: Any) -> PyJWK | None:
         return None
     try:
         key = PyJWK(entry)
-    except PyJWTError:
+    except (PyJWTError, ValueError):  # some PyJWT versions let ValueError escape
         return None
     if key.key_type == "RSA" and key.key.key_size < MIN_RSA_BITS:
         return None
