@@ -14,9 +14,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.core import checks
 
 from scotaccount_django._internal import http
-from scotaccount_django.exceptions import ProviderError, ProviderUnavailable
+from scotaccount_django.exceptions import ConfigurationError, ProviderError, ProviderUnavailable
 from tests.loopback_server import ok, serving
 
 
@@ -294,3 +295,29 @@ def test_c8_one_tls_context_and_kept_alive_connections_across_calls(
     context = http._shared_adapter().ssl_context
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+def test_l4_trickle_over_tls_is_cut_off_at_the_deadline(
+    private_ca, settings, short_timeouts
+) -> None:
+    ca_file, server_context = private_ca
+    settings.SCOTACCOUNT_CA_BUNDLE = ca_file
+    with serving(trickle(ok(b"{}") * 20), tls=server_context) as server:
+        started = time.monotonic()
+        with pytest.raises(ProviderUnavailable, match=r"within 1\.5 s"):
+            http.send("GET", server.url)
+        assert time.monotonic() - started < 2.5
+
+
+def test_c8_an_unreadable_ca_bundle_is_a_configuration_error(settings, tmp_path) -> None:
+    settings.SCOTACCOUNT_CA_BUNDLE = str(tmp_path / "missing.pem")
+    with pytest.raises(ConfigurationError, match="SCOTACCOUNT_CA_BUNDLE"):
+        http.send("GET", "https://127.0.0.1:9/")
+
+
+def test_a7_the_system_check_uses_the_same_loopback_rule(settings) -> None:
+    settings.SCOTACCOUNT_DISCOVERY_URL = (
+        "http://127.attacker.example/.well-known/openid-configuration"
+    )
+    messages = [message for message in checks.run_checks() if message.id == "scotaccount.E004"]
+    assert messages, "an http URL on a 127.-prefixed hostname must not pass as loopback"

@@ -47,6 +47,7 @@ import urllib3.connectionpool
 
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
+    ConfigurationError,
     ProviderError,
     ProviderRejectedClient,
     ProviderUnavailable,
@@ -273,7 +274,8 @@ class _Watchdog:
                     target=self._run, name="scotaccount-deadlines", daemon=True
                 ).start()
             heapq.heappush(self._queue, (deadline.expires, next(self._counter), deadline))
-            self._condition.notify()
+            if self._queue[0][2] is deadline:  # the watchdog sleeps until the earliest one
+                self._condition.notify()
         _local.deadline = deadline
         return deadline
 
@@ -362,7 +364,14 @@ class _Adapter(requests.adapters.HTTPAdapter):
 
 def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
     """Certificates and hostnames always verified, TLS 1.2 or later."""
-    context = ssl.create_default_context(cafile=ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH)
+    try:
+        context = ssl.create_default_context(
+            cafile=ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(
+            f"SCOTACCOUNT_CA_BUNDLE {ca_bundle!r} is not a readable PEM file of CA certificates."
+        ) from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
