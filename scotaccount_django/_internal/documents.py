@@ -73,11 +73,13 @@ def load(
     """
     key = cache_key(kind, issuer, url)
     cached = _read(key, parse)
+    holds_refresh_lock = False
     if cached is not None:
         if cached.is_fresh() and not force_refresh:
             return cached.value
         if not _claim_refresh(key, forced=force_refresh):
             return cached.value
+        holds_refresh_lock = not force_refresh
     elif _cache().get(f"{key}:fetch") == _FAILED:
         raise ProviderUnavailable(f"{url} failed moments ago; not retrying yet")
     try:
@@ -88,7 +90,8 @@ def load(
             raise
         logger.warning("Using the cached copy of %s: %s", url, exc)
         return cached.value
-    _cache().delete(f"{key}:fetch")
+    if holds_refresh_lock:
+        _cache().delete(f"{key}:fetch")
     return value
 
 
