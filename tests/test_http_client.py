@@ -295,6 +295,8 @@ def test_c8_one_tls_context_and_kept_alive_connections_across_calls(
     context = http._shared_adapter().ssl_context
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+    # Nothing loaded more CAs into it per connection (as requests' own adapter would).
+    assert context.cert_store_stats()["x509_ca"] == 1
 
 
 def test_l4_trickle_over_tls_is_cut_off_at_the_deadline(
