@@ -47,7 +47,7 @@ def redis_cache(settings):
 
 
 @pytest.mark.parametrize("forced", [True, False], ids=["e3_unknown_kid", "l5_stale_copy"])
-def test_e3_l5_only_one_of_many_workers_may_refetch(redis_cache, forced) -> None:
+def test_e3_only_one_of_many_workers_may_refetch(redis_cache, forced) -> None:
     key = "scotaccount:jwks:example"
     winners: list[bool] = []
     barrier = threading.Barrier(8)
