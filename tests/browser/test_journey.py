@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -158,6 +159,12 @@ def example_live_server(settings) -> Iterator[str]:
         yield base_url
     finally:
         server.terminate()
+        # Request threads close the shared connection as they finish: let them, first.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+            thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()
+        ):
+            time.sleep(0.05)
         for conn in overrides.values():
             conn.dec_thread_sharing()
 
