@@ -69,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS": False,
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
+    "SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE": 300,
 }
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -215,6 +216,10 @@ class ScotAccountSettings:
     @property
     def ATTRIBUTES_UNAVAILABLE_HANDLER(self) -> str | None:
         return self._get("SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER")  # type: ignore[no-any-return]
+
+    @property
+    def CLAIMS_TOKEN_MAX_AGE(self) -> timedelta:
+        return as_timedelta(self._get("SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE"))
 
 
 conf = ScotAccountSettings()

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from scotaccount_django._internal import clock
 from scotaccount_django._internal.claims_schema import (
     SchemaViolation,
     parse_date_time,
@@ -97,10 +98,22 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
         required_claims=["iss", "sub", "iat"],
         error=InvalidClaimsToken,
     )
+    _check_age(payload["iat"])
     token_sub = payload["sub"]
-    if not isinstance(token_sub, str) or token_sub.lower() != str(sub):
+    if not isinstance(token_sub, str) or token_sub != str(sub):  # exact form (L14)
         raise InvalidClaimsToken("the claimsToken is about a different person")
     return payload
+
+
+def _check_age(issued_at: float) -> None:
+    """A claimsToken is fetched moments before use; an old one is a replay (L12).
+
+    ScotAccount's tokens may carry no ``exp`` (PyJWT checks it when present), so
+    ``iat`` bounds the age either way.
+    """
+    age = clock.now() - issued_at
+    if age > (conf.CLAIMS_TOKEN_MAX_AGE + conf.CLOCK_LEEWAY).total_seconds():
+        raise InvalidClaimsToken(f"the claimsToken was issued {int(age)} s ago")
 
 
 def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedClaims]:
@@ -161,7 +174,7 @@ def _legacy_entries(
     """The older layout: one verification for everything, claims at the top level."""
     if not isinstance(claims, dict):
         raise SchemaViolation("claims is not an object")
-    if "uuid" in claims and str(claims["uuid"]).lower() != str(sub):
+    if "uuid" in claims and claims["uuid"] != str(sub):
         raise SchemaViolation("claims.uuid is not the token's sub")
     raw = verified_claims.get("verification")
     if not isinstance(raw, dict):

@@ -58,4 +58,12 @@ def verify_and_decode(
         )
     except PyJWTError as exc:
         raise error(f"{type(exc).__name__}: {exc}") from exc
+    for name in NUMERIC_DATE_CLAIMS.intersection(claims):
+        # PyJWT converts with int(), so "1700000000" would pass (L14): RFC 7519 says number.
+        if isinstance(claims[name], bool) or not isinstance(claims[name], int | float):
+            raise error(f"{name} is not a number")
     return claims
+
+
+#: RFC 7519's NumericDate claims.
+NUMERIC_DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})

@@ -105,8 +105,14 @@ def _payload(state: ProviderState, grant: AccessGrant, faults: list[str]) -> dic
         "sub": "00000000-0000-4000-8000-000000000000"
         if "claims_wrong_sub" in faults
         else grant.persona.sub,
-        "iat": state.clock.now(),
+        "iat": state.clock.now() - (2 * 365 * 24 * 3600 if "claims_old" in faults else 0),
     }
+    if "claims_sub_upper_case" in faults:
+        header["sub"] = grant.persona.sub.upper()
+    if "claims_iat_string" in faults:
+        header["iat"] = str(header["iat"])
+    if "claims_expired" in faults:
+        header["exp"] = state.clock.now() - 3600
     return header | body
 
 
