@@ -129,6 +129,23 @@ class VerificationOutcome(models.TextChoices):
 VERIFIED_OUTCOMES = frozenset(
     {VerificationOutcome.VERIFIED_SUCCESSFULLY, VerificationOutcome.VERIFIED_WITH_WARNINGS}
 )
+#: GPG45 confidence levels at or above medium: what an identity needs to count (L10).
+GPG45_MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
+#: Validation methods that check nothing: an address or email validated so never counts.
+UNCHECKED_VALIDATION_METHODS = frozenset({"self_certified"})
+
+
+def meets_scope_minimum(scope: str, *, confidence_level: str, validation_method: str) -> bool:
+    """Whether evidence is strong enough for ``scope`` to count as verified (SECURITY L10).
+
+    A verified outcome alone is not enough: an identity verified to GPG45 low, or
+    an address the person certified themselves, would pass as "verified" to a
+    service relying on it. Identity needs medium or above; addresses and emails
+    need a validation that checked something.
+    """
+    if scope == AttributeScope.IDENTITY:
+        return confidence_level in GPG45_MEDIUM_OR_ABOVE
+    return validation_method not in UNCHECKED_VALIDATION_METHODS
 
 
 class AttributeRequest(models.Model):
@@ -294,8 +311,15 @@ class VerifiedAttribute(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """True only for a successful outcome; ``VERIFICATION_FAILED`` never counts."""
-        return self.outcome in VERIFIED_OUTCOMES
+        """A verified outcome with evidence meeting the scope's minimum (L10).
+
+        ``VERIFICATION_FAILED`` never counts, nor GPG45 low, nor ``self_certified``.
+        """
+        return self.outcome in VERIFIED_OUTCOMES and meets_scope_minimum(
+            self.scope,
+            confidence_level=self.confidence_level,
+            validation_method=self.validation_method,
+        )
 
 
 class ScotAccountSession(models.Model):

@@ -146,3 +146,29 @@ def test_identity_is_required_verified_not_just_present(client, fake_scotaccount
         ("Identity verified to GPG45 medium", "ScotAccount could not verify it")
     ]
     assert IDENTITY in response.context["retry_url"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "path", "page"),
+    [
+        ("claims_address_self_certified", "/needs-address/", b"address page"),
+        ("claims_identity_low", "/needs-identity/", b"identity page"),
+    ],
+)
+def test_l10_weak_evidence_does_not_count_as_verified(
+    signed_in, fake_scotaccount, fault, path, page
+):
+    from django.contrib.auth import get_user_model
+
+    from scotaccount_django.attributes import verified_address, verified_name
+
+    fake_scotaccount.scenarios.add(fault)
+    back = complete(signed_in, fake_scotaccount, follow_to_scotaccount(signed_in, path))
+    assert back["Location"] == path
+    before = authorize_count(fake_scotaccount)
+    response = signed_in.get(path)
+    assert response.content != page  # the decorator and the mixin do not let it through
+    assert authorize_count(fake_scotaccount) == before  # and do not loop back to ScotAccount
+    user = get_user_model().objects.get()
+    assert verified_address(user) is None
+    assert verified_name(user) is None

@@ -295,6 +295,13 @@ CLAIMS_CHECKS = {
     ),
     "claims_sub_upper_case": lambda fake, t, h, c: c["sub"] == c["sub"].upper(),
     "claims_iat_string": lambda fake, t, h, c: isinstance(c["iat"], str),
+    "claims_identity_low": lambda fake, t, h, c: any(
+        e["verification"].get("confidence_level") == "low" for e in c["verified_claims"]
+    ),
+    "claims_address_self_certified": lambda fake, t, h, c: any(
+        e["verification"].get("validation_method") == "self_certified"
+        for e in c["verified_claims"]
+    ),
     "claims_old": lambda fake, t, h, c: (
         c["iat"] < fake.clock.now() - 365 * 24 * 3600 and "exp" not in c
     ),

@@ -33,7 +33,12 @@ from scotaccount_django._internal.discovery import get_provider_metadata
 from scotaccount_django._internal.jwtkit import verify_and_decode
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ConfigurationError, InvalidClaimsToken
-from scotaccount_django.models import VERIFIED_OUTCOMES, AttributeScope, VerificationOutcome
+from scotaccount_django.models import (
+    VERIFIED_OUTCOMES,
+    AttributeScope,
+    VerificationOutcome,
+    meets_scope_minimum,
+)
 
 #: The ``$defs`` entry each scope's claims must match.
 CLAIMS_DEFINITION = {
@@ -64,6 +69,13 @@ class Verification:
     organization: str
     txn: uuid.UUID
 
+    def meets_minimum(self, scope: str) -> bool:
+        return meets_scope_minimum(
+            scope,
+            confidence_level=self.confidence_level,
+            validation_method=self.validation_method,
+        )
+
 
 @dataclass(frozen=True)
 class VerifiedClaims:
@@ -75,7 +87,10 @@ class VerifiedClaims:
 
     @property
     def is_verified(self) -> bool:
-        return self.verification.outcome in VERIFIED_OUTCOMES
+        """A verified outcome whose evidence meets the scope's minimum (L10)."""
+        return self.verification.outcome in VERIFIED_OUTCOMES and self.verification.meets_minimum(
+            self.scope
+        )
 
 
 def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedClaims]:
@@ -149,7 +164,9 @@ def _entry(raw: Any, index: int) -> VerifiedClaims:
         if "claims" not in raw:
             raise SchemaViolation(f"{path}.claims is required for a verified outcome")
         claims = validate(raw["claims"], CLAIMS_DEFINITION[scope])
-    # A failed verification's claims (if any) are unverified personal data: dropped.
+    if not verification.meets_minimum(scope):
+        claims = {}
+    # Claims from a failed or too weak verification are unverified personal data: dropped.
     return VerifiedClaims(scope=scope, verification=verification, claims=claims)
 
 

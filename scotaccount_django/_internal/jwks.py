@@ -77,7 +77,10 @@ def _usable_key(entry: Any) -> PyJWK | None:
         return None
     try:
         key = PyJWK(entry)
-    except PyJWTError:
+    except (
+        PyJWTError,
+        ValueError,
+    ):  # at the floor versions, ValueError (impossible numbers) escapes PyJWT
         return None
     public = key.key
     if key.key_type == "RSA" and public.key_size < MIN_RSA_BITS:

@@ -23,6 +23,7 @@ from scotaccount_django.testing.fake_provider.messages import (
     oauth_error,
 )
 from scotaccount_django.testing.fake_provider.personas import (
+    SCOPE_ADDRESS,
     SCOPE_IDENTITY,
     VERIFICATION_FAILED,
     Persona,
@@ -88,6 +89,18 @@ def _payload(state: ProviderState, grant: AccessGrant, faults: list[str]) -> dic
         ]
         for entry in entries:
             entry.pop("claims", None)
+    weakened = {
+        "claims_identity_low": (SCOPE_IDENTITY, {"confidence_level": "low"}),
+        "claims_address_self_certified": (SCOPE_ADDRESS, {"validation_method": "self_certified"}),
+    }
+    for fault in faults:
+        scope, change = weakened.get(fault, ("", {}))
+        entries = [
+            {**entry, "verification": {**entry["verification"], **change}}
+            if entry["scope"] == scope
+            else entry
+            for entry in entries
+        ]
     if "claims_empty_list" not in faults and not entries:
         return None
     body: dict[str, Any] = (

@@ -124,6 +124,11 @@ _TOKEN_LEVEL: dict[str, tuple[str, str]] = {
     ),
     "claims_sub_upper_case": ("claims_token", "`sub` is the person's UUID in upper case"),
     "claims_iat_string": ("claims_token", "`iat` is a numeric string, not a number"),
+    "claims_identity_low": ("claims_token", "identity verified, but only to GPG45 `low`"),
+    "claims_address_self_certified": (
+        "claims_token",
+        "address verified with `validation_method: self_certified`",
+    ),
     "claims_old": ("claims_token", "`iat` two years ago and no `exp`"),
     "claims_expired": ("claims_token", "`exp` one hour ago"),
     "claims_empty_list": ("claims_token", "`verified_claims` is an empty list (200, not 404)"),
