@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
     "SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE": 300,
+    "SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER": 5,
+    "SCOTACCOUNT_FLOW_RATE_LIMIT": 30,
+    "SCOTACCOUNT_FLOW_RATE_WINDOW": 300,
 }
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -220,6 +223,19 @@ class ScotAccountSettings:
     @property
     def CLAIMS_TOKEN_MAX_AGE(self) -> timedelta:
         return as_timedelta(self._get("SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE"))
+
+    @property
+    def MAX_PENDING_FLOWS_PER_BROWSER(self) -> int:
+        return int(self._get("SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER"))
+
+    @property
+    def FLOW_RATE_LIMIT(self) -> int | None:
+        value = self._get("SCOTACCOUNT_FLOW_RATE_LIMIT")
+        return None if value is None else int(value)
+
+    @property
+    def FLOW_RATE_WINDOW(self) -> timedelta:
+        return as_timedelta(self._get("SCOTACCOUNT_FLOW_RATE_WINDOW"))
 
 
 conf = ScotAccountSettings()

@@ -13,6 +13,7 @@ once a minute so that sessions are not saved on every request.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -21,10 +22,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 
 from scotaccount_django import signals
-from scotaccount_django._internal import clock, session_keys
-from scotaccount_django._internal.sid_sessions import end_local_session
+from scotaccount_django._internal import sessions
+from scotaccount_django.attributes import track_value_reads
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -54,18 +56,22 @@ class SessionLifetimeMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         response = self.check(request)
-        return response if response is not None else self.get_response(request)
+        if response is not None:
+            return response
+        reads = track_value_reads()
+        return no_store_if_read(self.get_response(request), reads)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # Sessions and users are loaded through the ORM, which is sync only.
         response = await sync_to_async(self.check, thread_sensitive=True)(request)
         if response is not None:
             return response
-        return await self.get_response(request)  # type: ignore[no-any-return, misc]
+        reads = track_value_reads()
+        return no_store_if_read(await self.get_response(request), reads)  # type: ignore[misc]
 
     def check(self, request: HttpRequest) -> HttpResponseBase | None:
         """End the session if it is over; a response to send instead of the view, or None."""
-        reason = expiry_reason(request, clock.now())
+        reason = expiry_reason(request, time.time())
         if reason is None:
             return None
         user = request.user if request.user.is_authenticated else None
@@ -74,7 +80,7 @@ class SessionLifetimeMiddleware:
             reason,
             getattr(user, "pk", None),
         )
-        end_local_session(request)
+        sessions.end_local_session(request)
         signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
         if is_scotaccount_view(request):
             # Our own views cope with a signed-out person; sending a logout or a
@@ -98,14 +104,21 @@ class SessionLifetimeMiddleware:
         return response
 
 
+def no_store_if_read(response: HttpResponseBase, reads: list[str]) -> HttpResponseBase:
+    """A page that showed verified attributes must not be kept by any cache (L11)."""
+    if reads:
+        add_never_cache_headers(response)
+    return response
+
+
 def expiry_reason(request: HttpRequest, now: float) -> str | None:
     """Why this request's session must end (``lifetime``, ``idle``, ``inactive_user``), or None."""
     session = request.session
-    started = session.get(session_keys.SIGNED_IN_AT)
+    started = session.get(sessions.SIGNED_IN_AT)
     if started is None:
         if not (conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session):
             return None  # not a ScotAccount session, and not asked to manage others
-        started = session.setdefault(session_keys.FIRST_SEEN, now)
+        started = session.setdefault(sessions.FIRST_SEEN, now)
     if not request.user.is_authenticated:
         # The backend refused the session's user: deactivated or deleted.
         return "inactive_user"
@@ -114,11 +127,11 @@ def expiry_reason(request: HttpRequest, now: float) -> str | None:
         return "lifetime"
     idle_timeout = conf.SESSION_IDLE_TIMEOUT
     if idle_timeout is not None:
-        last_activity = float(session.get(session_keys.LAST_ACTIVITY, started))
+        last_activity = float(session.get(sessions.LAST_ACTIVITY, started))
         if now - last_activity >= idle_timeout.total_seconds():
             return "idle"
         if now - last_activity >= ACTIVITY_RESOLUTION:
-            session[session_keys.LAST_ACTIVITY] = now
+            session[sessions.LAST_ACTIVITY] = now
     return None
 
 

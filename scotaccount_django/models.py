@@ -91,6 +91,17 @@ class AuthorizationFlow(models.Model):
         blank=True,
         help_text=_("For a step-up: the person who started it; only they may complete it."),
     )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+        help_text=_(
+            "The user signed in when the flow started: the only one an account may be linked to."
+        ),
+    )
     next_url = models.CharField(
         _("next URL"), max_length=2048, blank=True, help_text=_("Where to go afterwards.")
     )

@@ -172,3 +172,17 @@ def test_l10_weak_evidence_does_not_count_as_verified(
     user = get_user_model().objects.get()
     assert verified_address(user) is None
     assert verified_name(user) is None
+
+
+@pytest.mark.parametrize("path", ["/needs-address/", "/needs-identity/", "/shows-name/"])
+def test_l11_pages_showing_verified_attributes_are_not_stored(signed_in, fake_scotaccount, path):
+    from tests.attribute_helpers import ALL_SCOPES, step_up
+
+    step_up(signed_in, fake_scotaccount, ALL_SCOPES)
+    response = signed_in.get(path)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_l11_other_pages_keep_their_caching(signed_in, fake_scotaccount):
+    assert "Cache-Control" not in signed_in.get("/shows-nothing/")

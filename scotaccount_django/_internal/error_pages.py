@@ -76,6 +76,9 @@ AUTHORIZATION_ERRORS: dict[str, ErrorPage] = {
     "unauthorized_client": _SETUP_PROBLEM,
 }
 
+#: ``error`` values meaning the person chose not to share (not a fault).
+DECLINING_ERRORS = frozenset(e for e, page in AUTHORIZATION_ERRORS.items() if page is _CANCELLED)
+
 #: Our exception codes -> page. Unlisted codes get ``_NOT_COMPLETED``.
 ERRORS: dict[str, ErrorPage] = {
     "configuration": _SETUP_PROBLEM,
@@ -92,6 +95,12 @@ ERRORS: dict[str, ErrorPage] = {
     "invalid_id_token": _PROVIDER_FAULT,
     "unknown_flow": _EXPIRED,
     "flow_expired": _EXPIRED,
+    "rate_limited": ErrorPage(
+        429,
+        _("Too many attempts to sign in"),
+        _("Please wait a few minutes, then try again."),
+        offer_retry=True,
+    ),
     "browser_mismatch": ErrorPage(
         403,
         _("Sign-in was started in a different browser"),
