@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scotaccount_django.conf import conf
+
 
 class ScotAccountIdentity(models.Model):
     """A person known to ScotAccount, linked to exactly one local user.
@@ -136,7 +138,7 @@ class VerificationOutcome(models.TextChoices):
     VERIFICATION_FAILED = "VERIFICATION_FAILED", _("Verification failed")
 
 
-#: Outcomes that make an attribute usable as verified.
+#: Outcomes that carry verified claims (whether the council accepts the second is policy).
 VERIFIED_OUTCOMES = frozenset(
     {VerificationOutcome.VERIFIED_SUCCESSFULLY, VerificationOutcome.VERIFIED_WITH_WARNINGS}
 )
@@ -157,6 +159,18 @@ def meets_scope_minimum(scope: str, *, confidence_level: str, validation_method:
     if scope == AttributeScope.IDENTITY:
         return confidence_level in GPG45_MEDIUM_OR_ABOVE
     return validation_method not in UNCHECKED_VALIDATION_METHODS
+
+
+def counts_as_verified(outcome: str) -> bool:
+    """Whether ``outcome`` makes an attribute usable here.
+
+    ``VERIFIED_WITH_WARNINGS`` counts only while ``SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS``
+    is on: ScotAccount's schema lists it without saying what the warnings were, so
+    accepting it is the council's policy choice, not ours.
+    """
+    if outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
+        return conf.ACCEPT_VERIFIED_WITH_WARNINGS
+    return outcome == VerificationOutcome.VERIFIED_SUCCESSFULLY
 
 
 class AttributeRequest(models.Model):
@@ -322,11 +336,11 @@ class VerifiedAttribute(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """A verified outcome with evidence meeting the scope's minimum (L10).
+        """An accepted outcome with evidence meeting the scope's minimum (L10).
 
         ``VERIFICATION_FAILED`` never counts, nor GPG45 low, nor ``self_certified``.
         """
-        return self.outcome in VERIFIED_OUTCOMES and meets_scope_minimum(
+        return counts_as_verified(self.outcome) and meets_scope_minimum(
             self.scope,
             confidence_level=self.confidence_level,
             validation_method=self.validation_method,

@@ -29,7 +29,9 @@ def assert_signed_out(client: Client) -> None:
     assert not ScotAccountIdentity.objects.exists()
 
 
-def test_sign_in_creates_user_keyed_on_sub(client, fake_scotaccount) -> None:
+def test_sign_in_creates_user_keyed_on_sub(
+    client, fake_scotaccount, django_capture_on_commit_callbacks
+) -> None:
     received = []
 
     def receiver(**kwargs) -> None:
@@ -37,7 +39,8 @@ def test_sign_in_creates_user_keyed_on_sub(client, fake_scotaccount) -> None:
 
     signals.signed_in.connect(receiver)
     try:
-        response = sign_in(client, fake_scotaccount, "morag")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = sign_in(client, fake_scotaccount, "morag")
     finally:
         signals.signed_in.disconnect(receiver)
     assert response.status_code == 302
@@ -146,8 +149,16 @@ def test_replayed_callback_is_refused_without_a_second_token_call(
 ) -> None:
     location = fake_scotaccount.complete_authorization(start_flow(client))
     assert return_to_app(client, location).status_code == 302
+    # Signed in now: Back or Refresh onto the callback simply carries on.
+    replay = return_to_app(client, location)
+    assert replay.status_code == 302
+    assert replay["Location"] == "/signed-in/"
+    assert count(fake_scotaccount, "token") == 1
+    # Signed out, the same replay is refused: it never signs anyone in.
+    client.post("/scotaccount/logout/")
     replay = return_to_app(client, location)
     assert replay.status_code == 400
+    assert "_auth_user_id" not in client.session
     assert count(fake_scotaccount, "token") == 1
 
 

@@ -10,9 +10,13 @@ signature; here nothing is parsed until the token is proven to be:
   whole, since storing another person's identity against this account is the
   worst thing this module could do.
 
-Two layouts exist: the current list of per-scope entries, and an older single
-object printed in ScotAccount's docs. Both are turned into the same entries and
-each entry is validated against the schema's ``$defs`` before it is returned.
+Two layouts exist: the current list of per-scope entries, which must carry
+``iss``, ``sub`` and ``iat``, and an older single object printed in
+ScotAccount's docs (reference lines 922, 2244), which carries none of the three.
+The older one is bound to the person by ``claims.uuid`` (or ``sub``), and its
+``iss`` is checked when present; see docs/security.md for its freshness. Both
+are turned into the same entries and each entry is validated against the
+schema's ``$defs`` before it is returned.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from scotaccount_django.models import (
     VERIFIED_OUTCOMES,
     AttributeScope,
     VerificationOutcome,
+    counts_as_verified,
     meets_scope_minimum,
 )
 
@@ -46,6 +51,8 @@ CLAIMS_DEFINITION = {
     AttributeScope.ADDRESS: "addressClaimsType",
     AttributeScope.EMAIL: "emailClaimsType",
 }
+#: Claims the current layout must carry (the schema's ``required``).
+CURRENT_LAYOUT_CLAIMS = ("iss", "sub", "iat")
 #: Legacy layout: which top-level claims belong to which scope.
 LEGACY_CLAIMS = {
     AttributeScope.IDENTITY: ("given_name", "family_name", "birth_date"),
@@ -87,8 +94,8 @@ class VerifiedClaims:
 
     @property
     def is_verified(self) -> bool:
-        """A verified outcome whose evidence meets the scope's minimum (L10)."""
-        return self.verification.outcome in VERIFIED_OUTCOMES and self.verification.meets_minimum(
+        """An accepted outcome whose evidence meets the scope's minimum (L10)."""
+        return counts_as_verified(self.verification.outcome) and self.verification.meets_minimum(
             self.scope
         )
 
@@ -107,25 +114,57 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
         token,
         jwks_url=conf.ATTRIBUTES_JWKS_URL or get_provider_metadata().jwks_uri,
         issuer=issuer,
+        # Checked when present; the legacy layout has none, the current one must (below).
+        issuer_required=False,
         audience=None,
         algorithms=conf.ID_TOKEN_ALGORITHMS,
         leeway=conf.CLOCK_LEEWAY,
-        required_claims=["iss", "sub", "iat"],
+        required_claims=[],
         error=InvalidClaimsToken,
     )
-    _check_age(payload["iat"])
-    token_sub = payload["sub"]
-    if not isinstance(token_sub, str) or token_sub != str(sub):  # exact form (L14)
-        raise InvalidClaimsToken("the claimsToken is about a different person")
+    if not is_legacy_layout(payload):
+        missing = [name for name in CURRENT_LAYOUT_CLAIMS if name not in payload]
+        if missing:
+            raise InvalidClaimsToken(f"the claimsToken has no {', '.join(missing)}")
+    check_bound_to(payload, sub)
+    _check_age(payload.get("iat"))
     return payload
 
 
-def _check_age(issued_at: float) -> None:
+def is_legacy_layout(payload: dict[str, Any]) -> bool:
+    """The docs' older layout: one ``verified_claims`` object, not a list."""
+    return isinstance(payload.get("verified_claims"), dict)
+
+
+def check_bound_to(payload: dict[str, Any], sub: uuid.UUID) -> None:
+    """Every subject the token names (``sub``, legacy ``claims.uuid``) must be ``sub``.
+
+    At least one must be present: a token naming nobody could be anyone's.
+    """
+    claims = payload.get("claims")
+    named = [payload.get("sub")]
+    if is_legacy_layout(payload) and isinstance(claims, dict):
+        named.append(claims.get("uuid"))
+    present = [value for value in named if value is not None]
+    if not present:
+        raise InvalidClaimsToken("the claimsToken names nobody (no sub, no claims.uuid)")
+    for value in present:
+        # Exact canonical form, as ScotAccount sends it: no case folding.
+        if not isinstance(value, str) or value != str(sub):
+            raise InvalidClaimsToken("the claimsToken is about a different person")
+
+
+def _check_age(issued_at: object) -> None:
     """A claimsToken is fetched moments before use; an old one is a replay (L12).
 
     ScotAccount's tokens may carry no ``exp`` (PyJWT checks it when present), so
-    ``iat`` bounds the age either way.
+    ``iat`` bounds the age either way. The current layout must have ``iat``
+    (above); only the docs' legacy example lacks it.
     """
+    if issued_at is None:
+        return
+    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+        raise InvalidClaimsToken("iat is not a number")
     age = time.time() - issued_at
     if age > (conf.CLAIMS_TOKEN_MAX_AGE + conf.CLOCK_LEEWAY).total_seconds():
         raise InvalidClaimsToken(f"the claimsToken was issued {int(age)} s ago")

@@ -118,7 +118,7 @@ def start_flow(
     code_verifier = secrets.token_urlsafe(CODE_VERIFIER_BYTES)
     binding = new_secret()
     now = timezone.now()
-    AuthorizationFlow.objects.filter(expires_at__lte=now).delete()
+    # Expired rows are deleted by the scotaccount_purge command, not here.
     kept = _pending_bindings(request, secure=redirect_uri.startswith("https://"))
     keep = max(conf.MAX_PENDING_FLOWS_PER_BROWSER - 1, 0)
     cut = max(len(kept) - keep, 0)

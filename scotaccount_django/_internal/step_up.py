@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,7 @@ from django.utils import timezone
 from scotaccount_django._internal import http
 from scotaccount_django._internal.assertions import build_client_assertion
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
+from scotaccount_django._internal.scopes import declined_scopes
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     AttributesUnavailable,
@@ -48,11 +50,27 @@ logger = logging.getLogger("scotaccount_django")
 
 Reason = AttributeRequest.Reason
 
-MAX_ATTEMPTS = 3
-#: Pause before the 2nd and 3rd attempts: long enough for a blip, short for a person waiting.
-BACKOFF_SECONDS = (0.25, 0.75)
 #: Never start an attempt this close to the access token's expiry.
 EXPIRY_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the attributes fetch retries: ``backoff[n]`` seconds before attempt ``n + 2``.
+
+    Long enough for a blip, short for a person waiting. ``sleep`` is injectable
+    (tests replace ``RETRY`` so that no test waits).
+    """
+
+    backoff: tuple[float, ...] = (0.25, 0.75)
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def attempts(self) -> int:
+        return len(self.backoff) + 1
+
+
+RETRY = RetryPolicy()
 
 
 def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
@@ -65,18 +83,19 @@ def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
     url = conf.ATTRIBUTES_URL
     if not url:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
+    retry = RETRY
     attempt = 1
     while True:
         try:
             return _attempt(url, access_token)
         except ProviderUnavailable as exc:
-            out_of_time = (
-                time.monotonic() + BACKOFF_SECONDS[-1] > expires_at - EXPIRY_MARGIN_SECONDS
-            )
-            if attempt >= MAX_ATTEMPTS or out_of_time:
+            if attempt >= retry.attempts:
+                raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
+            pause = retry.backoff[attempt - 1]
+            if time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
                 raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
             logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
-            time.sleep(BACKOFF_SECONDS[attempt - 1])
+            retry.sleep(pause)
             attempt += 1
 
 
@@ -109,15 +128,18 @@ def receive_attributes(
 ) -> AttributeRequest:
     """Fetch, verify and store this step-up's attributes; record the outcome either way.
 
-    Scopes missing from the token response's ``scope`` were declined on
-    ScotAccount's consent page; granted scopes without an entry were not
-    available. On error a failed request is recorded and the error re-raised.
+    Scopes the token response's ``scope`` clearly refused were declined on
+    ScotAccount's consent page; for every other requested scope the
+    ``claimsToken`` decides (an entry, a failed verification, or nothing: not
+    available). On error a failed request is recorded and the error re-raised.
     """
     expires_at = time.monotonic() + tokens.expires_in
     requested = requested_scopes(flow)
-    # No ``scope`` in the token response means everything asked for was granted (RFC 6749).
-    granted = [s for s in requested if not tokens.scopes or s in tokens.scopes]
-    missing = {scope: Reason.DECLINED.value for scope in requested if scope not in granted}
+    # ScotAccount's documented ``scope`` lists claim names, not scopes: only a string
+    # made of scope names can say "declined" (see ``_internal/scopes.py``).
+    declined = declined_scopes(requested, tokens.scopes)
+    granted = [scope for scope in requested if scope not in declined]
+    missing = dict.fromkeys(declined, Reason.DECLINED.value)
     entries: list[VerifiedClaims] = []
     if granted:
         try:
@@ -151,6 +173,22 @@ def receive_attributes(
     return request
 
 
+#: What a newer answer about the same scope replaces.
+ANSWER_FIELDS = (
+    "claims",
+    "outcome",
+    "trust_framework",
+    "assurance_policy",
+    "confidence_level",
+    "validation_method",
+    "verified_at",
+    "verifier_organization",
+    "txn",
+    "received_at",
+    "request",
+)
+
+
 @transaction.atomic
 def _store(
     flow: AuthorizationFlow,
@@ -170,26 +208,31 @@ def _store(
         created_at=flow.created_at,
         completed_at=now,
     )
-    for entry in entries:
-        # One row per (identity, scope): the newest answer replaces the older,
-        # so the same verification (txn) received twice stays one record.
-        VerifiedAttribute.objects.update_or_create(
-            identity=identity,
-            scope=entry.scope,
-            defaults={
-                "claims": entry.claims,
-                "outcome": entry.verification.outcome,
-                "trust_framework": entry.verification.trust_framework,
-                "assurance_policy": entry.verification.assurance_policy,
-                "confidence_level": entry.verification.confidence_level,
-                "validation_method": entry.verification.validation_method,
-                "verified_at": entry.verification.verified_at,
-                "verifier_organization": entry.verification.organization,
-                "txn": entry.verification.txn,
-                "received_at": now,
-                "request": request,
-            },
-        )
+    # One row per (identity, scope): the newest answer replaces the older, so the
+    # same verification (txn) received twice stays one record. One statement.
+    VerifiedAttribute.objects.bulk_create(
+        [
+            VerifiedAttribute(
+                identity=identity,
+                scope=entry.scope,
+                claims=entry.claims,
+                outcome=entry.verification.outcome,
+                trust_framework=entry.verification.trust_framework,
+                assurance_policy=entry.verification.assurance_policy,
+                confidence_level=entry.verification.confidence_level,
+                validation_method=entry.verification.validation_method,
+                verified_at=entry.verification.verified_at,
+                verifier_organization=entry.verification.organization,
+                txn=entry.verification.txn,
+                received_at=now,
+                request=request,
+            )
+            for entry in entries
+        ],
+        update_conflicts=True,
+        unique_fields=["identity", "scope"],
+        update_fields=[*ANSWER_FIELDS],
+    )
     return request
 
 
