@@ -323,3 +323,24 @@ def test_a7_the_system_check_uses_the_same_loopback_rule(settings) -> None:
     )
     messages = [message for message in checks.run_checks() if message.id == "scotaccount.E004"]
     assert messages, "an http URL on a 127.-prefixed hostname must not pass as loopback"
+
+
+def test_l4_chunked_gzip_bomb_is_refused_with_little_memory() -> None:
+    bomb = gzip_bomb()
+
+    def answer(request, connection) -> bool:
+        head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+        chunks = [bomb[index : index + 65536] for index in range(0, len(bomb), 65536)]
+        body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks)
+        connection.sendall(head + body + b"0\r\n\r\n")
+        return False
+
+    with serving(answer) as server:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ProviderError, match="larger than"):
+                http.send("GET", server.url)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024
