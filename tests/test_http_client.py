@@ -344,3 +344,13 @@ def test_l4_chunked_gzip_bomb_is_refused_with_little_memory() -> None:
         finally:
             tracemalloc.stop()
     assert peak < 16 * 1024 * 1024
+
+
+def test_l4_trickled_tls_handshake_is_bounded(short_timeouts) -> None:
+    record_header = b"\x16\x03\x03\x40\x00"  # a 16 KiB handshake record, then a byte at a time
+    send_slowly = trickle(record_header + bytes(200))
+    with serving(keep_alive, raw=lambda connection: send_slowly(None, connection)) as server:
+        started = time.monotonic()
+        with pytest.raises(ProviderUnavailable):
+            http.send("GET", f"https://127.0.0.1:{server.port}/")
+        assert time.monotonic() - started < 2.5  # the trickle would take 40 s
