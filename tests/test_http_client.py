@@ -102,6 +102,16 @@ def gzip_bomb() -> bytes:
     return member * 64
 
 
+def peak_memory_of_a_refused_call(url: str) -> int:
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProviderError, match="larger than"):
+            http.send("GET", url)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_l4_gzip_bomb_is_refused_with_little_memory() -> None:
     bomb = gzip_bomb()
     assert 500_000 < len(bomb) < 2_000_000
@@ -112,13 +122,7 @@ def test_l4_gzip_bomb_is_refused_with_little_memory() -> None:
         return False
 
     with serving(answer) as server:
-        tracemalloc.start()
-        try:
-            with pytest.raises(ProviderError, match="larger than"):
-                http.send("GET", server.url)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        peak = peak_memory_of_a_refused_call(server.url)
     assert peak < 16 * 1024 * 1024  # decoding stopped just past the 512 KiB cap
 
 
@@ -336,13 +340,7 @@ def test_l4_chunked_gzip_bomb_is_refused_with_little_memory() -> None:
         return False
 
     with serving(answer) as server:
-        tracemalloc.start()
-        try:
-            with pytest.raises(ProviderError, match="larger than"):
-                http.send("GET", server.url)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        peak = peak_memory_of_a_refused_call(server.url)
     assert peak < 16 * 1024 * 1024
 
 
