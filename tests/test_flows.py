@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from django.test import RequestFactory
-from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal.discovery import ProviderMetadata
 from scotaccount_django._internal.redirects import authorization_url
@@ -57,13 +56,6 @@ def callback_request(cookie: str | None):
     if cookie is not None:
         request.COOKIES[COOKIE] = cookie
     return request
-
-
-def test_pkce_s256_matches_rfc7636_appendix_b() -> None:
-    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-    assert (
-        generate_code_challenge(verifier, "S256") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-    )
 
 
 def test_authorization_request_has_everything_scotaccount_requires(settings) -> None:
@@ -199,3 +191,21 @@ def test_step_up_records_initiating_sub_and_scopes() -> None:
     flow = AuthorizationFlow.objects.get()
     assert flow.initiating_sub == sub
     assert params["scope"] == "openid scotaccount.address"
+
+
+def test_the_logout_state_is_kept_hashed_and_consumed_once() -> None:
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    from scotaccount_django._internal.statekit import (
+        LOGOUT_STATE_HASH,
+        consume_logout,
+        start_logout,
+    )
+
+    session = SessionStore()
+    state = start_logout(session)
+    assert state not in session.values()
+    assert session[LOGOUT_STATE_HASH] == hash_secret(state)
+    assert not consume_logout(session, "forged")
+    assert consume_logout(session, state)
+    assert not consume_logout(session, state)
