@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from scotaccount_django import fields
 from scotaccount_django._internal.keys import load_signing_key
 from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf, is_loopback_url
 from scotaccount_django.exceptions import ConfigurationError
@@ -136,6 +137,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Set it to the attributes issuer ScotAccount gave you at onboarding (it is not the "
         "sign-in issuer).",
     ),
+    "scotaccount.E040": (
+        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
+        "Give a list of Fernet keys (Fernet.generate_key().decode()), the newest first.",
+    ),
     "scotaccount.W001": (
         "Both SCOTACCOUNT_PRIVATE_KEY_FILE and SCOTACCOUNT_PRIVATE_KEY are set; the file wins.",
         "Remove one of them.",
@@ -154,6 +159,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SCOTACCOUNT_SESSION_IDLE_TIMEOUT ({idle}) is not shorter than "
         "SCOTACCOUNT_SESSION_LIFETIME ({lifetime}), so it never applies.",
         "Make it shorter than the lifetime, or set it to None.",
+    ),
+    "scotaccount.W040": (
+        "Verified attributes (personal data) are stored unencrypted: "
+        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty.",
+        "Set it to a list of Fernet keys kept outside the database (see docs/deployment.md), "
+        "then run `manage.py scotaccount_reencrypt`.",
     ),
 }
 
@@ -176,6 +187,25 @@ def check_urls(**kwargs: Any) -> list[checks.CheckMessage]:
     except NoReverseMatch:
         return [_error("scotaccount.E006")]
     return []
+
+
+@checks.register(checks.Tags.security)
+def check_attribute_encryption(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        fields.key_ring()
+    except ImproperlyConfigured as exc:
+        return [_error("scotaccount.E040", detail=exc)]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_attribute_encryption_on(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        if settings.DEBUG or conf.ATTRIBUTE_ENCRYPTION_KEYS:
+            return []
+    except ImproperlyConfigured:
+        return []  # E040 says what is wrong with the setting
+    return [_error("scotaccount.W040")]
 
 
 def _settings_problems() -> Iterator[checks.CheckMessage]:

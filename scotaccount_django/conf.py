@@ -69,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS": False,
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
+    "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS": [],
 }
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -215,6 +216,14 @@ class ScotAccountSettings:
     @property
     def ATTRIBUTES_UNAVAILABLE_HANDLER(self) -> str | None:
         return self._get("SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER")  # type: ignore[no-any-return]
+
+    @property
+    def ATTRIBUTE_ENCRYPTION_KEYS(self) -> list[str]:
+        """Fernet keys for verified attribute values at rest: the first encrypts."""
+        keys = self._get("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS") or []
+        if isinstance(keys, str | bytes):
+            raise ImproperlyConfigured("Expected a list of Fernet keys, got a single value.")
+        return [key.decode() if isinstance(key, bytes) else str(key) for key in keys]
 
 
 conf = ScotAccountSettings()
