@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from scotaccount_django import audit
 from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
 
@@ -39,9 +40,18 @@ class Command(BaseCommand):
         deleted, _ = AuthorizationFlow.objects.filter(expires_at__lte=timezone.now()).delete()
         self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
         days = options["attributes_older_than"]
-        if days is not None:
-            result = purge_attributes(timedelta(days=days))
-            self.stdout.write(
-                f"Deleted {result.attributes} verified attribute(s) and "
-                f"{result.requests} attribute request record(s) older than {days} days.\n"
-            )
+        if days is None:
+            audit.emit("purged", flows=deleted)
+            return
+        result = purge_attributes(timedelta(days=days))
+        self.stdout.write(
+            f"Deleted {result.attributes} verified attribute(s) and "
+            f"{result.requests} attribute request record(s) older than {days} days.\n"
+        )
+        audit.emit(
+            "purged",
+            flows=deleted,
+            attributes=result.attributes,
+            attribute_requests=result.requests,
+            older_than_days=days,
+        )
