@@ -59,19 +59,24 @@ pytestmark = [
 ]
 
 
+def is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        # As servers bind: connections of an earlier run in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_ports(count: int) -> list[int]:
-    """``count`` ports in this suite's range that nothing listens on now."""
-    found = []
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    pytest.skip(f"fewer than {count} free ports in {PORTS}")
+    """``count`` consecutive ports in this suite's range that nothing listens on now."""
+    for first in PORTS[: len(PORTS) - count + 1]:
+        ports = list(range(first, first + count))
+        if all(is_free(port) for port in ports):
+            return ports
+    pytest.skip(f"no {count} consecutive free ports in {PORTS}")
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -125,6 +130,8 @@ class Server:
                 command, env=self.env, stdout=output, stderr=subprocess.STDOUT
             )
         wait_for(f"{self.origin}/", self.process, log)
+        served_by = requests.get(f"{self.origin}/", timeout=10).headers.get("Server", "")
+        assert served_by.startswith("gunicorn"), f"port {self.port} is answered by {served_by}"
 
     def stop(self) -> None:
         if self.process is not None:
@@ -185,7 +192,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     pytest.importorskip("psycopg", reason="psycopg is not installed (test dependency group)")
     directory = tmp_path_factory.mktemp("many_instances")
     public_key = write_key(directory)
-    public_port, fake_port, _attributes_port, port_a, port_b = free_ports(5)
+    # The example settings put the fake's attributes issuer on the port after its own.
+    public_port, fake_port, attributes_port, port_a, port_b = free_ports(5)
     site_url = f"http://127.0.0.1:{public_port}"  # the load balancer's address
     database = f"prod_multi_{uuid.uuid4().hex[:10]}"
     prefix = f"prod-multi-{uuid.uuid4().hex}"
@@ -194,7 +202,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         fake = subprocess.Popen(
             [
                 *(sys.executable, "-m", "scotaccount_django.testing.fake_provider"),
-                *("--port", str(fake_port), "--client-id", "council-demo"),
+                *("--port", str(fake_port), "--attributes-port", str(attributes_port)),
+                *("--client-id", "council-demo"),
                 *("--client-key", str(public_key)),
                 *("--redirect-uri", f"{site_url}/scotaccount/callback/"),
                 *("--post-logout-redirect-uri", f"{site_url}/scotaccount/logged-out/"),
