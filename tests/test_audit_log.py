@@ -9,7 +9,7 @@ import logging
 import pytest
 from django.core.management import call_command
 
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity
 from scotaccount_django.testing import PERSONAS
 from tests.attribute_helpers import ADDRESS, ALL_SCOPES, EMAIL, IDENTITY, step_up
@@ -103,7 +103,7 @@ def test_a_rolled_back_change_is_never_reported(client, fake_scotaccount, audit)
 def test_no_personal_data_or_token_in_any_audit_record(client, fake_scotaccount, audit, persona):
     sign_in(client, fake_scotaccount, persona)
     step_up(client, fake_scotaccount, ALL_SCOPES, persona=persona)
-    id_token = client.session.get(session_keys.ID_TOKEN) or ""
+    id_token = client.session.get(sessions.ID_TOKEN) or ""
     client.post("/scotaccount/logout/")
     records = events(audit)
     assert {record["audit_event"] for record in records} >= {

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.sessions.serializers import JSONSerializer
 from django.core import signing
 
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from scotaccount_django.testing.fake_provider.browser import complete_authorization
 from tests.flow_helpers import EXAMPLE_PROJECT
 
@@ -389,7 +389,7 @@ def test_logout_started_on_one_server_returns_to_the_other(deployment, browser):
 def test_front_channel_logout_on_one_server_ends_a_session_made_on_the_other(deployment, browser):
     a, b = deployment.a, deployment.b
     browser.sign_in(login=b, callback=b)
-    sid = browser.session_data()[session_keys.SID]
+    sid = browser.session_data()[sessions.SID]
     # ScotAccount's hidden iframe: no cookies of ours, and it reaches server A.
     frame = requests.get(
         f"{a.origin}/scotaccount/frontchannel-logout/",
