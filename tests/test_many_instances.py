@@ -186,7 +186,7 @@ def write_key(directory: Path) -> Path:
     return public
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     pytest.importorskip("gunicorn", reason="gunicorn is not installed (test dependency group)")
     pytest.importorskip("psycopg", reason="psycopg is not installed (test dependency group)")
@@ -317,12 +317,8 @@ class Browser:
         )
 
 
-@pytest.fixture
-def browser(deployment: Deployment) -> Browser:
-    return Browser(deployment)
-
-
-def test_login_callback_and_next_page_on_different_servers(deployment, browser):
+def login_callback_and_next_page_on_different_servers(deployment: Deployment) -> None:
+    browser = Browser(deployment)
     a, b = deployment.a, deployment.b
     callback = browser.sign_in(login=a, callback=b)
     assert callback.status_code == 302, callback.text[:500]
@@ -331,7 +327,8 @@ def test_login_callback_and_next_page_on_different_servers(deployment, browser):
     assert browser.is_signed_in(b)
 
 
-def test_a_server_restarted_between_login_and_callback(deployment, browser):
+def a_server_restarted_between_login_and_callback(deployment: Deployment) -> None:
+    browser = Browser(deployment)
     a, b = deployment.a, deployment.b
     authorize = browser.get(a, "/scotaccount/login/?next=/apply/")
     location = complete_authorization(authorize.headers["Location"], persona="morag")
@@ -342,7 +339,8 @@ def test_a_server_restarted_between_login_and_callback(deployment, browser):
     assert browser.is_signed_in(b)
 
 
-def test_step_up_and_decline_across_servers(deployment, browser):
+def step_up_and_decline_across_servers(deployment: Deployment) -> None:
+    browser = Browser(deployment)
     a, b = deployment.a, deployment.b
     browser.sign_in(login=b, callback=a)
     # The permit page needs a verified address: asked on A, started on B, answered on A.
@@ -370,7 +368,8 @@ def test_step_up_and_decline_across_servers(deployment, browser):
     assert missing == {"scotaccount.gpg45.medium": "declined"}
 
 
-def test_logout_started_on_one_server_returns_to_the_other(deployment, browser):
+def logout_started_on_one_server_returns_to_the_other(deployment: Deployment) -> None:
+    browser = Browser(deployment)
     a, b = deployment.a, deployment.b
     browser.sign_in(login=a, callback=b)
     assert browser.is_signed_in(a)  # the page's sign-out form sets the CSRF cookie
@@ -386,7 +385,10 @@ def test_logout_started_on_one_server_returns_to_the_other(deployment, browser):
     assert not browser.is_signed_in(a)
 
 
-def test_front_channel_logout_on_one_server_ends_a_session_made_on_the_other(deployment, browser):
+def front_channel_logout_ends_a_session_made_on_the_other_server(
+    deployment: Deployment,
+) -> None:
+    browser = Browser(deployment)
     a, b = deployment.a, deployment.b
     browser.sign_in(login=b, callback=b)
     sid = browser.session_data()[sessions.SID]
@@ -399,3 +401,12 @@ def test_front_channel_logout_on_one_server_ends_a_session_made_on_the_other(dep
     assert frame.status_code == 200
     assert not browser.is_signed_in(b)
     assert not browser.is_signed_in(a)
+
+
+def test_flows_across_two_gunicorn_servers(deployment):
+    """One test, so one worker runs it (xdist would start a deployment per worker)."""
+    login_callback_and_next_page_on_different_servers(deployment)
+    a_server_restarted_between_login_and_callback(deployment)
+    step_up_and_decline_across_servers(deployment)
+    logout_started_on_one_server_returns_to_the_other(deployment)
+    front_channel_logout_ends_a_session_made_on_the_other_server(deployment)
