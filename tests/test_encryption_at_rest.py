@@ -146,18 +146,18 @@ def ids(**kwargs) -> set[str]:
 
 def test_deploy_check_warns_when_encryption_is_off_outside_debug(settings):
     settings.DEBUG = False
-    assert "scotaccount.W040" in ids(include_deployment_checks=True)
-    assert "scotaccount.W040" not in ids()
+    assert "scotaccount.W050" in ids(include_deployment_checks=True)
+    assert "scotaccount.W050" not in ids()
     settings.SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS = [NEW]
-    assert "scotaccount.W040" not in ids(include_deployment_checks=True)
+    assert "scotaccount.W050" not in ids(include_deployment_checks=True)
     settings.SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS = []
     settings.DEBUG = True
-    assert "scotaccount.W040" not in ids(include_deployment_checks=True)
+    assert "scotaccount.W050" not in ids(include_deployment_checks=True)
 
 
 @pytest.mark.parametrize("keys", [["not-a-fernet-key"], NEW], ids=["garbage", "not-a-list"])
-def test_unusable_keys_fire_e040(settings, keys):
+def test_unusable_keys_fire_e050(settings, keys):
     settings.SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS = keys
     found = ids(include_deployment_checks=True)
-    assert "scotaccount.E040" in found
-    assert "scotaccount.W040" not in found
+    assert "scotaccount.E050" in found
+    assert "scotaccount.W050" not in found
