@@ -11,10 +11,7 @@ class ScotAccountConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks.
-        from scotaccount_django import audit, checks, signals  # noqa: F401
-        from scotaccount_django._internal.sessions import record_sign_in
+        # Registers the system checks; audit events listen to the app's and the models' signals.
+        from scotaccount_django import audit, checks  # noqa: F401
 
-        # Front-channel logout finds sessions by ScotAccount's sid, recorded at sign-in.
-        signals.signed_in.connect(record_sign_in, dispatch_uid="scotaccount_record_sid")
         audit.connect()

@@ -113,7 +113,7 @@ def test_a_timeout_is_named_as_the_allow_list_symptom(healthy, settings):
     healthy.scenarios.timeout_delay = 2
     healthy.scenarios.add("discovery_timeout")
     detail = results()["discovery"]["detail"]
-    assert "timed out" in detail
+    assert "no answer in time" in detail
     assert "IP allow-list symptom" in detail
 
 

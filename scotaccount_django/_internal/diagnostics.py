@@ -119,7 +119,7 @@ def fetch_discovery() -> Generator[Result, None, Provider | None]:
     try:
         response = http.send("GET", url, headers={"Accept": "application/json"})
     except ProviderUnavailable as exc:
-        yield Result("discovery", False, f"{exc}: if it timed out, that is {ALLOW_LIST_HINT}")
+        yield Result("discovery", False, f"{exc}; no answer in time is {ALLOW_LIST_HINT}")
         return None
     except ProviderError as exc:
         yield Result("discovery", False, str(exc))

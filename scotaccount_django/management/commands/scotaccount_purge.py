@@ -1,8 +1,9 @@
 """Delete what no longer needs keeping; run it daily, e.g. from cron.
 
-Always deletes expired flows. With ``--attributes-older-than DAYS`` it also
-applies a retention limit to verified attributes (personal data) and the
-records of attribute requests.
+Always deletes expired flows and the front-channel logout records of sessions
+that have ended (neither is deleted on the sign-in path). With
+``--attributes-older-than DAYS`` it also applies a retention limit to verified
+attributes (personal data) and the records of attribute requests.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from scotaccount_django import audit
+from scotaccount_django._internal.sessions import purge_records
 from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
 
@@ -39,9 +41,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         deleted, _ = AuthorizationFlow.objects.filter(expires_at__lte=timezone.now()).delete()
         self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
+        records = purge_records()
+        self.stdout.write(f"Deleted {records} front-channel logout record(s) of ended sessions.\n")
         days = options["attributes_older_than"]
         if days is None:
-            audit.emit("purged", flows=deleted)
+            audit.emit("purged", flows=deleted, session_records=records)
             return
         result = purge_attributes(timedelta(days=days))
         self.stdout.write(
@@ -51,6 +55,7 @@ class Command(BaseCommand):
         audit.emit(
             "purged",
             flows=deleted,
+            session_records=records,
             attributes=result.attributes,
             attribute_requests=result.requests,
             older_than_days=days,
