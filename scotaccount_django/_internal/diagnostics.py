@@ -23,14 +23,14 @@ from django.http.request import validate_host
 
 from scotaccount_django._internal import http
 from scotaccount_django._internal.assertions import build_client_assertion
-from scotaccount_django._internal.jwks import parse_key_set
+from scotaccount_django._internal.jwtkit import parse_key_set
 from scotaccount_django._internal.keys import (
     SigningKey,
     jwk_thumbprint,
     load_signing_key,
     public_jwk,
 )
-from scotaccount_django.conf import conf, is_loopback_url
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ProviderError, ProviderUnavailable, ScotAccountError
 
 #: What ScotAccount answers, or does not, while this server's address is not allow-listed.
@@ -186,7 +186,7 @@ def check_uri(name: str, uri: str | None) -> Result:
     if not uri:
         return Result(name, False, f"SCOTACCOUNT_{name.upper()} is not set")
     host = urlsplit(uri).netloc
-    if not uri.startswith("https://") and not (uri.startswith("http://") and is_loopback_url(uri)):
+    if not http.is_https_or_loopback(uri):
         return Result(name, False, f"{uri} is not https")
     if not validate_host(host, settings.ALLOWED_HOSTS):
         return Result(name, False, f"{uri}: host {host} is not in ALLOWED_HOSTS")
