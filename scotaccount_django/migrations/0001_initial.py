@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,104 +16,427 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuthorizationFlow',
+            name="AuthorizationFlow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state_hash', models.CharField(help_text='SHA-256 of the state.', max_length=64, unique=True, verbose_name='state hash')),
-                ('nonce_hash', models.CharField(help_text='SHA-256 of the nonce.', max_length=64, verbose_name='nonce hash')),
-                ('code_verifier', models.CharField(help_text='Sent once, to the token endpoint.', max_length=128, verbose_name='PKCE code verifier')),
-                ('browser_binding_hash', models.CharField(help_text='SHA-256 of the flow cookie of the browser that started the flow.', max_length=64, verbose_name='browser binding hash')),
-                ('purpose', models.CharField(choices=[('sign_in', 'Sign in'), ('attributes', 'Verified attributes')], default='sign_in', max_length=20, verbose_name='purpose')),
-                ('scopes', models.CharField(help_text='Space-separated scopes requested.', max_length=255, verbose_name='scopes')),
-                ('redirect_uri', models.CharField(help_text='Sent at authorize and again at token.', max_length=2048, verbose_name='redirect URI')),
-                ('initiating_sub', models.UUIDField(blank=True, help_text='For a step-up: the person who started it; only they may complete it.', null=True, verbose_name='initiating subject')),
-                ('next_url', models.CharField(blank=True, help_text='Where to go afterwards.', max_length=2048, verbose_name='next URL')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('expires_at', models.DateTimeField(db_index=True, verbose_name='expires')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state_hash",
+                    models.CharField(
+                        help_text="SHA-256 of the state.",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="state hash",
+                    ),
+                ),
+                (
+                    "nonce_hash",
+                    models.CharField(
+                        help_text="SHA-256 of the nonce.", max_length=64, verbose_name="nonce hash"
+                    ),
+                ),
+                (
+                    "code_verifier",
+                    models.CharField(
+                        help_text="Sent once, to the token endpoint.",
+                        max_length=128,
+                        verbose_name="PKCE code verifier",
+                    ),
+                ),
+                (
+                    "browser_binding_hash",
+                    models.CharField(
+                        help_text="SHA-256 of the flow cookie of the browser that started the flow.",
+                        max_length=64,
+                        verbose_name="browser binding hash",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("sign_in", "Sign in"), ("attributes", "Verified attributes")],
+                        default="sign_in",
+                        max_length=20,
+                        verbose_name="purpose",
+                    ),
+                ),
+                (
+                    "scopes",
+                    models.CharField(
+                        help_text="Space-separated scopes requested.",
+                        max_length=255,
+                        verbose_name="scopes",
+                    ),
+                ),
+                (
+                    "redirect_uri",
+                    models.CharField(
+                        help_text="Sent at authorize and again at token.",
+                        max_length=2048,
+                        verbose_name="redirect URI",
+                    ),
+                ),
+                (
+                    "initiating_sub",
+                    models.UUIDField(
+                        blank=True,
+                        help_text="For a step-up: the person who started it; only they may complete it.",
+                        null=True,
+                        verbose_name="initiating subject",
+                    ),
+                ),
+                (
+                    "next_url",
+                    models.CharField(
+                        blank=True,
+                        help_text="Where to go afterwards.",
+                        max_length=2048,
+                        verbose_name="next URL",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("expires_at", models.DateTimeField(db_index=True, verbose_name="expires")),
             ],
             options={
-                'verbose_name': 'pending ScotAccount flow',
-                'verbose_name_plural': 'pending ScotAccount flows',
+                "verbose_name": "pending ScotAccount flow",
+                "verbose_name_plural": "pending ScotAccount flows",
             },
         ),
         migrations.CreateModel(
-            name='ScotAccountIdentity',
+            name="ScotAccountIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(help_text='The ScotAccount issuer that vouches for this sub.', max_length=255, verbose_name='issuer')),
-                ('sub', models.UUIDField(help_text="ScotAccount's permanent, non-personal identifier for this person.", verbose_name='subject identifier')),
-                ('first_seen', models.DateTimeField(auto_now_add=True, help_text='First sign-in with ScotAccount.', verbose_name='first seen')),
-                ('last_seen', models.DateTimeField(help_text='Most recent sign-in with ScotAccount.', verbose_name='last seen')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='scotaccount_identity', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.CharField(
+                        help_text="The ScotAccount issuer that vouches for this sub.",
+                        max_length=255,
+                        verbose_name="issuer",
+                    ),
+                ),
+                (
+                    "sub",
+                    models.UUIDField(
+                        help_text="ScotAccount's permanent, non-personal identifier for this person.",
+                        verbose_name="subject identifier",
+                    ),
+                ),
+                (
+                    "first_seen",
+                    models.DateTimeField(
+                        auto_now_add=True,
+                        help_text="First sign-in with ScotAccount.",
+                        verbose_name="first seen",
+                    ),
+                ),
+                (
+                    "last_seen",
+                    models.DateTimeField(
+                        help_text="Most recent sign-in with ScotAccount.", verbose_name="last seen"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scotaccount_identity",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ScotAccount identity',
-                'verbose_name_plural': 'ScotAccount identities',
+                "verbose_name": "ScotAccount identity",
+                "verbose_name_plural": "ScotAccount identities",
             },
         ),
         migrations.CreateModel(
-            name='AttributeRequest',
+            name="AttributeRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_scopes', models.JSONField(default=list, help_text='Attribute scopes asked for.', verbose_name='requested scopes')),
-                ('received_scopes', models.JSONField(default=list, help_text='Scopes that came back verified.', verbose_name='received scopes')),
-                ('missing_scopes', models.JSONField(default=dict, help_text='Scopes that did not come back verified, each with the reason.', verbose_name='missing scopes')),
-                ('status', models.CharField(choices=[('completed', 'Completed'), ('failed', 'Failed')], help_text='Completed: ScotAccount answered. Failed: a technical error, nothing stored.', max_length=20, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When the step-up was started.', verbose_name='started')),
-                ('completed_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, help_text="When ScotAccount's answer was received.", verbose_name='completed')),
-                ('identity', models.ForeignKey(help_text='The person the attributes were requested for.', on_delete=django.db.models.deletion.CASCADE, related_name='attribute_requests', to='scotaccount.scotaccountidentity', verbose_name='identity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "requested_scopes",
+                    models.JSONField(
+                        default=list,
+                        help_text="Attribute scopes asked for.",
+                        verbose_name="requested scopes",
+                    ),
+                ),
+                (
+                    "received_scopes",
+                    models.JSONField(
+                        default=list,
+                        help_text="Scopes that came back verified.",
+                        verbose_name="received scopes",
+                    ),
+                ),
+                (
+                    "missing_scopes",
+                    models.JSONField(
+                        default=dict,
+                        help_text="Scopes that did not come back verified, each with the reason.",
+                        verbose_name="missing scopes",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("completed", "Completed"), ("failed", "Failed")],
+                        help_text="Completed: ScotAccount answered. Failed: a technical error, nothing stored.",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="When the step-up was started.",
+                        verbose_name="started",
+                    ),
+                ),
+                (
+                    "completed_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        help_text="When ScotAccount's answer was received.",
+                        verbose_name="completed",
+                    ),
+                ),
+                (
+                    "identity",
+                    models.ForeignKey(
+                        help_text="The person the attributes were requested for.",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attribute_requests",
+                        to="scotaccount.scotaccountidentity",
+                        verbose_name="identity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verified attribute request',
-                'verbose_name_plural': 'verified attribute requests',
-                'ordering': ['-completed_at', '-pk'],
+                "verbose_name": "verified attribute request",
+                "verbose_name_plural": "verified attribute requests",
+                "ordering": ["-completed_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ScotAccountSession',
+            name="ScotAccountSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(help_text='The ScotAccount issuer that issued the sid.', max_length=255, verbose_name='issuer')),
-                ('sid_hash', models.CharField(db_index=True, help_text="SHA-256 of ScotAccount's sid.", max_length=64, verbose_name='sid hash')),
-                ('session_key', models.CharField(help_text='The local Django session.', max_length=40, unique=True, verbose_name='session key')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scotaccount_sessions', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.CharField(
+                        help_text="The ScotAccount issuer that issued the sid.",
+                        max_length=255,
+                        verbose_name="issuer",
+                    ),
+                ),
+                (
+                    "sid_hash",
+                    models.CharField(
+                        db_index=True,
+                        help_text="SHA-256 of ScotAccount's sid.",
+                        max_length=64,
+                        verbose_name="sid hash",
+                    ),
+                ),
+                (
+                    "session_key",
+                    models.CharField(
+                        help_text="The local Django session.",
+                        max_length=40,
+                        unique=True,
+                        verbose_name="session key",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scotaccount_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ScotAccount session',
-                'verbose_name_plural': 'ScotAccount sessions',
+                "verbose_name": "ScotAccount session",
+                "verbose_name_plural": "ScotAccount sessions",
             },
         ),
         migrations.CreateModel(
-            name='VerifiedAttribute',
+            name="VerifiedAttribute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('scotaccount.gpg45.medium', 'Identity verified to GPG45 medium'), ('scotaccount.address', 'Verified address'), ('scotaccount.email', 'Verified email address')], help_text='The ScotAccount scope that released these claims.', max_length=40, verbose_name='scope')),
-                ('claims', scotaccount_django.fields.EncryptedJSONField(default=dict, help_text='The verified claims (personal data), as validated against the schema; encrypted at rest when SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is set.', verbose_name='claims')),
-                ('outcome', models.CharField(choices=[('VERIFIED_SUCCESSFULLY', 'Verified successfully'), ('VERIFIED_WITH_WARNINGS', 'Verified with warnings'), ('VERIFICATION_FAILED', 'Verification failed')], help_text="ScotAccount's verification outcome.", max_length=30, verbose_name='outcome')),
-                ('trust_framework', models.CharField(help_text='For example uk_tfida.', max_length=40, verbose_name='trust framework')),
-                ('assurance_policy', models.CharField(blank=True, help_text='For identity: the policy followed, for example GPG_45.', max_length=40, verbose_name='assurance policy')),
-                ('confidence_level', models.CharField(blank=True, help_text='For identity: the GPG45 confidence level, for example medium.', max_length=20, verbose_name='confidence level')),
-                ('validation_method', models.CharField(blank=True, help_text='For address and email: how it was checked.', max_length=40, verbose_name='validation method')),
-                ('verified_at', models.DateTimeField(help_text='When ScotAccount verified these claims.', verbose_name='verified at')),
-                ('verifier_organization', models.CharField(help_text='Who verified these claims.', max_length=60, verbose_name='verifier organisation')),
-                ('txn', models.UUIDField(help_text="ScotAccount's id for the verification.", verbose_name='verification transaction')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, help_text='When this app received the claims; attribute age counts from here.', verbose_name='received at')),
-                ('identity', models.ForeignKey(help_text='The person these claims are about.', on_delete=django.db.models.deletion.CASCADE, related_name='verified_attributes', to='scotaccount.scotaccountidentity', verbose_name='identity')),
-                ('request', models.ForeignKey(blank=True, help_text='The step-up that brought these claims.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attributes', to='scotaccount.attributerequest', verbose_name='request')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("scotaccount.gpg45.medium", "Identity verified to GPG45 medium"),
+                            ("scotaccount.address", "Verified address"),
+                            ("scotaccount.email", "Verified email address"),
+                        ],
+                        help_text="The ScotAccount scope that released these claims.",
+                        max_length=40,
+                        verbose_name="scope",
+                    ),
+                ),
+                (
+                    "claims",
+                    scotaccount_django.fields.EncryptedJSONField(
+                        default=dict,
+                        help_text="The verified claims (personal data), as validated against the schema; encrypted at rest when SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is set.",
+                        verbose_name="claims",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("VERIFIED_SUCCESSFULLY", "Verified successfully"),
+                            ("VERIFIED_WITH_WARNINGS", "Verified with warnings"),
+                            ("VERIFICATION_FAILED", "Verification failed"),
+                        ],
+                        help_text="ScotAccount's verification outcome.",
+                        max_length=30,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "trust_framework",
+                    models.CharField(
+                        help_text="For example uk_tfida.",
+                        max_length=40,
+                        verbose_name="trust framework",
+                    ),
+                ),
+                (
+                    "assurance_policy",
+                    models.CharField(
+                        blank=True,
+                        help_text="For identity: the policy followed, for example GPG_45.",
+                        max_length=40,
+                        verbose_name="assurance policy",
+                    ),
+                ),
+                (
+                    "confidence_level",
+                    models.CharField(
+                        blank=True,
+                        help_text="For identity: the GPG45 confidence level, for example medium.",
+                        max_length=20,
+                        verbose_name="confidence level",
+                    ),
+                ),
+                (
+                    "validation_method",
+                    models.CharField(
+                        blank=True,
+                        help_text="For address and email: how it was checked.",
+                        max_length=40,
+                        verbose_name="validation method",
+                    ),
+                ),
+                (
+                    "verified_at",
+                    models.DateTimeField(
+                        help_text="When ScotAccount verified these claims.",
+                        verbose_name="verified at",
+                    ),
+                ),
+                (
+                    "verifier_organization",
+                    models.CharField(
+                        help_text="Who verified these claims.",
+                        max_length=60,
+                        verbose_name="verifier organisation",
+                    ),
+                ),
+                (
+                    "txn",
+                    models.UUIDField(
+                        help_text="ScotAccount's id for the verification.",
+                        verbose_name="verification transaction",
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        db_index=True,
+                        default=django.utils.timezone.now,
+                        help_text="When this app received the claims; attribute age counts from here.",
+                        verbose_name="received at",
+                    ),
+                ),
+                (
+                    "identity",
+                    models.ForeignKey(
+                        help_text="The person these claims are about.",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="verified_attributes",
+                        to="scotaccount.scotaccountidentity",
+                        verbose_name="identity",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The step-up that brought these claims.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="attributes",
+                        to="scotaccount.attributerequest",
+                        verbose_name="request",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verified attribute',
-                'verbose_name_plural': 'verified attributes',
-                'permissions': [('view_attribute_values', 'Can see verified attribute values')],
+                "verbose_name": "verified attribute",
+                "verbose_name_plural": "verified attributes",
+                "permissions": [("view_attribute_values", "Can see verified attribute values")],
             },
         ),
         migrations.AddConstraint(
-            model_name='scotaccountidentity',
-            constraint=models.UniqueConstraint(fields=('issuer', 'sub'), name='scotaccount_identity_unique_issuer_sub'),
+            model_name="scotaccountidentity",
+            constraint=models.UniqueConstraint(
+                fields=("issuer", "sub"), name="scotaccount_identity_unique_issuer_sub"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='verifiedattribute',
-            constraint=models.UniqueConstraint(fields=('identity', 'scope'), name='scotaccount_attribute_unique_identity_scope'),
+            model_name="verifiedattribute",
+            constraint=models.UniqueConstraint(
+                fields=("identity", "scope"), name="scotaccount_attribute_unique_identity_scope"
+            ),
         ),
     ]
