@@ -98,6 +98,8 @@ class ProviderResponse:
     status: int
     content_type: str
     body: bytes
+    #: The ``Date`` header: diagnostics measure clock offset from it.
+    date: str = ""
 
     def json_object(self) -> dict[str, Any]:
         """The body as a JSON object, or ``ProviderError``."""
@@ -161,6 +163,7 @@ def send(
         status=response.status_code,
         content_type=response.headers.get("Content-Type", ""),
         body=body,
+        date=response.headers.get("Date", ""),
     )
 
 
