@@ -187,7 +187,9 @@ class CallbackView(FlowView):
         """Log the person in (rotating the session key) and remember what logout needs."""
         request = self.request
         started = timezone.now()
-        user = auth.authenticate(request, scotaccount_id_token=claims, scotaccount_tokens=tokens)
+        user = auth.authenticate(
+            request, scotaccount_id_token=claims, scotaccount_tokens=tokens, scotaccount_flow=flow
+        )
         if user is None:
             raise SignInRefused("the backend refused this person")
         identity = self.identity_of(user)
