@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
+from scotaccount_django._internal import sessions
 from scotaccount_django.testing import PERSONAS
 from tests.attribute_helpers import ALL_SCOPES, start_step_up
 from tests.flow_helpers import complete, return_to_app, start_flow
@@ -87,6 +88,7 @@ def test_i3_no_secret_or_personal_data_reaches_any_log(fake_scotaccount, capture
     back = fake_scotaccount.complete_authorization(authorize, persona="morag")
     locations.append(back)
     assert return_to_app(browser, back).status_code == 302
+    id_token = browser.session[sessions.ID_TOKEN]
     fake_scotaccount.scenarios.add("claims_bad_signature")
     locations.append(start_step_up(browser, ALL_SCOPES))
     complete(browser, fake_scotaccount, locations[-1], persona="morag")
@@ -112,7 +114,7 @@ def test_i3_no_secret_or_personal_data_reaches_any_log(fake_scotaccount, capture
 
     text = "\n".join(captured.lines)
     assert captured.lines  # the flows did log: the checks below mean something
-    for value in secrets_of(fake_scotaccount, locations):
+    for value in {id_token, *secrets_of(fake_scotaccount, locations)}:
         leaks = [line for line in captured.lines if value in line]
         assert not leaks, f"a secret ({value}) reached the log: {[line[:120] for line in leaks]}"
     for value in personal_data(persona):
