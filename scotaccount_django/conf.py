@@ -79,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_FLOW_RATE_LIMIT": 30,
     "SCOTACCOUNT_FLOW_RATE_WINDOW": 300,
     "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": True,
+    "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS": [],
 }
 
 
@@ -262,6 +263,14 @@ class ScotAccountSettings:
     def ACCEPT_VERIFIED_WITH_WARNINGS(self) -> bool:
         """The council's policy: does ``VERIFIED_WITH_WARNINGS`` count as verified?"""
         return bool(self._get("SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS"))
+
+    @property
+    def ATTRIBUTE_ENCRYPTION_KEYS(self) -> list[str]:
+        """Fernet keys for verified attribute values at rest: the first encrypts."""
+        keys = self._get("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS") or []
+        if isinstance(keys, str | bytes):
+            raise ImproperlyConfigured("Expected a list of Fernet keys, got a single value.")
+        return [key.decode() if isinstance(key, bytes) else str(key) for key in keys]
 
 
 conf = ScotAccountSettings()

@@ -81,7 +81,9 @@ class SessionLifetimeMiddleware:
             getattr(user, "pk", None),
         )
         sessions.end_local_session(request)
-        signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
+        signals.session_expired.send_robust(
+            sender=type(self), request=request, user=user, reason=reason
+        )
         if is_scotaccount_view(request):
             # Our own views cope with a signed-out person; sending a logout or a
             # callback to the login page instead would be a detour or a loop.

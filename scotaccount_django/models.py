@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scotaccount_django.conf import conf
+from scotaccount_django.fields import EncryptedJSONField
 
 
 class ScotAccountIdentity(models.Model):
@@ -265,10 +266,13 @@ class VerifiedAttribute(models.Model):
         choices=AttributeScope.choices,
         help_text=_("The ScotAccount scope that released these claims."),
     )
-    claims = models.JSONField(
+    claims = EncryptedJSONField(
         _("claims"),
         default=dict,
-        help_text=_("The verified claims (personal data), as validated against the schema."),
+        help_text=_(
+            "The verified claims (personal data), as validated against the schema; "
+            "encrypted at rest when SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is set."
+        ),
     )
     outcome = models.CharField(
         _("outcome"),
@@ -325,6 +329,8 @@ class VerifiedAttribute(models.Model):
     class Meta:
         verbose_name = _("verified attribute")
         verbose_name_plural = _("verified attributes")
+        # Seeing a record is not seeing what it says: values need their own permission.
+        permissions = [("view_attribute_values", _("Can see verified attribute values"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["identity", "scope"], name="scotaccount_attribute_unique_identity_scope"

@@ -199,3 +199,21 @@ def test_step_up_records_initiating_sub_and_scopes() -> None:
     flow = AuthorizationFlow.objects.get()
     assert flow.initiating_sub == sub
     assert params["scope"] == "openid scotaccount.address"
+
+
+def test_the_logout_state_is_kept_hashed_and_consumed_once() -> None:
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    from scotaccount_django._internal.statekit import (
+        LOGOUT_STATE_HASH,
+        consume_logout,
+        start_logout,
+    )
+
+    session = SessionStore()
+    state = start_logout(session)
+    assert state not in session.values()
+    assert session[LOGOUT_STATE_HASH] == hash_secret(state)
+    assert not consume_logout(session, "forged")
+    assert consume_logout(session, state)
+    assert not consume_logout(session, state)

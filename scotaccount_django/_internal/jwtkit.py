@@ -102,10 +102,6 @@ def verify_and_decode(
     return claims
 
 
-#: RFC 7519's NumericDate claims.
-NUMERIC_DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})
-
-
 def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> PyJWK | None:
     """The trusted key for this header, refetching once if the ``kid`` is new to us."""
     key = _key_set(jwks_url, issuer).select(kid, algorithm)
@@ -171,3 +167,7 @@ def _key_fits_algorithm(key: PyJWK, algorithm: str) -> bool:
     if declared is not None and declared != algorithm:
         return False
     return KEY_TYPE_FOR_ALGORITHM.get(algorithm) == key.key_type
+
+
+#: RFC 7519's NumericDate claims.
+NUMERIC_DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})
