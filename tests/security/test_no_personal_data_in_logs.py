@@ -15,7 +15,7 @@ from django.test import Client
 
 from scotaccount_django._internal import sessions
 from scotaccount_django.testing import PERSONAS
-from tests.attribute_helpers import ALL_SCOPES, start_step_up
+from tests.attributes.helpers import ALL_SCOPES, start_step_up
 from tests.flow_helpers import complete, return_to_app, start_flow
 
 pytestmark = pytest.mark.django_db

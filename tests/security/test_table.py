@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IDS_FILE = ROOT / "tests" / "data" / "security_catalogue_ids.txt"
 TABLE_ROW = re.compile(r"^\| ([A-L]\d+) \| (.+?) \| (.+?) \| (.+) \|$")
 #: The shared catalogue, beside the checkout (absent from a newcomer's clone).

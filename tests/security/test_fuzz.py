@@ -3,7 +3,7 @@ signs anyone in. The callback query string, the token response, ID-token claims 
 the claimsToken payload in both layouts, and ``next``.
 
 Quick by default (profile ``fast``); for a deep run:
-``.venv/bin/python -m pytest tests/test_fuzz.py --hypothesis-profile=long``.
+``.venv/bin/python -m pytest tests/security/test_fuzz.py --hypothesis-profile=long``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tests.flow_helpers import LOGIN_PATH, start_flow
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda inner: (

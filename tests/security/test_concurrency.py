@@ -23,7 +23,7 @@ from scotaccount_django.models import (
     ScotAccountIdentity,
     VerifiedAttribute,
 )
-from tests.attribute_helpers import ALL_SCOPES, start_step_up
+from tests.attributes.helpers import ALL_SCOPES, start_step_up
 from tests.flow_helpers import return_to_app, signed_in_client, start_flow
 
 pytestmark = [
