@@ -19,7 +19,7 @@ is pruned with the others.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -41,6 +42,11 @@ def _retention() -> timedelta:
     return max(conf.SESSION_LIFETIME, timedelta(seconds=settings.SESSION_COOKIE_AGE))
 
 
+def stale_records(now: datetime) -> QuerySet[ScotAccountSession]:
+    """Rows no session can still use (the purge command deletes them)."""
+    return ScotAccountSession.objects.filter(created_at__lt=now - _retention())
+
+
 def record(request: HttpRequest, *, issuer: str, sid: str, user: AbstractBaseUser) -> None:
     """Remember that this request's session was created by ScotAccount session ``sid``."""
     session = request.session
@@ -48,7 +54,7 @@ def record(request: HttpRequest, *, issuer: str, sid: str, user: AbstractBaseUse
         # login() flushed the session (another person was signed in): the key is
         # only made when the session is saved, so make it now.
         session.save()
-    ScotAccountSession.objects.filter(created_at__lt=timezone.now() - _retention()).delete()
+    stale_records(timezone.now()).delete()
     ScotAccountSession.objects.update_or_create(
         session_key=session.session_key,
         defaults={"issuer": issuer, "sid_hash": hash_secret(sid), "user": user},

@@ -15,6 +15,7 @@ from types import FrameType
 
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
 from scotaccount_django.testing.fake_provider.provider import FakeScotAccount, is_loopback
+from scotaccount_django.testing.fake_provider.tls import make_certificates
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=("strict", "lax"), default="strict")
     parser.add_argument("--auto-approve", choices=sorted(PERSONAS), metavar="PERSONA_ID")
     parser.add_argument("--legacy-claims-layout", action="store_true")
+    parser.add_argument(
+        "--tls-dir",
+        type=Path,
+        metavar="DIR",
+        help="serve HTTPS: write a new test CA and server certificate into DIR (trust DIR/ca.pem)",
+    )
     return parser
 
 
@@ -63,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         attributes_port=attributes_port,
         legacy_claims_layout=args.legacy_claims_layout,
+        tls=make_certificates(args.tls_dir) if args.tls_dir else None,
     )
     stop = threading.Event()
 
@@ -78,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Attributes issuer: {fake.attributes_issuer}", flush=True)
         print(f"Attributes JWKS URL: {fake.attributes_jwks_url}", flush=True)
         print(f"Client id: {fake.client_id} ({fake.mode} mode)", flush=True)
+        if fake.ca_file is not None:
+            print(f"CA certificate: {fake.ca_file}", flush=True)
         stop.wait()
     return 0
 

@@ -9,6 +9,8 @@ and applies the transport-level faults (status, stall, garbage, redirect, drop).
 from __future__ import annotations
 
 import socket
+import ssl
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,12 +150,29 @@ class FakeHTTPServer(ThreadingHTTPServer):
         port: int,
         answer: Callable[[Request], Response],
         stopping: threading.Event,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         self.answer = answer
         self.stopping = stopping
+        self.tls = tls
         super().__init__((host, port), _RequestHandler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept; with TLS, wrap the socket (the handshake runs in the request's thread)."""
+        connection, address = super().get_request()
+        if self.tls is None:
+            return connection, address
+        return self.tls.wrap_socket(
+            connection, server_side=True, do_handshake_on_connect=False
+        ), address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gives up on a TLS handshake is not news; anything else is."""
+        if sys.exc_info()[0] in (ssl.SSLError, ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
