@@ -119,14 +119,14 @@ def test_another_browser_cannot_complete_the_flow_and_it_is_spent() -> None:
 
 
 def test_flow_one_minute_short_of_seven_days_succeeds() -> None:
-    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         started, params = start()
         clock.shift(timedelta(days=7) - timedelta(minutes=1))
         consume_flow(callback_request(started.browser_cookie), params["state"])
 
 
 def test_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
-    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         started, params = start()
         clock.shift(timedelta(days=7) + timedelta(minutes=1))
         with pytest.raises(FlowExpired):
@@ -135,7 +135,7 @@ def test_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
 
 
 def test_starting_a_flow_purges_expired_ones() -> None:
-    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         start()
         clock.shift(timedelta(days=8))
         start()
