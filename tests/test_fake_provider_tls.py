@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 import requests
 
@@ -50,3 +52,31 @@ def test_the_person_facing_pages_work_over_https(https_fake):
 def test_the_server_key_is_private_to_its_owner(tmp_path):
     certificates = make_certificates(tmp_path)
     assert certificates.key_file.stat().st_mode & 0o077 == 0
+
+
+def jwks_over_one_connection(fake: FakeScotAccount) -> list[bool]:
+    """Whether the fake said it would close the connection, for two requests on it."""
+    host, port = fake.issuer.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        closing = []
+        for _ in range(2):
+            connection.request("GET", "/jwks.json")
+            response = connection.getresponse()
+            response.read()
+            closing.append(response.will_close)
+            if response.will_close:
+                connection.close()
+        return closing
+    finally:
+        connection.close()
+
+
+def test_connections_are_kept_alive_by_default():
+    with FakeScotAccount() as fake:
+        assert jwks_over_one_connection(fake) == [False, False]
+
+
+def test_connections_can_be_closed_after_every_response():
+    with FakeScotAccount(keep_alive=False) as fake:
+        assert jwks_over_one_connection(fake) == [True, True]

@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="serve HTTPS: write a new test CA and server certificate into DIR (trust DIR/ca.pem)",
     )
+    parser.add_argument(
+        "--close-connections",
+        action="store_true",
+        help="close every connection after one response (default: keep-alive)",
+    )
     return parser
 
 
@@ -71,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         attributes_port=attributes_port,
         legacy_claims_layout=args.legacy_claims_layout,
         tls=make_certificates(args.tls_dir) if args.tls_dir else None,
+        keep_alive=not args.close_connections,
     )
     stop = threading.Event()
 

@@ -68,6 +68,7 @@ class FakeScotAccount:
         max_assertion_lifetime: int = 600,
         timeout_delay: float = 5.0,
         tls: TestCertificates | None = None,
+        keep_alive: bool = True,
     ) -> None:
         if mode not in ("strict", "lax"):
             raise ValueError("mode is 'strict' or 'lax'.")
@@ -97,6 +98,7 @@ class FakeScotAccount:
         )
         self._host = host
         self._tls = tls
+        self._keep_alive = keep_alive
         self._tls_context = tls.server_context() if tls is not None else None
         self._ports = (port, attributes_port)
         self._servers: list[FakeHTTPServer] = []
@@ -159,7 +161,9 @@ class FakeScotAccount:
             other_origin = f"{self._scheme}://localhost:{other_port}"
             return dispatch(self._state, routes, request, other_origin)
 
-        server = FakeHTTPServer(self._host, port, answer, self._stopping, self._tls_context)
+        server = FakeHTTPServer(
+            self._host, port, answer, self._stopping, self._tls_context, self._keep_alive
+        )
         self._servers.append(server)
         return server
 

@@ -151,12 +151,14 @@ class FakeHTTPServer(ThreadingHTTPServer):
         answer: Callable[[Request], Response],
         stopping: threading.Event,
         tls: ssl.SSLContext | None = None,
+        keep_alive: bool = True,
     ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         self.answer = answer
         self.stopping = stopping
         self.tls = tls
+        self.keep_alive = keep_alive
         super().__init__((host, port), _RequestHandler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -178,6 +180,11 @@ class FakeHTTPServer(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: FakeHTTPServer
     server_version = "FakeScotAccount"
+    # Persistent connections, as the real service allows; every response has a length.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the second waits for a
+    # delayed ACK (~40 ms per response on Linux), which dwarfs everything being measured.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._serve()
@@ -215,6 +222,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if not self.server.keep_alive:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
