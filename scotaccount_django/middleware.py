@@ -6,21 +6,31 @@ activity or by a step-up, so constant activity cannot keep a stolen session
 alive. It is checked on every request method, not just GET. A deactivated or
 deleted user's session is flushed, not merely ignored.
 
-Per-request cost: a few session reads; the idle timestamp is written at most
-once a minute so that sessions are not saved on every request.
+Per-request cost: nothing until the request reads its session. The check runs
+when the session is first loaded (by the view, ``request.user``, or anything
+else), so a page that touches neither session nor user pays no query for it;
+when it does run it reads only what the session already holds. The idle
+timestamp is written at most once a minute so that sessions are not saved on
+every request. (The async stack checks up front: the ORM is sync-only there.)
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve, reverse
+from django.utils.functional import SimpleLazyObject
 
 from scotaccount_django import signals
 from scotaccount_django._internal import clock, session_keys
@@ -31,6 +41,8 @@ logger = logging.getLogger("scotaccount_django")
 
 #: The idle timestamp is rewritten only when it is at least this old (seconds).
 ACTIVITY_RESOLUTION = 60.0
+#: Request attribute: why the lazy check ended this request's session, if it did.
+ENDED = "_scotaccount_session_ended"
 
 GetResponse = (
     Callable[[HttpRequest], HttpResponseBase]
@@ -53,8 +65,20 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        response = self.check(request)
-        return response if response is not None else self.get_response(request)
+        session = request.session
+        if hasattr(session, "_session_cache"):
+            # Already loaded by an earlier middleware: nothing left to save by waiting.
+            response = self.check(request)
+            if response is not None:
+                return response
+        else:
+            _check_when_loaded(request, self)
+        _check_user_when_read(request, self)
+        answer = cast(HttpResponseBase, self.get_response(request))  # a sync stack
+        if getattr(request, ENDED, None) and not is_scotaccount_view(request):
+            # The view saw a signed-out request; the person is sent to sign in again.
+            return self.expired_response(request)
+        return answer
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # Sessions and users are loaded through the ORM, which is sync only.
@@ -69,18 +93,25 @@ class SessionLifetimeMiddleware:
         if reason is None:
             return None
         user = request.user if request.user.is_authenticated else None
-        logger.info(
-            "Session ended by SessionLifetimeMiddleware [%s] for user %s",
-            reason,
-            getattr(user, "pk", None),
-        )
-        end_local_session(request)
-        signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
+        self.end(request, reason, user)
         if is_scotaccount_view(request):
             # Our own views cope with a signed-out person; sending a logout or a
             # callback to the login page instead would be a detour or a loop.
             return None
         return self.expired_response(request)
+
+    def end(self, request: HttpRequest, reason: str, user: AbstractBaseUser | None) -> None:
+        """Sign the person out here, and say so (log and ``session_expired``)."""
+        logger.info(
+            "Session ended by SessionLifetimeMiddleware [%s] for user %s",
+            reason,
+            getattr(user, "pk", None),
+        )
+        # ``logout`` reads ``request.user``: give it the user, never a lazy check again.
+        request.user = user or AnonymousUser()  # type: ignore[assignment]
+        end_local_session(request)
+        setattr(request, ENDED, reason)
+        signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
 
     def expired_response(self, request: HttpRequest) -> HttpResponseBase:
         """401 JSON for scripts; otherwise back to sign in, with ``next`` for page GETs only."""
@@ -100,15 +131,26 @@ class SessionLifetimeMiddleware:
 
 def expiry_reason(request: HttpRequest, now: float) -> str | None:
     """Why this request's session must end (``lifetime``, ``idle``, ``inactive_user``), or None."""
-    session = request.session
-    started = session.get(session_keys.SIGNED_IN_AT)
-    if started is None:
-        if not (conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session):
-            return None  # not a ScotAccount session, and not asked to manage others
-        started = session.setdefault(session_keys.FIRST_SEEN, now)
+    if not is_managed(request.session):
+        return None
     if not request.user.is_authenticated:
         # The backend refused the session's user: deactivated or deleted.
         return "inactive_user"
+    return time_expiry(request.session, now)
+
+
+def is_managed(session: SessionBase) -> bool:
+    """A ScotAccount session, or any signed-in one when asked to manage them all."""
+    if session.get(session_keys.SIGNED_IN_AT) is not None:
+        return True
+    return conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session
+
+
+def time_expiry(session: SessionBase, now: float) -> str | None:
+    """``lifetime`` or ``idle`` if a managed session is over; records activity otherwise."""
+    started = session.get(session_keys.SIGNED_IN_AT)
+    if started is None:
+        started = session.setdefault(session_keys.FIRST_SEEN, now)
     started = float(started)
     if now - started >= conf.SESSION_LIFETIME.total_seconds():
         return "lifetime"
@@ -120,6 +162,61 @@ def expiry_reason(request: HttpRequest, now: float) -> str | None:
         if now - last_activity >= ACTIVITY_RESOLUTION:
             session[session_keys.LAST_ACTIVITY] = now
     return None
+
+
+# The lazy check (sync stack) ---------------------------------------------------------------
+#
+# Django loads a session on first access. Rather than load it on every request to
+# check it, the session object gets a subclass of its own engine's class whose
+# loader runs the lifetime check right after loading, once. It is a subclass of
+# whatever SESSION_ENGINE is configured, so every engine keeps working.
+
+
+def _check_when_loaded(request: HttpRequest, middleware: SessionLifetimeMiddleware) -> None:
+    session = request.session
+    session.__class__ = _checked_class(type(session))
+    session._scotaccount_pending = (request, middleware)  # type: ignore[attr-defined]
+
+
+@cache
+def _checked_class(store: type[SessionBase]) -> type[SessionBase]:
+    def _get_session(self: Any, no_load: bool = False) -> Any:
+        data = store._get_session(self, no_load)  # type: ignore[attr-defined]
+        pending = self.__dict__.pop("_scotaccount_pending", None)
+        if pending is None:
+            return data
+        request, middleware = pending
+        reason = time_expiry(self, clock.now()) if is_managed(self) else None
+        if reason is not None:
+            middleware.end(request, reason, _user(request))
+        return self._session_cache
+
+    members = {
+        "_get_session": _get_session,
+        "_session": property(_get_session),  # the base class's property binds its own loader
+        "__module__": __name__,
+    }
+    return type(store.__name__, (store,), members)
+
+
+def _user(request: HttpRequest) -> AbstractBaseUser | None:
+    """The signed-in user, for the log and the signal (only when a session is ending)."""
+    user = get_user(request)
+    return user if user.is_authenticated else None
+
+
+def _check_user_when_read(request: HttpRequest, middleware: SessionLifetimeMiddleware) -> None:
+    """Wrap ``request.user``: a managed session whose user the backend refuses is ended."""
+    original = request.user
+
+    def checked() -> Any:
+        if original.is_authenticated or not is_managed(request.session):
+            return original
+        # The backend refused the session's user: deactivated or deleted.
+        middleware.end(request, "inactive_user", None)
+        return request.user
+
+    request.user = SimpleLazyObject(checked)  # type: ignore[assignment]
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -1,7 +1,9 @@
 """The framework floor: the least a Django relying party must do to sign someone in.
 
 Login: state, nonce and PKCE verifier into the session, redirect. Callback: one
-ES256 client assertion, one pooled HTTPS POST to the token endpoint, one RS256
+ES256 client assertion, one pooled HTTPS POST to the token endpoint (one TLS
+context per process, so a new connection costs a handshake, not a CA bundle
+parse), one RS256
 ID-token verification (key parsed once), one indexed user lookup and
 ``auth.login``. No error handling and only the checks PyJWT makes: a yardstick,
 not a relying party to deploy.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import ssl
 import time
 from functools import cache
 from typing import Any
@@ -27,12 +30,24 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from tests.benchmarks.mdo import ASSERTION_TYPE, _signing_key
 
 CALLBACK_PATH = "/floor/callback/"
+
+
+class _SharedContextAdapter(requests.adapters.HTTPAdapter):
+    """Pooled connections sharing one TLS context: the CA bundle is parsed once per process."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = ssl.create_default_context(cafile=settings.CA_FILE)
+        super().init_poolmanager(*args, **kwargs)
+
+
 _session = requests.Session()
+_session.trust_env = False  # else REQUESTS_CA_BUNDLE turns verify=True into a file to reload
+_session.mount("https://", _SharedContextAdapter())
 
 
 @cache
 def _verification_key() -> Any:
-    jwks = _session.get(f"{settings.ISSUER}/jwks.json", verify=settings.CA_FILE or True).json()
+    jwks = _session.get(f"{settings.ISSUER}/jwks.json", timeout=10).json()
     return jwt.PyJWK(jwks["keys"][0]).key
 
 
@@ -79,7 +94,6 @@ def callback(request: HttpRequest) -> HttpResponse:
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": assertion,
         },
-        verify=settings.CA_FILE or True,
         timeout=(5, 10),
     )
     claims = jwt.decode(

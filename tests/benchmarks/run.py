@@ -440,6 +440,8 @@ def details(
 
     say()
     say("-- gunicorn throughput (sync workers, fake over HTTPS keep-alive) --")
+    commit = ours.call("commit_latency", 20)["ms"]
+    say(f"(one committed write takes {commit:.1f} ms here: sync workers wait for each commit)")
     for app in ("ours", "mdo"):
         for count in (1, 2):
             rate = throughput(env, app, count, args.seconds)
@@ -472,8 +474,10 @@ def scale(args: argparse.Namespace, workdir: Path, postgres: bool) -> None:
             latency = ours.call("latency", 30)
             say(
                 f"{rows:>9} rows (filled in {seconds:.0f} s): "
-                f"callback {latency['callback_ms']:6.2f} ms, "
-                f"protected page {latency['protected_ms']:5.2f} ms"
+                f"callback {latency['callback_ms']:6.2f} ms "
+                f"(CPU {latency['callback_cpu_ms']:5.2f}), "
+                f"protected page {latency['protected_ms']:5.2f} ms "
+                f"(CPU {latency['protected_cpu_ms']:5.2f})"
             )
             if rows == 1000:
                 small = latency
