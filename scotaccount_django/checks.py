@@ -26,6 +26,13 @@ SCOTACCOUNT_SESSION_HOURS = 4
 MAX_LEEWAY_SECONDS = 60
 SAFE_ALGORITHMS = {"RS256", "ES256", "PS256"}
 MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
+#: Cache backends whose contents live in one process (or nowhere).
+PER_PROCESS_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
 
 #: id -> (message, hint). Ids are a public promise: never reuse or renumber one.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -155,13 +162,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SCOTACCOUNT_SESSION_LIFETIME ({lifetime}), so it never applies.",
         "Make it shorter than the lifetime, or set it to None.",
     ),
+    "scotaccount.W040": (
+        "SCOTACCOUNT_CACHE_ALIAS {alias!r} uses {backend}, which each worker process keeps "
+        "to itself.",
+        "Discovery and JWKS are cached there, and 'one JWKS refetch per 30 s' only holds "
+        "across workers with a shared cache: point SCOTACCOUNT_CACHE_ALIAS at Redis, "
+        "Memcached or the database cache.",
+    ),
+    "scotaccount.I040": (
+        "Sign-out at ScotAccount goes to the discovery document's end_session_endpoint; "
+        "if it advertises none, to {url} ({source}).",
+        "ScotAccount documents logout at /authorize/logout on the sign-in host; set "
+        "SCOTACCOUNT_END_SESSION_URL if it gave you another address.",
+    ),
+}
+
+LEVELS: dict[str, int] = {
+    "scotaccount.E": checks.ERROR,
+    "scotaccount.W": checks.WARNING,
+    "scotaccount.I": checks.INFO,
 }
 
 
 def _error(check_id: str, **fmt: Any) -> checks.CheckMessage:
     message, hint = MESSAGES[check_id]
-    level = checks.Warning if check_id.startswith("scotaccount.W") else checks.Error
-    return level(message.format(**fmt), hint=hint, id=check_id)
+    level = LEVELS[check_id[: len("scotaccount.E")]]
+    return checks.CheckMessage(level, message.format(**fmt), hint=hint, id=check_id)
 
 
 @checks.register(checks.Tags.security)
@@ -176,6 +202,27 @@ def check_urls(**kwargs: Any) -> list[checks.CheckMessage]:
     except NoReverseMatch:
         return [_error("scotaccount.E006")]
     return []
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``--deploy``: discovery and JWKS belong in a cache every worker shares."""
+    alias = conf.CACHE_ALIAS
+    backend = str(settings.CACHES.get(alias, {}).get("BACKEND", ""))
+    if backend in PER_PROCESS_CACHES:
+        return [_error("scotaccount.W040", alias=alias, backend=backend.rsplit(".", 1)[-1])]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``--deploy``: say where sign-out goes when discovery advertises no endpoint."""
+    if conf.END_SESSION_URL:
+        url, source = conf.END_SESSION_URL, "SCOTACCOUNT_END_SESSION_URL"
+    else:
+        url = conf.DOCUMENTED_END_SESSION_URL or "nowhere: no issuer is configured"
+        source = "ScotAccount's documented logout path on the configured issuer"
+    return [_error("scotaccount.I040", url=url, source=source)]
 
 
 def _settings_problems() -> Iterator[checks.CheckMessage]:
@@ -194,7 +241,8 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
     yield from _attribute_problems()
     if not conf.REDIRECT_URI and not settings.DEBUG:
         yield _error("scotaccount.E009")
-    seconds = conf.CLOCK_LEEWAY.total_seconds()
+    # The configured value: conf.CLOCK_LEEWAY is already clamped to the cap.
+    seconds = as_timedelta(conf._get("SCOTACCOUNT_CLOCK_LEEWAY")).total_seconds()
     if seconds > MAX_LEEWAY_SECONDS:
         yield _error("scotaccount.E013", seconds=int(seconds))
     unsafe = sorted(set(conf.ID_TOKEN_ALGORITHMS) - SAFE_ALGORITHMS)
@@ -244,6 +292,7 @@ def _url_problems() -> Iterator[checks.CheckMessage]:
         "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
         "SCOTACCOUNT_REDIRECT_URI": conf.REDIRECT_URI,
         "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": conf.POST_LOGOUT_REDIRECT_URI,
+        "SCOTACCOUNT_END_SESSION_URL": conf.END_SESSION_URL,
     }
     for setting, url in urls.items():
         if not url:

@@ -17,15 +17,16 @@ every request. (The async stack checks up front: the ORM is sync-only there.)
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib.auth import SESSION_KEY, get_user
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
@@ -33,8 +34,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.functional import SimpleLazyObject
 
 from scotaccount_django import signals
-from scotaccount_django._internal import clock, session_keys
-from scotaccount_django._internal.sid_sessions import end_local_session
+from scotaccount_django._internal import sessions
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -75,9 +75,10 @@ class SessionLifetimeMiddleware:
             _check_when_loaded(request, self)
         _check_user_when_read(request, self)
         answer = cast(HttpResponseBase, self.get_response(request))  # a sync stack
-        if getattr(request, ENDED, None) and not is_scotaccount_view(request):
-            # The view saw a signed-out request; the person is sent to sign in again.
-            return self.expired_response(request)
+        reason = getattr(request, ENDED, None)
+        if reason and not is_scotaccount_view(request):
+            # The view saw a signed-out request; the person is told, and may sign in again.
+            return self.expired_response(request, reason)
         return answer
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -89,7 +90,7 @@ class SessionLifetimeMiddleware:
 
     def check(self, request: HttpRequest) -> HttpResponseBase | None:
         """End the session if it is over; a response to send instead of the view, or None."""
-        reason = expiry_reason(request, clock.now())
+        reason = expiry_reason(request, time.time())
         if reason is None:
             return None
         user = request.user if request.user.is_authenticated else None
@@ -98,7 +99,7 @@ class SessionLifetimeMiddleware:
             # Our own views cope with a signed-out person; sending a logout or a
             # callback to the login page instead would be a detour or a loop.
             return None
-        return self.expired_response(request)
+        return self.expired_response(request, reason)
 
     def end(self, request: HttpRequest, reason: str, user: AbstractBaseUser | None) -> None:
         """Sign the person out here, and say so (log and ``session_expired``)."""
@@ -109,22 +110,25 @@ class SessionLifetimeMiddleware:
         )
         # ``logout`` reads ``request.user``: give it the user, never a lazy check again.
         request.user = user or AnonymousUser()  # type: ignore[assignment]
-        end_local_session(request)
+        sessions.end_local_session(request)
         setattr(request, ENDED, reason)
         signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
 
-    def expired_response(self, request: HttpRequest) -> HttpResponseBase:
-        """401 JSON for scripts; otherwise back to sign in, with ``next`` for page GETs only."""
+    def expired_response(self, request: HttpRequest, reason: str) -> HttpResponseBase:
+        """401 JSON for scripts; otherwise the "you have been signed out" page, which says
+        why and links to sign in again (back to this page, for page GETs only)."""
         login_url = reverse("scotaccount:login")
         response: HttpResponseBase
         if wants_json(request):
             body = {"error": "session_expired", "login_url": login_url}
             response = JsonResponse(body, status=401)
-        elif request.method in ("GET", "HEAD"):
-            response = redirect_to_login(request.get_full_path(), login_url)
         else:
-            # Replaying a POST after sign-in is not possible, and its form data is gone.
-            response = HttpResponseRedirect(login_url)
+            params = {"reason": reason}
+            if request.method in ("GET", "HEAD"):
+                # Replaying a POST after sign-in is not possible, and its form data is gone.
+                params["next"] = request.get_full_path()
+            ended = reverse("scotaccount:session_ended")
+            response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")
         response["Cache-Control"] = "no-store"
         return response
 
@@ -141,26 +145,26 @@ def expiry_reason(request: HttpRequest, now: float) -> str | None:
 
 def is_managed(session: SessionBase) -> bool:
     """A ScotAccount session, or any signed-in one when asked to manage them all."""
-    if session.get(session_keys.SIGNED_IN_AT) is not None:
+    if session.get(sessions.SIGNED_IN_AT) is not None:
         return True
     return conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session
 
 
 def time_expiry(session: SessionBase, now: float) -> str | None:
     """``lifetime`` or ``idle`` if a managed session is over; records activity otherwise."""
-    started = session.get(session_keys.SIGNED_IN_AT)
+    started = session.get(sessions.SIGNED_IN_AT)
     if started is None:
-        started = session.setdefault(session_keys.FIRST_SEEN, now)
+        started = session.setdefault(sessions.FIRST_SEEN, now)
     started = float(started)
     if now - started >= conf.SESSION_LIFETIME.total_seconds():
         return "lifetime"
     idle_timeout = conf.SESSION_IDLE_TIMEOUT
     if idle_timeout is not None:
-        last_activity = float(session.get(session_keys.LAST_ACTIVITY, started))
+        last_activity = float(session.get(sessions.LAST_ACTIVITY, started))
         if now - last_activity >= idle_timeout.total_seconds():
             return "idle"
         if now - last_activity >= ACTIVITY_RESOLUTION:
-            session[session_keys.LAST_ACTIVITY] = now
+            session[sessions.LAST_ACTIVITY] = now
     return None
 
 
@@ -186,7 +190,7 @@ def _checked_class(store: type[SessionBase]) -> type[SessionBase]:
         if pending is None:
             return data
         request, middleware = pending
-        reason = time_expiry(self, clock.now()) if is_managed(self) else None
+        reason = time_expiry(self, time.time()) if is_managed(self) else None
         if reason is not None:
             middleware.end(request, reason, _user(request))
         return self._session_cache

@@ -14,8 +14,8 @@ from django.test import RequestFactory
 from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal.discovery import ProviderMetadata
-from scotaccount_django._internal.flows import consume_flow, start_flow
-from scotaccount_django._internal.tokens import hash_secret
+from scotaccount_django._internal.redirects import authorization_url
+from scotaccount_django._internal.statekit import consume_flow, hash_secret, start_flow
 from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
 from scotaccount_django.models import AuthorizationFlow
 
@@ -35,15 +35,18 @@ def start(cookie: str | None = None, **kwargs):
     request = RequestFactory().get("/scotaccount/login/")
     if cookie:
         request.COOKIES["scotaccount_flow"] = cookie
+    scopes = kwargs.pop("scopes", ["openid"])
     started = start_flow(
         request,
-        metadata=METADATA,
         purpose=kwargs.pop("purpose", AuthorizationFlow.Purpose.SIGN_IN),
-        scopes=kwargs.pop("scopes", ["openid"]),
+        scopes=scopes,
         redirect_uri=REDIRECT_URI,
         **kwargs,
     )
-    params = {k: v[0] for k, v in parse_qs(urlsplit(started.authorization_url).query).items()}
+    url = authorization_url(
+        METADATA.authorization_endpoint, started, scopes=scopes, redirect_uri=REDIRECT_URI
+    )
+    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     return started, params
 
 

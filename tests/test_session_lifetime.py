@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from scotaccount_django.middleware import SessionLifetimeMiddleware
 from scotaccount_django.models import ScotAccountSession
 from tests.flow_helpers import complete, signed_in_client, start_flow
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 PAGE = "/signed-in/?tab=2"
 LOGIN = "/scotaccount/login/"
+SESSION_ENDED = "/scotaccount/session-ended/"
 FOUR_HOURS = 4 * 3600
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -48,11 +49,15 @@ def is_signed_in(response):
     return response.status_code == 200 and response.content == b"signed in: True"
 
 
-def assert_sent_to_sign_in(response, next_url=None):
+def assert_sent_to_sign_in(response, next_url=None, reason=None):
+    """Sent to the "you have been signed out" page, which links to sign in (with ``next``)."""
     assert response.status_code == 302
     location = urlsplit(response["Location"])
-    assert location.path == LOGIN
-    assert parse_qs(location.query) == ({"next": [next_url]} if next_url else {})
+    assert location.path == SESSION_ENDED
+    query = parse_qs(location.query)
+    assert query.get("next") == ([next_url] if next_url else None)
+    if reason:
+        assert query["reason"] == [reason]
     assert response["Cache-Control"] == "no-store"
 
 
@@ -65,7 +70,7 @@ def test_constant_activity_does_not_extend_the_four_hours(person, frozen_clock, 
     assert is_signed_in(person.get(PAGE))
     frozen_clock.shift(2)  # 4:00:01
     response = person.get(PAGE)
-    assert_sent_to_sign_in(response, next_url=PAGE)
+    assert_sent_to_sign_in(response, next_url=PAGE, reason="lifetime")
     assert not SessionStore().exists(key)
     assert not ScotAccountSession.objects.filter(session_key=key).exists()
     assert "_auth_user_id" not in person.session
@@ -112,11 +117,11 @@ def test_pages_are_redirected(person, frozen_clock, accept):
 
 
 def test_a_step_up_does_not_extend_the_lifetime(person, fake_scotaccount, frozen_clock):
-    signed_in_at = person.session[session_keys.SIGNED_IN_AT]
+    signed_in_at = person.session[sessions.SIGNED_IN_AT]
     frozen_clock.shift(3 * 3600)
     response = complete(person, fake_scotaccount, start_flow(person, "/step-up/"))
     assert response["Location"] == "/signed-in/"
-    assert person.session[session_keys.SIGNED_IN_AT] == signed_in_at
+    assert person.session[sessions.SIGNED_IN_AT] == signed_in_at
     frozen_clock.shift(FOUR_HOURS - 3 * 3600 - 1)
     assert is_signed_in(person.get(PAGE))
     frozen_clock.shift(2)
@@ -161,20 +166,20 @@ def test_activity_is_written_at_most_once_a_minute(person, frozen_clock, setting
     settings.SCOTACCOUNT_SESSION_IDLE_TIMEOUT = 900
     frozen_clock.shift(60)
     person.get(PAGE)
-    recorded = person.session[session_keys.LAST_ACTIVITY]
+    recorded = person.session[sessions.LAST_ACTIVITY]
     frozen_clock.shift(59)
     response = person.get(PAGE)
-    assert person.session[session_keys.LAST_ACTIVITY] == recorded
+    assert person.session[sessions.LAST_ACTIVITY] == recorded
     assert "sessionid" not in response.cookies  # the session was not saved again
     frozen_clock.shift(1)
     person.get(PAGE)
-    assert person.session[session_keys.LAST_ACTIVITY] == recorded + 60
+    assert person.session[sessions.LAST_ACTIVITY] == recorded + 60
 
 
 def test_without_an_idle_timeout_nothing_is_written(person, frozen_clock):
     frozen_clock.shift(3600)
     response = person.get(PAGE)
-    assert session_keys.LAST_ACTIVITY not in person.session
+    assert sessions.LAST_ACTIVITY not in person.session
     assert "sessionid" not in response.cookies
 
 
@@ -188,7 +193,7 @@ def staff(client, frozen_clock):
 def test_other_sessions_are_left_alone(staff, frozen_clock):
     frozen_clock.shift(FOUR_HOURS * 3)
     assert is_signed_in(staff.get(PAGE))
-    assert session_keys.FIRST_SEEN not in staff.session
+    assert sessions.FIRST_SEEN not in staff.session
 
 
 def test_other_sessions_are_held_to_the_lifetime_when_configured(staff, frozen_clock, settings):

@@ -7,7 +7,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from tests import urls
 from tests.flow_helpers import signed_in_client
 
@@ -19,7 +19,7 @@ def untouched(request: HttpRequest) -> HttpResponse:
 
 
 def session_only(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(f"sub: {request.session.get(session_keys.SUB)}")
+    return HttpResponse(f"sub: {request.session.get(sessions.SUB)}")
 
 
 urlpatterns = [
@@ -58,7 +58,7 @@ def test_an_expired_session_is_ended_when_a_page_reads_it(person, frozen_clock):
     frozen_clock.shift(FOUR_HOURS + 1)
     response = person.get("/session-only/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/scotaccount/login/")
+    assert response["Location"].startswith("/scotaccount/session-ended/?reason=lifetime")
     assert not SessionStore().exists(key)
 
 

@@ -11,7 +11,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
 from tests.flow_helpers import complete, return_to_app, sign_in, start_flow
 
@@ -49,10 +49,10 @@ def test_sign_in_creates_user_keyed_on_sub(client, fake_scotaccount) -> None:
     assert "morag" not in identity.user.username.lower()
     assert not identity.user.has_usable_password()
     issued = fake_scotaccount.journal.last("token").issued
-    assert client.session[session_keys.SID] == issued["sid"]
-    assert client.session[session_keys.SUB] == str(identity.sub)
-    assert client.session[session_keys.ID_TOKEN].count(".") == 2
-    assert isinstance(client.session[session_keys.SIGNED_IN_AT], float)
+    assert client.session[sessions.SID] == issued["sid"]
+    assert client.session[sessions.SUB] == str(identity.sub)
+    assert client.session[sessions.ID_TOKEN].count(".") == 2
+    assert isinstance(client.session[sessions.SIGNED_IN_AT], float)
     assert [kw["created"] for kw in received] == [True]
     assert received[0]["identity"] == identity
 
@@ -146,8 +146,16 @@ def test_replayed_callback_is_refused_without_a_second_token_call(
 ) -> None:
     location = fake_scotaccount.complete_authorization(start_flow(client))
     assert return_to_app(client, location).status_code == 302
+    # Signed in now: Back or Refresh onto the callback simply carries on.
+    replay = return_to_app(client, location)
+    assert replay.status_code == 302
+    assert replay["Location"] == "/signed-in/"
+    assert count(fake_scotaccount, "token") == 1
+    # Signed out, the same replay is refused: it never signs anyone in.
+    client.post("/scotaccount/logout/")
     replay = return_to_app(client, location)
     assert replay.status_code == 400
+    assert "_auth_user_id" not in client.session
     assert count(fake_scotaccount, "token") == 1
 
 

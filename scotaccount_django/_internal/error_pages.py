@@ -76,6 +76,9 @@ AUTHORIZATION_ERRORS: dict[str, ErrorPage] = {
     "unauthorized_client": _SETUP_PROBLEM,
 }
 
+#: ``error`` values meaning the person chose not to share (not a fault).
+DECLINING_ERRORS = frozenset(e for e, page in AUTHORIZATION_ERRORS.items() if page is _CANCELLED)
+
 #: Our exception codes -> page. Unlisted codes get ``_NOT_COMPLETED``.
 ERRORS: dict[str, ErrorPage] = {
     "configuration": _SETUP_PROBLEM,
@@ -133,6 +136,15 @@ ERRORS: dict[str, ErrorPage] = {
         _("This page asked for details that do not exist"),
         _("This is not your fault. Please go back and try again, or contact us."),
         offer_retry=False,
+    ),
+    "invalid_session_id": ErrorPage(
+        400,
+        _("Your ScotAccount session has ended"),
+        _(
+            "ScotAccount could not find your session: it may have timed out or been ended "
+            "somewhere else. Please sign in again."
+        ),
+        offer_retry=True,
     ),
     "sign_in_refused": ErrorPage(
         403,

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from scotaccount_django._internal import sid_sessions
+from scotaccount_django._internal import sessions
 from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         now = timezone.now()
         deleted = delete_in_batches(AuthorizationFlow.objects.filter(expires_at__lte=now))
         self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
-        deleted = delete_in_batches(sid_sessions.stale_records(now))
+        deleted = delete_in_batches(sessions.stale_records(now))
         self.stdout.write(f"Deleted {deleted} record(s) of ended sessions.\n")
         days = options["attributes_older_than"]
         if days is not None:

@@ -16,6 +16,7 @@ from types import FrameType
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
 from scotaccount_django.testing.fake_provider.provider import FakeScotAccount, is_loopback
 from scotaccount_django.testing.fake_provider.tls import make_certificates
+from scotaccount_django.testing.fake_provider.variants import VARIANTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="close every connection after one response (default: keep-alive)",
     )
+    parser.add_argument(
+        "--documented-variants",
+        action="store_true",
+        help="answer as ScotAccount's documentation shows, every variant at once",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        choices=sorted(VARIANTS),
+        help="switch on one documented variant (repeatable)",
+    )
     return parser
 
 
@@ -77,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         legacy_claims_layout=args.legacy_claims_layout,
         tls=make_certificates(args.tls_dir) if args.tls_dir else None,
         keep_alive=not args.close_connections,
+        documented_variants=args.documented_variants,
+        variants=args.variant,
     )
     stop = threading.Event()
 
@@ -94,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Client id: {fake.client_id} ({fake.mode} mode)", flush=True)
         if fake.ca_file is not None:
             print(f"CA certificate: {fake.ca_file}", flush=True)
+        if fake.variants:
+            print(f"Documented variants: {', '.join(sorted(fake.variants))}", flush=True)
         stop.wait()
     return 0
 

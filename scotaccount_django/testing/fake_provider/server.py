@@ -19,7 +19,12 @@ from urllib.parse import urlsplit
 
 from scotaccount_django.testing.fake_provider import pages
 from scotaccount_django.testing.fake_provider.attributes import attributes
-from scotaccount_django.testing.fake_provider.authorize import authorize, consent, sign_in
+from scotaccount_django.testing.fake_provider.authorize import (
+    authorize,
+    consent,
+    consent_page,
+    sign_in,
+)
 from scotaccount_django.testing.fake_provider.discovery import metadata
 from scotaccount_django.testing.fake_provider.journal import JournalEntry
 from scotaccount_django.testing.fake_provider.logout import logout
@@ -46,7 +51,8 @@ MAX_BODY = 1_000_000
 
 
 def _discovery(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
-    return json_response(200, metadata(state.endpoints.issuer))
+    advertise = "discovery_without_end_session" not in state.variants
+    return json_response(200, metadata(state.endpoints.issuer, advertise_end_session=advertise))
 
 
 def _jwks(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
@@ -72,6 +78,7 @@ SIGN_IN_ROUTES: Routes = {
     ("GET", "/jwks.json"): ("jwks", _jwks),
     ("GET", "/authorize"): ("authorize", authorize),
     ("POST", "/authorize/sign-in"): ("sign_in", sign_in),
+    ("GET", "/authorize/consent"): ("consent_page", consent_page),
     ("POST", "/authorize/consent"): ("consent", consent),
     ("POST", "/token"): ("token", token),
     ("GET", "/authorize/logout"): ("logout", logout),
