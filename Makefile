@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs bench check clean
+.PHONY: demo test lint typecheck docs bench check clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (docs/performance.md).
 	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
+
+messages: $(STAMP)  ## Refresh the translation template after changing user-facing strings.
+	cd scotaccount_django && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
+		../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete --ignore "testing/*"
 
 check: test lint typecheck  ## Everything CI runs.
 

@@ -80,4 +80,4 @@ def test_the_command_forgets_sessions_that_can_no_longer_exist(settings):
     out = io.StringIO()
     call_command("scotaccount_purge", stdout=out)
     assert list(ScotAccountSession.objects.values_list("session_key", flat=True)) == ["live"]
-    assert "Deleted 1 record(s) of ended sessions." in out.getvalue()
+    assert "Deleted 1 front-channel logout record(s) of ended sessions." in out.getvalue()

@@ -410,6 +410,11 @@ def details(
     say(f"[https-keepalive] ours step-up {step_up:7.2f} ms (MDO and floor have no step-up)")
 
     say()
+    say("-- client assertion signing (advice: prefer an EC P-256 client key) --")
+    for name, micros in signing_costs().items():
+        say(f"{name:<22} {micros:7.0f} us per assertion")
+
+    say()
     say("-- outbound HTTP requests, cache operations and SQL statements --")
     for app, worker in workers.items():
         counts = worker.call("counts")
@@ -460,6 +465,37 @@ def details(
         f"first block {costs[0]:.2f} ms, last block {costs[-1]:.2f} ms "
         f"(ratio {costs[-1] / costs[0]:.2f})"
     )
+    profile(ours)
+
+
+def signing_costs() -> dict[str, float]:
+    """Median microseconds to sign one client assertion, per key type."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    claims = {"iss": "c", "sub": "c", "aud": "https://x/token", "exp": 2_000_000_000, "jti": "j"}
+    keys = {
+        "ES256 (EC P-256)": (ec.generate_private_key(ec.SECP256R1()), "ES256"),
+        "RS256 (RSA-3072)": (
+            rsa.generate_private_key(public_exponent=65537, key_size=3072),
+            "RS256",
+        ),
+    }
+    costs = {}
+    for name, (key, algorithm) in keys.items():
+        durations = []
+        for _ in range(200):
+            started = time.perf_counter()
+            jwt.encode(claims, key, algorithm=algorithm)
+            durations.append(time.perf_counter() - started)
+        costs[name] = statistics.median(durations) * 1e6
+    return costs
+
+
+def profile(ours: Worker) -> None:
+    say()
+    say("-- profile: where ours spends a warm sign-in (cProfile, separate pass) --")
+    say(ours.call("profile", 20)["text"].strip())
 
 
 def scale(args: argparse.Namespace, workdir: Path, postgres: bool) -> None:

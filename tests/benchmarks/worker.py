@@ -222,6 +222,28 @@ def cmd_memory(n: int) -> dict[str, Any]:
     return {"peak_kib": statistics.median(peaks) / 1024}
 
 
+def cmd_profile(n: int) -> dict[str, Any]:
+    """Where a warm sign-in's CPU goes (cProfile, a pass of its own): the top functions."""
+    import cProfile
+    import io
+    import pstats
+
+    clock = Clock()
+    sign_in(Client(), clock)
+    profile = cProfile.Profile()
+    for _ in range(n):
+        client = Client()
+        response = profile.runcall(client.get, LOGIN_PATH)
+        callback = authorize(response["Location"])
+        profile.runcall(client.get, callback)
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(
+        r"scotaccount_django|django/contrib|requests|jwt", 25
+    )
+    return {"text": out.getvalue()}
+
+
 def cmd_fill(first: int, last: int) -> dict[str, Any]:
     from tests.benchmarks.fill import fill
 
@@ -232,6 +254,7 @@ def cmd_fill(first: int, last: int) -> dict[str, Any]:
 
 COMMANDS: dict[str, Callable[..., dict[str, Any]]] = {
     "fill": cmd_fill,
+    "profile": cmd_profile,
     "commit_latency": cmd_commit_latency,
     "signin": cmd_signin,
     "stepup": cmd_stepup,

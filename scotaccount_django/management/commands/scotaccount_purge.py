@@ -1,10 +1,11 @@
 """Delete what no longer needs keeping; run it daily, e.g. from cron.
 
 Always deletes expired flows and the front-channel logout records of sessions
-that can no longer exist. With ``--attributes-older-than DAYS`` it also applies
-a retention limit to verified attributes (personal data) and the records of
-attribute requests. Every delete runs in batches by primary key, so a backlog of
-millions of rows is purged in constant memory.
+that have ended (neither is deleted on the sign-in path). With
+``--attributes-older-than DAYS`` it also applies a retention limit to verified
+attributes (personal data) and the records of attribute requests. Every delete
+runs in batches by primary key, so a backlog of millions of rows is purged in
+constant memory.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from scotaccount_django._internal import sessions
 from scotaccount_django._internal.purge import delete_in_batches
+from scotaccount_django._internal.sessions import purge_records
 from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
 
@@ -43,8 +44,8 @@ class Command(BaseCommand):
         now = timezone.now()
         deleted = delete_in_batches(AuthorizationFlow.objects.filter(expires_at__lte=now))
         self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
-        deleted = delete_in_batches(sessions.stale_records(now))
-        self.stdout.write(f"Deleted {deleted} record(s) of ended sessions.\n")
+        records = purge_records()
+        self.stdout.write(f"Deleted {records} front-channel logout record(s) of ended sessions.\n")
         days = options["attributes_older_than"]
         if days is not None:
             result = purge_attributes(timedelta(days=days))
