@@ -66,6 +66,8 @@ class SessionLifetimeMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         session = request.session
+        if session.session_key is None and not hasattr(session, "_session_cache"):
+            return self.get_response(request)  # no session cookie: nothing to end
         if hasattr(session, "_session_cache"):
             # Already loaded by an earlier middleware: nothing left to save by waiting.
             response = self.check(request)

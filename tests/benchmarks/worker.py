@@ -161,7 +161,7 @@ def cmd_middleware(n: int) -> dict[str, Any]:
         for name, client in (("with", with_ours), ("without", bare)):
             _, result[f"{path} {name} queries"] = queries(lambda c=client, p=path: c.get(p))
         rounds: dict[str, list[float]] = {"with": [], "without": []}
-        for _ in range(7):
+        for _ in range(11):
             for name, client in (("with", with_ours), ("without", bare)):
                 started = time.process_time()
                 for _ in range(n):
