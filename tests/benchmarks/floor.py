@@ -39,6 +39,11 @@ class _SharedContextAdapter(requests.adapters.HTTPAdapter):
         kwargs["ssl_context"] = ssl.create_default_context(cafile=settings.CA_FILE)
         super().init_poolmanager(*args, **kwargs)
 
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # requests would set the CA bundle file on every pool, and urllib3 would load it
+        # into the context again for each new connection: the context already holds it.
+        conn.cert_reqs = "CERT_REQUIRED"
+
 
 _session = requests.Session()
 _session.trust_env = False  # else REQUESTS_CA_BUNDLE turns verify=True into a file to reload
