@@ -161,8 +161,9 @@ def cmd_middleware(n: int) -> dict[str, Any]:
         for name, client in (("with", with_ours), ("without", bare)):
             _, result[f"{path} {name} queries"] = queries(lambda c=client, p=path: c.get(p))
         rounds: dict[str, list[float]] = {"with": [], "without": []}
-        for _ in range(11):
-            for name, client in (("with", with_ours), ("without", bare)):
+        pairs = [("with", with_ours), ("without", bare)]
+        for number in range(15):
+            for name, client in pairs[number % 2 :] + pairs[: number % 2]:
                 started = time.process_time()
                 for _ in range(n):
                     client.get(path)
