@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
+from scotaccount_django._internal.http import is_loopback_host
 from scotaccount_django.testing.fake_provider.assertions import KeySource, load_client_keys
 from scotaccount_django.testing.fake_provider.browser import complete_authorization
 from scotaccount_django.testing.fake_provider.clock import Clock
@@ -32,12 +33,6 @@ from scotaccount_django.testing.fake_provider.state import (
 )
 from scotaccount_django.testing.fake_provider.tls import TestCertificates
 from scotaccount_django.testing.fake_provider.variants import VARIANTS, check_variants
-
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
 
 
 def _origin(scheme: str, host: str, port: int) -> str:
@@ -75,7 +70,7 @@ class FakeScotAccount:
     ) -> None:
         if mode not in ("strict", "lax"):
             raise ValueError("mode is 'strict' or 'lax'.")
-        if not is_loopback(host):
+        if not is_loopback_host(host):
             warnings.warn(
                 f"The fake ScotAccount will listen on {host}, beyond loopback.",
                 RuntimeWarning,
