@@ -180,21 +180,22 @@ def time_expiry(session: SessionBase, now: float) -> str | None:
 
 def _check_when_loaded(request: HttpRequest, middleware: SessionLifetimeMiddleware) -> None:
     session = request.session
-    session.__class__ = _checked_class(type(session))
+    store = type(session)
     session._scotaccount_pending = (request, middleware)  # type: ignore[attr-defined]
+    session.__class__ = _checked_class(store)
 
 
 @cache
 def _checked_class(store: type[SessionBase]) -> type[SessionBase]:
     def _get_session(self: Any, no_load: bool = False) -> Any:
-        data = store._get_session(self, no_load)  # type: ignore[attr-defined]
-        pending = self.__dict__.pop("_scotaccount_pending", None)
-        if pending is None:
-            return data
-        request, middleware = pending
+        # Runs once: the session goes back to its engine's class, loads, is checked.
+        self.__class__ = store
+        request, middleware = self.__dict__.pop("_scotaccount_pending")
+        data = self._get_session(no_load)
         reason = time_expiry(self, time.time()) if is_managed(self) else None
-        if reason is not None:
-            middleware.end(request, reason, _user(request))
+        if reason is None:
+            return data
+        middleware.end(request, reason, _user(request))
         return self._session_cache
 
     members = {
@@ -216,11 +217,14 @@ def _check_user_when_read(request: HttpRequest, middleware: SessionLifetimeMiddl
     original = request.user
 
     def checked() -> Any:
-        if original.is_authenticated or not is_managed(request.session):
-            return original
-        # The backend refused the session's user: deactivated or deleted.
-        middleware.end(request, "inactive_user", None)
-        return request.user
+        if original.is_authenticated:
+            # The user itself, not Django's lazy object around it: one proxy, not two.
+            return getattr(original, "_wrapped", original)
+        if is_managed(request.session):
+            # The backend refused the session's user: deactivated or deleted.
+            middleware.end(request, "inactive_user", None)
+            return request.user
+        return original
 
     request.user = SimpleLazyObject(checked)  # type: ignore[assignment]
 
