@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from scotaccount_django import fields
 from scotaccount_django._internal.http import is_https_or_loopback, is_loopback_url
 from scotaccount_django._internal.keys import load_signing_key
 from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf
@@ -144,6 +145,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Set it to the attributes issuer ScotAccount gave you at onboarding (it is not the "
         "sign-in issuer).",
     ),
+    "scotaccount.E050": (
+        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
+        "Give a list of Fernet keys (Fernet.generate_key().decode()), the newest first.",
+    ),
     "scotaccount.W001": (
         "Both SCOTACCOUNT_PRIVATE_KEY_FILE and SCOTACCOUNT_PRIVATE_KEY are set; the file wins.",
         "Remove one of them.",
@@ -175,6 +180,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "if it advertises none, to {url} ({source}).",
         "ScotAccount documents logout at /authorize/logout on the sign-in host; set "
         "SCOTACCOUNT_END_SESSION_URL if it gave you another address.",
+    ),
+    "scotaccount.W050": (
+        "Verified attributes (personal data) are stored unencrypted: "
+        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty.",
+        "Set it to a list of Fernet keys kept outside the database (see docs/deployment.md), "
+        "then run `manage.py scotaccount_reencrypt`.",
     ),
 }
 
@@ -215,6 +226,15 @@ def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
+@checks.register(checks.Tags.security)
+def check_attribute_encryption(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        fields.key_ring()
+    except ImproperlyConfigured as exc:
+        return [_error("scotaccount.E050", detail=exc)]
+    return []
+
+
 @checks.register(checks.Tags.security, deploy=True)
 def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
     """``--deploy``: say where sign-out goes when discovery advertises no endpoint."""
@@ -224,6 +244,16 @@ def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
         url = conf.DOCUMENTED_END_SESSION_URL or "nowhere: no issuer is configured"
         source = "ScotAccount's documented logout path on the configured issuer"
     return [_error("scotaccount.I040", url=url, source=source)]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_attribute_encryption_on(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        if settings.DEBUG or conf.ATTRIBUTE_ENCRYPTION_KEYS:
+            return []
+    except ImproperlyConfigured:
+        return []  # E050 says what is wrong with the setting
+    return [_error("scotaccount.W050")]
 
 
 def _settings_problems() -> Iterator[checks.CheckMessage]:

@@ -17,6 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.module_loading import import_string
 
 from scotaccount_django import labels
@@ -97,7 +98,11 @@ def verified_attributes_required(
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             response = verified_attributes_response(request, wanted, unavailable=unavailable)
-            return response if response is not None else view(request, *args, **kwargs)
+            if response is not None:
+                return response
+            response = view(request, *args, **kwargs)
+            add_never_cache_headers(response)  # the page relies on verified attributes (L11)
+            return response
 
         return cast(ViewFunc, wrapper)
 

@@ -31,10 +31,12 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject
 
 from scotaccount_django import signals
 from scotaccount_django._internal import sessions
+from scotaccount_django.attributes import track_value_reads
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -65,9 +67,11 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
+        reads = track_value_reads()
         session = request.session
         if session.session_key is None and not hasattr(session, "_session_cache"):
-            return self.get_response(request)  # no session cookie: nothing to end
+            # No session cookie: nothing to end.
+            return no_store_if_read(self.get_response(request), reads)  # type: ignore[arg-type]
         if hasattr(session, "_session_cache"):
             # Already loaded by an earlier middleware: nothing left to save by waiting.
             response = self.check(request)
@@ -81,14 +85,15 @@ class SessionLifetimeMiddleware:
         if reason and not is_scotaccount_view(request):
             # The view saw a signed-out request; the person is told, and may sign in again.
             return self.expired_response(request, reason)
-        return answer
+        return no_store_if_read(answer, reads)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # Sessions and users are loaded through the ORM, which is sync only.
         response = await sync_to_async(self.check, thread_sensitive=True)(request)
         if response is not None:
             return response
-        return await self.get_response(request)  # type: ignore[no-any-return, misc]
+        reads = track_value_reads()
+        return no_store_if_read(await self.get_response(request), reads)  # type: ignore[misc]
 
     def check(self, request: HttpRequest) -> HttpResponseBase | None:
         """End the session if it is over; a response to send instead of the view, or None."""
@@ -114,7 +119,9 @@ class SessionLifetimeMiddleware:
         request.user = user or AnonymousUser()  # type: ignore[assignment]
         sessions.end_local_session(request)
         setattr(request, ENDED, reason)
-        signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
+        signals.session_expired.send_robust(
+            sender=type(self), request=request, user=user, reason=reason
+        )
 
     def expired_response(self, request: HttpRequest, reason: str) -> HttpResponseBase:
         """401 JSON for scripts; otherwise the "you have been signed out" page, which says
@@ -133,6 +140,13 @@ class SessionLifetimeMiddleware:
             response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")
         response["Cache-Control"] = "no-store"
         return response
+
+
+def no_store_if_read(response: HttpResponseBase, reads: list[str]) -> HttpResponseBase:
+    """A page that showed verified attributes must not be kept by any cache (L11)."""
+    if reads:
+        add_never_cache_headers(response)
+    return response
 
 
 def expiry_reason(request: HttpRequest, now: float) -> str | None:

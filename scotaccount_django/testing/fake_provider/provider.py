@@ -161,7 +161,13 @@ class FakeScotAccount:
             return dispatch(self._state, routes, request, other_origin)
 
         server = FakeHTTPServer(
-            self._host, port, answer, self._stopping, self._tls_context, self._keep_alive
+            self._host,
+            port,
+            answer,
+            self._stopping,
+            self._tls_context,
+            self._keep_alive,
+            clock=self.clock.now,
         )
         self._servers.append(server)
         return server

@@ -12,6 +12,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -169,6 +170,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
         stopping: threading.Event,
         tls: ssl.SSLContext | None = None,
         keep_alive: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
@@ -176,6 +178,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self.stopping = stopping
         self.tls = tls
         self.keep_alive = keep_alive
+        self.clock = clock
         super().__init__((host, port), _RequestHandler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -211,6 +214,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the journal is the log."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header follows the fake's clock, as ScotAccount's follows its own."""
+        return super().date_time_string(self.server.clock() if timestamp is None else timestamp)
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
