@@ -20,11 +20,12 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 
 from scotaccount_django import signals
 from scotaccount_django._internal import clock, session_keys
 from scotaccount_django._internal.sid_sessions import end_local_session
+from scotaccount_django._internal.urls import login_url
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -84,16 +85,16 @@ class SessionLifetimeMiddleware:
 
     def expired_response(self, request: HttpRequest) -> HttpResponseBase:
         """401 JSON for scripts; otherwise back to sign in, with ``next`` for page GETs only."""
-        login_url = reverse("scotaccount:login")
+        sign_in_url = login_url()
         response: HttpResponseBase
         if wants_json(request):
-            body = {"error": "session_expired", "login_url": login_url}
+            body = {"error": "session_expired", "login_url": sign_in_url}
             response = JsonResponse(body, status=401)
         elif request.method in ("GET", "HEAD"):
-            response = redirect_to_login(request.get_full_path(), login_url)
+            response = redirect_to_login(request.get_full_path(), sign_in_url)
         else:
             # Replaying a POST after sign-in is not possible, and its form data is gone.
-            response = HttpResponseRedirect(login_url)
+            response = HttpResponseRedirect(sign_in_url)
         response["Cache-Control"] = "no-store"
         return response
 

@@ -45,7 +45,7 @@ from scotaccount_django._internal.tokens import (
     hash_secret,
     verify_id_token,
 )
-from scotaccount_django._internal.urls import with_query
+from scotaccount_django._internal.urls import redirect_to_sign_in, with_query
 from scotaccount_django.attributes import (
     UnavailableAttributes,
     attribute_status,
@@ -379,13 +379,14 @@ class AttributesView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
+            return redirect_to_sign_in(request)
         next_url = requested_next_url(request)
         try:
             scopes = self.wanted_scopes(request)
             identity = identity_for(request.user)
             if identity is None:
                 # Signed in some other way: sign in with ScotAccount first, then come back.
+                # Not LOGIN_URL: that page may offer other ways in, which would not help.
                 return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing

@@ -24,7 +24,8 @@ def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
 
 
 def check_ids() -> set[str]:
-    return {message.id for message in checks.run_checks() if message.id}
+    messages = checks.run_checks(include_deployment_checks=True)
+    return {message.id for message in messages if message.id}
 
 
 def test_check_ids_are_unique_and_namespaced() -> None:

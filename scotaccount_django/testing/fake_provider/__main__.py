@@ -1,20 +1,20 @@
 """Command line: ``python -m scotaccount_django.testing.fake_provider``.
 
-Serves the fake until interrupted, printing its discovery and attributes URLs.
+Serves the fake until interrupted, printing its URLs and a settings block to
+paste into a Django project. Inside a project, ``manage.py scotaccount_fake``
+does the same configured from the project's own settings.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
 from scotaccount_django.testing.fake_provider.provider import FakeScotAccount, is_loopback
+from scotaccount_django.testing.fake_provider.serve import serve_until_interrupted
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,21 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         attributes_port=attributes_port,
         legacy_claims_layout=args.legacy_claims_layout,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    with fake:
-        print("FAKE ScotAccount for testing only", flush=True)
-        print(f"Discovery URL: {fake.discovery_url}", flush=True)
-        print(f"Attributes URL: {fake.attributes_url}", flush=True)
-        print(f"Attributes issuer: {fake.attributes_issuer}", flush=True)
-        print(f"Attributes JWKS URL: {fake.attributes_jwks_url}", flush=True)
-        print(f"Client id: {fake.client_id} ({fake.mode} mode)", flush=True)
-        stop.wait()
+    serve_until_interrupted(fake, lambda line: print(line, flush=True))
     return 0
 
 
