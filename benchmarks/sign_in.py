@@ -35,7 +35,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from scotaccount_django._internal.discovery import get_provider_metadata  # noqa: E402
-from scotaccount_django._internal.tokens import hash_secret, verify_id_token  # noqa: E402
+from scotaccount_django._internal.statekit import hash_secret  # noqa: E402
+from scotaccount_django._internal.tokens import verify_id_token  # noqa: E402
 from scotaccount_django.testing import FakeScotAccount  # noqa: E402
 from tests.flow_helpers import sign_in  # noqa: E402
 

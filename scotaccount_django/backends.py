@@ -21,9 +21,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from scotaccount_django._internal.tokens import IDTokenClaims
 from scotaccount_django.conf import conf
 from scotaccount_django.models import ScotAccountIdentity
+from scotaccount_django.tokens import IDTokenClaims
 
 logger = logging.getLogger("scotaccount_django")
 

@@ -13,12 +13,13 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.module_loading import import_string
 
-from scotaccount_django._internal.urls import redirect_to_sign_in
+from scotaccount_django._internal.redirects import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
 from scotaccount_django.conf import conf
-from scotaccount_django.views import attributes_unavailable, step_up_url
+from scotaccount_django.models import AttributeRequest, AttributeScope
 
 #: ``handler(request, unavailable)``: answers when attributes could not be obtained.
 UnavailableHandler = Callable[[HttpRequest, UnavailableAttributes], HttpResponse]
@@ -48,6 +49,23 @@ def verified_attributes_response(
         retry_url = step_up_url(list(status.unavailable), here, retry=True)
         return handler(request, UnavailableAttributes(status.unavailable, retry_url))
     return None
+
+
+class AttributesUnavailablePage:
+    """The built-in "unavailable" handler: a page with the reasons and a retry link, no loop."""
+
+    template_name = "scotaccount/attributes_unavailable.html"
+
+    def __call__(self, request: HttpRequest, unavailable: UnavailableAttributes) -> HttpResponse:
+        reasons = [
+            (AttributeScope(scope).label, AttributeRequest.Reason(reason).label)
+            for scope, reason in unavailable.reasons.items()
+        ]
+        context = {"reasons": reasons, "retry_url": unavailable.retry_url}
+        return render(request, self.template_name, context)
+
+
+attributes_unavailable = AttributesUnavailablePage()
 
 
 def unavailable_handler() -> UnavailableHandler:

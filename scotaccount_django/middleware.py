@@ -13,6 +13,7 @@ once a minute so that sessions are not saved on every request.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -23,9 +24,8 @@ from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 
 from scotaccount_django import signals
-from scotaccount_django._internal import clock, session_keys
-from scotaccount_django._internal.sid_sessions import end_local_session
-from scotaccount_django._internal.urls import login_url
+from scotaccount_django._internal import sessions
+from scotaccount_django._internal.redirects import login_url
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -66,7 +66,7 @@ class SessionLifetimeMiddleware:
 
     def check(self, request: HttpRequest) -> HttpResponseBase | None:
         """End the session if it is over; a response to send instead of the view, or None."""
-        reason = expiry_reason(request, clock.now())
+        reason = expiry_reason(request, time.time())
         if reason is None:
             return None
         user = request.user if request.user.is_authenticated else None
@@ -75,7 +75,7 @@ class SessionLifetimeMiddleware:
             reason,
             getattr(user, "pk", None),
         )
-        end_local_session(request)
+        sessions.end_local_session(request)
         signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
         if is_scotaccount_view(request):
             # Our own views cope with a signed-out person; sending a logout or a
@@ -102,11 +102,11 @@ class SessionLifetimeMiddleware:
 def expiry_reason(request: HttpRequest, now: float) -> str | None:
     """Why this request's session must end (``lifetime``, ``idle``, ``inactive_user``), or None."""
     session = request.session
-    started = session.get(session_keys.SIGNED_IN_AT)
+    started = session.get(sessions.SIGNED_IN_AT)
     if started is None:
         if not (conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session):
             return None  # not a ScotAccount session, and not asked to manage others
-        started = session.setdefault(session_keys.FIRST_SEEN, now)
+        started = session.setdefault(sessions.FIRST_SEEN, now)
     if not request.user.is_authenticated:
         # The backend refused the session's user: deactivated or deleted.
         return "inactive_user"
@@ -115,11 +115,11 @@ def expiry_reason(request: HttpRequest, now: float) -> str | None:
         return "lifetime"
     idle_timeout = conf.SESSION_IDLE_TIMEOUT
     if idle_timeout is not None:
-        last_activity = float(session.get(session_keys.LAST_ACTIVITY, started))
+        last_activity = float(session.get(sessions.LAST_ACTIVITY, started))
         if now - last_activity >= idle_timeout.total_seconds():
             return "idle"
         if now - last_activity >= ACTIVITY_RESOLUTION:
-            session[session_keys.LAST_ACTIVITY] = now
+            session[sessions.LAST_ACTIVITY] = now
     return None
 
 

@@ -12,6 +12,10 @@ from django.test import override_settings
 
 from tests.flow_helpers import EXAMPLE_PROJECT
 
+# Loaded here, not through the pytest11 entry point (disabled in pyproject.toml), so that
+# coverage is already running when the fake is imported.
+pytest_plugins = ["scotaccount_django.testing.pytest_plugin"]
+
 #: A fixed instant that sign-ins in the session tests happen at.
 SIGN_IN_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -14,8 +14,8 @@ from django.test import RequestFactory
 from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal.discovery import ProviderMetadata
-from scotaccount_django._internal.flows import consume_flow, start_flow
-from scotaccount_django._internal.tokens import hash_secret
+from scotaccount_django._internal.redirects import authorization_url
+from scotaccount_django._internal.statekit import consume_flow, hash_secret, start_flow
 from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
 from scotaccount_django.models import AuthorizationFlow
 
@@ -35,15 +35,18 @@ def start(cookie: str | None = None, **kwargs):
     request = RequestFactory().get("/scotaccount/login/")
     if cookie:
         request.COOKIES["scotaccount_flow"] = cookie
+    scopes = kwargs.pop("scopes", ["openid"])
     started = start_flow(
         request,
-        metadata=METADATA,
         purpose=kwargs.pop("purpose", AuthorizationFlow.Purpose.SIGN_IN),
-        scopes=kwargs.pop("scopes", ["openid"]),
+        scopes=scopes,
         redirect_uri=REDIRECT_URI,
         **kwargs,
     )
-    params = {k: v[0] for k, v in parse_qs(urlsplit(started.authorization_url).query).items()}
+    url = authorization_url(
+        METADATA.authorization_endpoint, started, scopes=scopes, redirect_uri=REDIRECT_URI
+    )
+    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     return started, params
 
 
@@ -119,14 +122,14 @@ def test_another_browser_cannot_complete_the_flow_and_it_is_spent() -> None:
 
 
 def test_flow_one_minute_short_of_seven_days_succeeds() -> None:
-    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         started, params = start()
         clock.shift(timedelta(days=7) - timedelta(minutes=1))
         consume_flow(callback_request(started.browser_cookie), params["state"])
 
 
 def test_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
-    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         started, params = start()
         clock.shift(timedelta(days=7) + timedelta(minutes=1))
         with pytest.raises(FlowExpired):
@@ -135,7 +138,7 @@ def test_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
 
 
 def test_starting_a_flow_purges_expired_ones() -> None:
-    with time_machine.travel("2026-01-01 12:00Z", tick=False) as clock:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         start()
         clock.shift(timedelta(days=8))
         start()

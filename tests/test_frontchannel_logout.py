@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from scotaccount_django.models import ScotAccountSession
 from tests.flow_helpers import complete, signed_in_client, start_flow
 
@@ -63,7 +63,7 @@ def front_channel(fake, client=None, **params):
 
 
 def test_only_the_matching_session_ends(morag, seonaid, fake_scotaccount, sign_outs):
-    sid = morag.session[session_keys.SID]
+    sid = morag.session[sessions.SID]
     morag_pk = get_user_model().objects.get(pk=morag.session["_auth_user_id"]).pk
     response = front_channel(fake_scotaccount, iss=fake_scotaccount.issuer, sid=sid)
     assert response.status_code == 200
@@ -93,7 +93,7 @@ def test_other_pages_still_refuse_framing(morag):
     ids=["foreign-iss", "iss-with-slash", "no-iss", "no-sid", "unknown-sid", "empty-sid"],
 )
 def test_anything_else_does_nothing(morag, seonaid, fake_scotaccount, sign_outs, params):
-    query = {"iss": fake_scotaccount.issuer, "sid": morag.session[session_keys.SID]}
+    query = {"iss": fake_scotaccount.issuer, "sid": morag.session[sessions.SID]}
     for name, value in params.items():
         if value is None:
             del query[name]
@@ -107,7 +107,7 @@ def test_anything_else_does_nothing(morag, seonaid, fake_scotaccount, sign_outs,
 
 
 def test_a_repeated_parameter_does_nothing(morag, fake_scotaccount):
-    sid = morag.session[session_keys.SID]
+    sid = morag.session[sessions.SID]
     response = Client().get(f"{FRONTCHANNEL}?iss={fake_scotaccount.issuer}&sid={sid}&sid=other")
     assert response.status_code == 200
     assert is_signed_in(morag)
@@ -118,7 +118,7 @@ def test_in_the_persons_own_browser(frozen_clock, morag, fake_scotaccount, setti
     # must not be saved back (nor fail with SessionInterrupted).
     settings.SCOTACCOUNT_SESSION_IDLE_TIMEOUT = 900
     frozen_clock.shift(120)
-    sid = morag.session[session_keys.SID]
+    sid = morag.session[sessions.SID]
     response = front_channel(fake_scotaccount, morag, iss=fake_scotaccount.issuer, sid=sid)
     assert response.status_code == 200
     assert not is_signed_in(morag)
@@ -126,7 +126,7 @@ def test_in_the_persons_own_browser(frozen_clock, morag, fake_scotaccount, setti
 
 def test_front_channel_after_a_step_up_still_finds_the_session(morag, fake_scotaccount):
     complete(morag, fake_scotaccount, start_flow(morag, "/step-up/"))
-    sid = morag.session[session_keys.SID]
+    sid = morag.session[sessions.SID]
     front_channel(fake_scotaccount, iss=fake_scotaccount.issuer, sid=sid)
     assert not is_signed_in(morag)
 

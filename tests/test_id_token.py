@@ -90,7 +90,8 @@ def test_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
     fake_scotaccount,
 ) -> None:
     from scotaccount_django._internal.discovery import get_provider_metadata
-    from scotaccount_django._internal.tokens import hash_secret, verify_id_token
+    from scotaccount_django._internal.statekit import hash_secret
+    from scotaccount_django._internal.tokens import verify_id_token
 
     token = _id_token(fake_scotaccount, headers={})
     verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
@@ -98,7 +99,8 @@ def test_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
 
 def test_unknown_critical_header_is_refused(fake_scotaccount) -> None:
     from scotaccount_django._internal.discovery import get_provider_metadata
-    from scotaccount_django._internal.tokens import hash_secret, verify_id_token
+    from scotaccount_django._internal.statekit import hash_secret
+    from scotaccount_django._internal.tokens import verify_id_token
     from scotaccount_django.exceptions import InvalidIDToken
 
     token = _id_token(
@@ -115,7 +117,8 @@ def test_key_location_headers_are_never_followed(fake_scotaccount) -> None:
     from jwt.algorithms import RSAAlgorithm
 
     from scotaccount_django._internal.discovery import get_provider_metadata
-    from scotaccount_django._internal.tokens import hash_secret, verify_id_token
+    from scotaccount_django._internal.statekit import hash_secret
+    from scotaccount_django._internal.tokens import verify_id_token
     from scotaccount_django.exceptions import InvalidIDToken
 
     attacker = rsa.generate_private_key(65537, 2048)

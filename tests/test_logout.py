@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions, statekit
 from scotaccount_django.models import ScotAccountSession
 from tests.flow_helpers import return_to_app, signed_in_client
 
@@ -83,7 +83,7 @@ def test_post_with_a_foreign_csrf_token_is_refused(person, fake_scotaccount):
 def test_logout_redirects_to_scotaccount_with_exactly_the_three_parameters(
     person, fake_scotaccount, settings, sign_outs
 ):
-    id_token = person.session[session_keys.ID_TOKEN]
+    id_token = person.session[sessions.ID_TOKEN]
     old_key = person.session.session_key
     user_pk = get_user_model().objects.get().pk
     response = log_out(person)
@@ -176,10 +176,10 @@ def test_return_with_the_right_state(logging_out):
     response = client.get(LOGGED_OUT, {"state": state})
     assert response.status_code == 200
     assert SIGNED_OUT_PAGE in response.content
-    assert session_keys.LOGOUT_STATE_HASH not in client.session
+    assert statekit.LOGOUT_STATE_HASH not in client.session
     # Consumed: the same return cannot be replayed.
     assert client.get(LOGGED_OUT, {"state": state}).status_code == 200
-    assert session_keys.LOGOUT_STATE_HASH not in client.session
+    assert statekit.LOGOUT_STATE_HASH not in client.session
 
 
 def test_return_with_the_right_state_goes_to_logout_redirect_url(logging_out, settings):
@@ -222,7 +222,7 @@ def test_duplicated_state_is_not_accepted(logging_out):
     client, state = logging_out
     response = client.get(f"{LOGGED_OUT}?state={state}&state={state}")
     assert response.status_code == 200
-    assert session_keys.LOGOUT_STATE_HASH in client.session
+    assert statekit.LOGOUT_STATE_HASH in client.session
 
 
 def test_a_signed_in_person_is_not_told_they_signed_out(fake_scotaccount):
@@ -236,7 +236,7 @@ def test_a_signed_in_person_is_not_told_they_signed_out(fake_scotaccount):
 
 def test_round_trip_through_scotaccount(person, fake_scotaccount, settings):
     """Sign in -> logout -> ScotAccount's /authorize/logout -> back to logged-out."""
-    sid = person.session[session_keys.SID]
+    sid = person.session[sessions.SID]
     response = log_out(person)
     state = parse_qs(urlsplit(response["Location"]).query)["state"][0]
     at_scotaccount = requests.get(response["Location"], allow_redirects=False, timeout=10)

@@ -41,7 +41,7 @@ def test_purge_applies_an_attribute_retention_limit(client, fake_scotaccount) ->
     from scotaccount_django.models import VerifiedAttribute
     from tests.flow_helpers import complete, sign_in, start_flow
 
-    with time_machine.travel("2026-01-01 12:00Z", tick=True):
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=True):
         sign_in(client, fake_scotaccount, "morag")
         url = start_flow(client, "/scotaccount/attributes/", scope="scotaccount.email", next="/")
         complete(client, fake_scotaccount, url, "morag")
@@ -49,7 +49,7 @@ def test_purge_applies_an_attribute_retention_limit(client, fake_scotaccount) ->
     out = io.StringIO()
     call_command("scotaccount_purge", "--attributes-older-than", "400", stdout=out)
     assert VerifiedAttribute.objects.count() == 1
-    with time_machine.travel("2027-03-01 12:00Z"):
+    with time_machine.travel("2027-03-01T12:00:00+00:00"):
         call_command("scotaccount_purge", "--attributes-older-than", "30", stdout=out)
     assert VerifiedAttribute.objects.count() == 0
     assert "Deleted 1 verified attribute(s)" in out.getvalue()

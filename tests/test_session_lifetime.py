@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from scotaccount_django.middleware import SessionLifetimeMiddleware
 from scotaccount_django.models import ScotAccountSession
 from tests.flow_helpers import complete, signed_in_client, start_flow
@@ -112,11 +112,11 @@ def test_pages_are_redirected(person, frozen_clock, accept):
 
 
 def test_a_step_up_does_not_extend_the_lifetime(person, fake_scotaccount, frozen_clock):
-    signed_in_at = person.session[session_keys.SIGNED_IN_AT]
+    signed_in_at = person.session[sessions.SIGNED_IN_AT]
     frozen_clock.shift(3 * 3600)
     response = complete(person, fake_scotaccount, start_flow(person, "/step-up/"))
     assert response["Location"] == "/signed-in/"
-    assert person.session[session_keys.SIGNED_IN_AT] == signed_in_at
+    assert person.session[sessions.SIGNED_IN_AT] == signed_in_at
     frozen_clock.shift(FOUR_HOURS - 3 * 3600 - 1)
     assert is_signed_in(person.get(PAGE))
     frozen_clock.shift(2)
@@ -161,20 +161,20 @@ def test_activity_is_written_at_most_once_a_minute(person, frozen_clock, setting
     settings.SCOTACCOUNT_SESSION_IDLE_TIMEOUT = 900
     frozen_clock.shift(60)
     person.get(PAGE)
-    recorded = person.session[session_keys.LAST_ACTIVITY]
+    recorded = person.session[sessions.LAST_ACTIVITY]
     frozen_clock.shift(59)
     response = person.get(PAGE)
-    assert person.session[session_keys.LAST_ACTIVITY] == recorded
+    assert person.session[sessions.LAST_ACTIVITY] == recorded
     assert "sessionid" not in response.cookies  # the session was not saved again
     frozen_clock.shift(1)
     person.get(PAGE)
-    assert person.session[session_keys.LAST_ACTIVITY] == recorded + 60
+    assert person.session[sessions.LAST_ACTIVITY] == recorded + 60
 
 
 def test_without_an_idle_timeout_nothing_is_written(person, frozen_clock):
     frozen_clock.shift(3600)
     response = person.get(PAGE)
-    assert session_keys.LAST_ACTIVITY not in person.session
+    assert sessions.LAST_ACTIVITY not in person.session
     assert "sessionid" not in response.cookies
 
 
@@ -188,7 +188,7 @@ def staff(client, frozen_clock):
 def test_other_sessions_are_left_alone(staff, frozen_clock):
     frozen_clock.shift(FOUR_HOURS * 3)
     assert is_signed_in(staff.get(PAGE))
-    assert session_keys.FIRST_SEEN not in staff.session
+    assert sessions.FIRST_SEEN not in staff.session
 
 
 def test_other_sessions_are_held_to_the_lifetime_when_configured(staff, frozen_clock, settings):

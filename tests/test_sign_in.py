@@ -11,7 +11,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from scotaccount_django import signals
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
 from tests.flow_helpers import complete, return_to_app, sign_in, start_flow
 
@@ -50,10 +50,10 @@ def test_sign_in_creates_user_keyed_on_sub(client, fake_scotaccount) -> None:
     assert "morag" not in str(identity.user.get_username()).lower()
     assert not identity.user.has_usable_password()
     issued = fake_scotaccount.journal.last("token").issued
-    assert client.session[session_keys.SID] == issued["sid"]
-    assert client.session[session_keys.SUB] == str(identity.sub)
-    assert client.session[session_keys.ID_TOKEN].count(".") == 2
-    assert isinstance(client.session[session_keys.SIGNED_IN_AT], float)
+    assert client.session[sessions.SID] == issued["sid"]
+    assert client.session[sessions.SUB] == str(identity.sub)
+    assert client.session[sessions.ID_TOKEN].count(".") == 2
+    assert isinstance(client.session[sessions.SIGNED_IN_AT], float)
     assert [kw["created"] for kw in received] == [True]
     assert received[0]["identity"] == identity
 

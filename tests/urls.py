@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from scotaccount_django._internal import session_keys
+from scotaccount_django._internal import sessions
+from scotaccount_django._internal.redirects import start_authorization
 from scotaccount_django.models import AuthorizationFlow
-from scotaccount_django.views import start_authorization
 
 
 def signed_in(request: HttpRequest) -> HttpResponse:
@@ -20,7 +20,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
         purpose=AuthorizationFlow.Purpose.ATTRIBUTES,
         scopes=["openid"],
         next_url="/signed-in/",
-        initiating_sub=uuid.UUID(request.session[session_keys.SUB]),
+        initiating_sub=uuid.UUID(request.session[sessions.SUB]),
     )
 
 

@@ -76,6 +76,9 @@ AUTHORIZATION_ERRORS: dict[str, ErrorPage] = {
     "unauthorized_client": _SETUP_PROBLEM,
 }
 
+#: ``error`` values meaning the person chose not to share (not a fault).
+DECLINING_ERRORS = frozenset(e for e, page in AUTHORIZATION_ERRORS.items() if page is _CANCELLED)
+
 #: Our exception codes -> page. Unlisted codes get ``_NOT_COMPLETED``.
 ERRORS: dict[str, ErrorPage] = {
     "configuration": _SETUP_PROBLEM,

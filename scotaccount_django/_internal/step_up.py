@@ -6,6 +6,13 @@ fetch the ``claimsToken``, verify it, keep only the scopes this flow asked for,
 and write the attributes and the request's outcome in one transaction, so a
 failure part-way leaves no half-stored answer. The access token and the raw
 ``claimsToken`` are local variables only: never stored, never logged.
+
+The fetch is ``GET /attributes/values`` with the access token plus a fresh
+``DIS-Client-Assertion``. The assertion's ``aud`` is the attributes URL, never
+the token endpoint's, so one captured at either endpoint is useless at the
+other; every attempt, retries included, signs a new one (new ``jti``). Only 5xx
+and transport faults are retried, a few times, and never past the access
+token's life.
 """
 
 from __future__ import annotations
@@ -17,26 +24,84 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from scotaccount_django._internal.attributes_client import fetch_claims_token
+from scotaccount_django._internal import http
+from scotaccount_django._internal.assertions import build_client_assertion
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
-from scotaccount_django._internal.tokens import TokenSet
-from scotaccount_django.attributes import check_scopes
-from scotaccount_django.exceptions import ScotAccountError
+from scotaccount_django.conf import conf
+from scotaccount_django.exceptions import (
+    AttributesUnavailable,
+    ConfigurationError,
+    ProviderError,
+    ProviderUnavailable,
+    ScotAccountError,
+)
 from scotaccount_django.models import (
     AttributeRequest,
+    AttributeScope,
     AuthorizationFlow,
     ScotAccountIdentity,
     VerifiedAttribute,
 )
+from scotaccount_django.tokens import TokenSet
 
 logger = logging.getLogger("scotaccount_django")
 
 Reason = AttributeRequest.Reason
 
+MAX_ATTEMPTS = 3
+#: Pause before the 2nd and 3rd attempts: long enough for a blip, short for a person waiting.
+BACKOFF_SECONDS = (0.25, 0.75)
+#: Never start an attempt this close to the access token's expiry.
+EXPIRY_MARGIN_SECONDS = 30
+
+
+def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
+    """The ``claimsToken``, or None when ScotAccount has no data (404).
+
+    ``expires_at`` is the access token's expiry on ``time.monotonic()``'s clock.
+    Raises ``ProviderRejectedClient`` (401/403), ``AttributesUnavailable``
+    (5xx or timeouts after retries) or ``ProviderError`` (anything else).
+    """
+    url = conf.ATTRIBUTES_URL
+    if not url:
+        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
+    attempt = 1
+    while True:
+        try:
+            return _attempt(url, access_token)
+        except ProviderUnavailable as exc:
+            out_of_time = (
+                time.monotonic() + BACKOFF_SECONDS[-1] > expires_at - EXPIRY_MARGIN_SECONDS
+            )
+            if attempt >= MAX_ATTEMPTS or out_of_time:
+                raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
+            logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
+            time.sleep(BACKOFF_SECONDS[attempt - 1])
+            attempt += 1
+
+
+def _attempt(url: str, access_token: str) -> str | None:
+    response = http.send(
+        "GET",
+        url,
+        headers={
+            "Accept": "application/json",
+            "Authorization": f"Bearer {access_token}",
+            "DIS-Client-Assertion": build_client_assertion(url),
+        },
+    )
+    if response.status == 404:
+        return None
+    http.raise_for_status(response, "attributes endpoint")
+    claims_token = response.json_object().get("claimsToken")
+    if not isinstance(claims_token, str) or not claims_token:
+        raise ProviderError("attributes response has no claimsToken")
+    return claims_token
+
 
 def requested_scopes(flow: AuthorizationFlow) -> list[str]:
-    """The attribute scopes a step-up flow asked for (``openid`` aside)."""
-    return check_scopes(scope for scope in flow.scope_list if scope != "openid")
+    """The attribute scopes a step-up flow asked for (``openid`` aside), in ScotAccount's order."""
+    return [scope for scope in AttributeScope.values if scope in flow.scope_list]
 
 
 def receive_attributes(

@@ -6,37 +6,20 @@ code is a reused code, which a provider must treat as an attack.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
 
 from scotaccount_django._internal import http
 from scotaccount_django._internal.assertions import build_client_assertion
 from scotaccount_django._internal.discovery import ProviderMetadata
 from scotaccount_django._internal.jwtkit import verify_and_decode
+from scotaccount_django._internal.statekit import matches_hash
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import InvalidIDToken, ProviderError
+from scotaccount_django.tokens import IDTokenClaims, TokenSet
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: ScotAccount documents 15 minutes; used only when ``expires_in`` is absent.
 DEFAULT_EXPIRES_IN = 900
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    id_token: str = field(repr=False)
-    access_token: str = field(repr=False)
-    expires_in: int
-    scopes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class IDTokenClaims:
-    sub: uuid.UUID
-    sid: str | None
-    claims: dict[str, Any] = field(repr=False)
 
 
 def exchange_code(
@@ -78,11 +61,6 @@ def exchange_code(
     )
 
 
-def hash_secret(value: str) -> str:
-    """SHA-256 hex digest, for flow secrets we only ever compare (state, nonce, cookie)."""
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def verify_id_token(token: str, *, metadata: ProviderMetadata, nonce_hash: str) -> IDTokenClaims:
     """Verify an ID token completely, or raise ``InvalidIDToken``.
 
@@ -106,7 +84,7 @@ def verify_id_token(token: str, *, metadata: ProviderMetadata, nonce_hash: str) 
     if (len(audiences) > 1 or azp is not None) and azp != client_id:
         raise InvalidIDToken("several audiences and azp is not our client id")
     nonce = claims["nonce"]
-    if not isinstance(nonce, str) or not hmac.compare_digest(hash_secret(nonce), nonce_hash):
+    if not isinstance(nonce, str) or not matches_hash(nonce, nonce_hash):
         raise InvalidIDToken("nonce does not match this flow")
     sid = claims.get("sid")
     return IDTokenClaims(

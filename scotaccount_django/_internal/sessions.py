@@ -1,7 +1,10 @@
-"""Which local sessions each ScotAccount ``sid`` created, so front-channel logout can end them.
+"""The local session a ScotAccount sign-in creates: its keys, its start, and its ends.
+
+Session keys are module-level constants; each says who reads it.
 
 Front-channel logout arrives in a hidden iframe, usually without our session
-cookie (SameSite), naming only ScotAccount's ``sid``. Two designs were weighed:
+cookie (SameSite), naming only ScotAccount's ``sid``, so each sign-in records
+which local session its ``sid`` created. Two designs were weighed:
 
 - a registry (this module): one row per sign-in, mapping the ``sid`` hash to the
   local session key; logout deletes that session through the configured
@@ -19,9 +22,11 @@ is pruned with the others.
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import timedelta
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import auth
@@ -30,10 +35,64 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
 
-from scotaccount_django._internal import session_keys
-from scotaccount_django._internal.tokens import hash_secret
+from scotaccount_django._internal.statekit import hash_secret
 from scotaccount_django.conf import conf
 from scotaccount_django.models import ScotAccountIdentity, ScotAccountSession
+
+if TYPE_CHECKING:
+    # What django-stubs says ``auth.authenticate`` returns and ``auth.login`` takes.
+    from django.contrib.auth.models import _User
+
+#: The raw ID token of this sign-in; read by logout as ``id_token_hint``.
+ID_TOKEN = "_scotaccount_id_token"  # noqa: S105 - a key name, not a secret
+#: ScotAccount's session id (``sid``); read by front-channel logout.
+SID = "_scotaccount_sid"
+#: The person's ``sub`` (str); read by step-up flows and session checks.
+SUB = "_scotaccount_sub"
+#: Server time of sign-in (POSIX seconds); read by the session lifetime middleware.
+SIGNED_IN_AT = "_scotaccount_signed_in_at"
+#: Server time of the last recorded request (POSIX seconds), written at most once
+#: a minute; read by the middleware for the idle timeout.
+LAST_ACTIVITY = "_scotaccount_last_activity"
+#: Server time the middleware first saw a signed-in session that did not come from
+#: ScotAccount; read by the middleware when SESSION_LIFETIME_FOR_ALL_USERS is on.
+FIRST_SEEN = "_scotaccount_first_seen"
+
+
+def start_session(
+    request: HttpRequest,
+    user: _User,
+    *,
+    id_token: str,
+    sid: str | None,
+    sub: uuid.UUID,
+    step_up: bool,
+) -> None:
+    """Log ``user`` in (rotating the session key) and remember what logout needs.
+
+    A step-up in this person's live session keeps the original sign-in time, so
+    a step-up never extends the session.
+    """
+    signed_in_at = _carried_over_sign_in_time(request, user) if step_up else None
+    key_before = request.session.session_key
+    # Flushes the session when another person was signed in, and cycles the key
+    # when nobody was; but it keeps the key when the same person signs in again
+    # (a step-up), so cycle it here: a fixated key must never survive a sign-in.
+    auth.login(request, user)
+    if key_before is not None and request.session.session_key == key_before:
+        request.session.cycle_key()
+    request.session[ID_TOKEN] = id_token
+    request.session[SID] = sid
+    request.session[SUB] = str(sub)
+    request.session[SIGNED_IN_AT] = signed_in_at or time.time()
+
+
+def _carried_over_sign_in_time(request: HttpRequest, user: AbstractBaseUser) -> float | None:
+    current = getattr(request, "user", None)
+    if current is not None and current.is_authenticated and current.pk == user.pk:
+        value = request.session.get(SIGNED_IN_AT)
+        return float(value) if isinstance(value, int | float) else None
+    return None
 
 
 def _retention() -> timedelta:
@@ -63,7 +122,7 @@ def record_sign_in(
     **kwargs: Any,
 ) -> None:
     """``signed_in`` receiver: record the session when the ID token carried a ``sid``."""
-    sid = request.session.get(session_keys.SID)
+    sid = request.session.get(SID)
     if isinstance(sid, str) and sid:
         record(request, issuer=identity.issuer, sid=sid, user=user)
 

@@ -1,29 +1,32 @@
-"""Starting and consuming authorization flows: the one place state, nonce and PKCE live.
+"""Every one-time secret: sign-in and step-up ``state``, nonce, PKCE, logout ``state``.
 
-Sign-in and step-up flows both go through here. Defences, by attack:
-- CSRF / login CSRF: ``state`` (256 bits) is matched, and the flow is bound to
-  the browser that started it by a separate cookie whose hash is stored.
+Like django-allauth's ``socialaccount/internal/statekit.py``: one small module
+makes, stores, consumes and hashes them all, so there is no second copy of any
+of it. Defences, by attack:
+- CSRF / login CSRF: ``state`` (256 bits) is matched, and an authorization flow
+  is bound to the browser that started it by a separate cookie whose hash is stored.
 - Replay and double submission: a flow row is deleted to be consumed; only the
   request whose DELETE removed the row may continue, even at the same instant.
+  The logout ``state`` is consumed from the session the same way (once).
 - Code interception: PKCE S256 with a fresh 64-character verifier.
 - Several tabs: each tab's flow is its own row; the browser cookie is shared.
+- Leaks of the store: only SHA-256 hashes of state, nonce and cookie are kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
 from mozilla_django_oidc.utils import generate_code_challenge
 
-from scotaccount_django._internal.discovery import ProviderMetadata
-from scotaccount_django._internal.tokens import hash_secret
-from scotaccount_django._internal.urls import with_query
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     BrowserMismatch,
@@ -36,11 +39,36 @@ from scotaccount_django.models import AuthorizationFlow
 CODE_VERIFIER_BYTES = 48
 SECRET_BYTES = 32
 _COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+#: SHA-256 of the ``state`` sent with a logout; read (once) by the logged-out view.
+LOGOUT_STATE_HASH = "_scotaccount_logout_state_hash"
+
+
+def new_secret() -> str:
+    """A fresh 256-bit URL-safe secret (state, nonce, browser cookie)."""
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def hash_secret(value: str) -> str:
+    """SHA-256 hex digest, for secrets we only ever compare (state, nonce, cookie, sid)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def matches_hash(value: str, expected_hash: object) -> bool:
+    """True when ``value`` hashes to ``expected_hash`` (compared in constant time)."""
+    return (
+        isinstance(expected_hash, str)
+        and bool(value)
+        and hmac.compare_digest(hash_secret(value), expected_hash)
+    )
 
 
 @dataclass(frozen=True)
 class StartedFlow:
-    authorization_url: str
+    """What ScotAccount's authorization request carries, and the browser cookie to set."""
+
+    state: str
+    nonce: str
+    code_challenge: str
     browser_cookie: str
 
 
@@ -52,18 +80,17 @@ def browser_cookie_value(request: HttpRequest) -> str | None:
 def start_flow(
     request: HttpRequest,
     *,
-    metadata: ProviderMetadata,
     purpose: str,
     scopes: list[str],
     redirect_uri: str,
     next_url: str = "",
     initiating_sub: uuid.UUID | None = None,
 ) -> StartedFlow:
-    """Record a new flow and build the URL that sends the browser to ScotAccount."""
-    state = secrets.token_urlsafe(SECRET_BYTES)
-    nonce = secrets.token_urlsafe(SECRET_BYTES)
+    """Record a new authorization flow; return the secrets its request must carry."""
+    state = new_secret()
+    nonce = new_secret()
     code_verifier = secrets.token_urlsafe(CODE_VERIFIER_BYTES)
-    browser_cookie = browser_cookie_value(request) or secrets.token_urlsafe(SECRET_BYTES)
+    browser_cookie = browser_cookie_value(request) or new_secret()
     now = timezone.now()
     AuthorizationFlow.objects.filter(expires_at__lte=now).delete()
     AuthorizationFlow.objects.create(
@@ -78,18 +105,10 @@ def start_flow(
         next_url=next_url,
         expires_at=now + conf.FLOW_LIFETIME,
     )
-    params = {
-        "client_id": conf.CLIENT_ID or "",
-        "redirect_uri": redirect_uri,
-        "response_type": "code",
-        "scope": " ".join(scopes),
-        "state": state,
-        "nonce": nonce,
-        "code_challenge": generate_code_challenge(code_verifier, "S256"),
-        "code_challenge_method": "S256",
-    }
     return StartedFlow(
-        authorization_url=with_query(metadata.authorization_endpoint, params),
+        state=state,
+        nonce=nonce,
+        code_challenge=generate_code_challenge(code_verifier, "S256"),
         browser_cookie=browser_cookie,
     )
 
@@ -111,6 +130,26 @@ def consume_flow(request: HttpRequest, state: str | None) -> AuthorizationFlow:
     if flow.expires_at <= timezone.now():
         raise FlowExpired("the flow has expired")
     cookie = browser_cookie_value(request)
-    if cookie is None or not hmac.compare_digest(hash_secret(cookie), flow.browser_binding_hash):
+    if cookie is None or not matches_hash(cookie, flow.browser_binding_hash):
         raise BrowserMismatch("the callback came to a browser that did not start this flow")
     return flow
+
+
+def start_logout(session: SessionBase) -> str:
+    """A new logout ``state``; its hash goes into ``session``.
+
+    Rather than a signed cookie: it stays server-side, is bound to this browser
+    by the session cookie, and is consumed on return, so a captured logout
+    return cannot be replayed.
+    """
+    state = new_secret()
+    session[LOGOUT_STATE_HASH] = hash_secret(state)
+    return state
+
+
+def consume_logout(session: SessionBase, state: str) -> bool:
+    """True (once) when ``state`` is the one this session's logout sent."""
+    if not matches_hash(state, session.get(LOGOUT_STATE_HASH)):
+        return False
+    del session[LOGOUT_STATE_HASH]
+    return True
