@@ -36,6 +36,13 @@ SCOTACCOUNT_SESSION_HOURS = 4
 MAX_LEEWAY_SECONDS = 60
 SAFE_ALGORITHMS = {"RS256", "ES256", "PS256"}
 MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
+#: Cache backends whose contents live in one process (or nowhere).
+PER_PROCESS_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
 
 #: id -> (message, hint). Ids are a public promise: never reuse or renumber one.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -182,13 +189,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SCOTACCOUNT_SESSION_LIFETIME ({lifetime}), so it never applies.",
         "Make it shorter than the lifetime, or set it to None.",
     ),
+    "scotaccount.W040": (
+        "SCOTACCOUNT_CACHE_ALIAS {alias!r} uses {backend}, which each worker process keeps "
+        "to itself.",
+        "Discovery and JWKS are cached there, and 'one JWKS refetch per 30 s' only holds "
+        "across workers with a shared cache: point SCOTACCOUNT_CACHE_ALIAS at Redis, "
+        "Memcached or the database cache.",
+    ),
+    "scotaccount.I040": (
+        "Sign-out at ScotAccount goes to the discovery document's end_session_endpoint; "
+        "if it advertises none, to {url} ({source}).",
+        "ScotAccount documents logout at /authorize/logout on the sign-in host; set "
+        "SCOTACCOUNT_END_SESSION_URL if it gave you another address.",
+    ),
+}
+
+LEVELS: dict[str, int] = {
+    "scotaccount.E": checks.ERROR,
+    "scotaccount.W": checks.WARNING,
+    "scotaccount.I": checks.INFO,
 }
 
 
 def _error(check_id: str, **fmt: Any) -> checks.CheckMessage:
     message, hint = MESSAGES[check_id]
-    level = checks.Warning if check_id.startswith("scotaccount.W") else checks.Error
-    return level(message.format(**fmt), hint=hint.format(**fmt), id=check_id)
+    level = LEVELS[check_id[: len("scotaccount.E")]]
+    return checks.CheckMessage(level, message.format(**fmt), hint=hint.format(**fmt), id=check_id)
 
 
 @checks.register(checks.Tags.security)
@@ -204,9 +230,13 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
 @checks.register(checks.Tags.security, deploy=True)
 def check_deploy_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """What only matters where people sign in: the key itself and production values."""
-    if any(True for _ in _type_problems()):
+    if _has_type_problems():
         return []  # the default checks already said what is wrong
     return list(_deploy_problems())
+
+
+def _has_type_problems() -> bool:
+    return any(True for _ in _type_problems())
 
 
 @checks.register(checks.Tags.urls)
@@ -253,6 +283,31 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
         yield _error("scotaccount.E010", url=loopback[0])
 
 
+@checks.register(checks.Tags.caches, deploy=True)
+def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``--deploy``: discovery and JWKS belong in a cache every worker shares."""
+    if _has_type_problems():
+        return []
+    alias = conf.CACHE_ALIAS
+    backend = str(settings.CACHES.get(alias, {}).get("BACKEND", ""))
+    if backend in PER_PROCESS_CACHES:
+        return [_error("scotaccount.W040", alias=alias, backend=backend.rsplit(".", 1)[-1])]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``--deploy``: say where sign-out goes when discovery advertises no endpoint."""
+    if _has_type_problems():
+        return []
+    if conf.END_SESSION_URL:
+        url, source = conf.END_SESSION_URL, "SCOTACCOUNT_END_SESSION_URL"
+    else:
+        url = conf.DOCUMENTED_END_SESSION_URL or "nowhere: no issuer is configured"
+        source = "ScotAccount's documented logout path on the configured issuer"
+    return [_error("scotaccount.I040", url=url, source=source)]
+
+
 def _settings_problems() -> Iterator[checks.CheckMessage]:
     if not conf.CLIENT_ID:
         yield _error("scotaccount.E001")
@@ -267,7 +322,8 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
         yield _error("scotaccount.E033")
     yield from _attribute_problems()
     yield from _user_model_problems()
-    seconds = conf.CLOCK_LEEWAY.total_seconds()
+    # The configured value: conf.CLOCK_LEEWAY is already clamped to the cap.
+    seconds = as_timedelta(conf._get("SCOTACCOUNT_CLOCK_LEEWAY")).total_seconds()
     if seconds > MAX_LEEWAY_SECONDS:
         yield _error("scotaccount.E013", seconds=int(seconds))
     unsafe = sorted(set(conf.ID_TOKEN_ALGORITHMS) - SAFE_ALGORITHMS)
@@ -351,6 +407,7 @@ def _url_problems() -> Iterator[checks.CheckMessage]:
         "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
         "SCOTACCOUNT_REDIRECT_URI": conf.REDIRECT_URI,
         "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": conf.POST_LOGOUT_REDIRECT_URI,
+        "SCOTACCOUNT_END_SESSION_URL": conf.END_SESSION_URL,
     }
     for setting, url in urls.items():
         if not url:

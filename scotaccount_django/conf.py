@@ -55,6 +55,11 @@ def local_environment(port: int) -> dict[str, str | None]:
     }
 
 
+#: Where ScotAccount documents its logout, on the sign-in host (reference docs, line 2367).
+DOCUMENTED_LOGOUT_PATH = "/authorize/logout"
+#: Tokens are checked with at most this much clock leeway, whatever the setting says.
+MAX_CLOCK_LEEWAY = timedelta(seconds=60)
+
 #: Every setting this app reads, with its default. ``docs/settings.md``
 #: documents each one; a test keeps the two in step.
 DEFAULTS: dict[str, Any] = {
@@ -70,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_PRIVATE_KEY_ID": None,
     "SCOTACCOUNT_REDIRECT_URI": None,
     "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": None,
+    "SCOTACCOUNT_END_SESSION_URL": None,
     "SCOTACCOUNT_ID_TOKEN_ALGORITHMS": ["RS256"],
     "SCOTACCOUNT_CONNECT_TIMEOUT": 5.0,
     "SCOTACCOUNT_READ_TIMEOUT": 10.0,
@@ -85,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
     "SCOTACCOUNT_LOCAL_PORT": 8001,
+    "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": True,
 }
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -183,20 +190,39 @@ class ScotAccountSettings:
         return self._get("SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI")  # type: ignore[no-any-return]
 
     @property
+    def END_SESSION_URL(self) -> str | None:
+        """Used only when discovery advertises no ``end_session_endpoint``."""
+        return self._get("SCOTACCOUNT_END_SESSION_URL")  # type: ignore[no-any-return]
+
+    @property
+    def DOCUMENTED_END_SESSION_URL(self) -> str | None:
+        """ScotAccount's documented ``/authorize/logout`` on the configured sign-in issuer."""
+        issuer = self.ISSUER
+        return f"{issuer.rstrip('/')}{DOCUMENTED_LOGOUT_PATH}" if issuer else None
+
+    @property
     def ID_TOKEN_ALGORITHMS(self) -> list[str]:
         return list(self._get("SCOTACCOUNT_ID_TOKEN_ALGORITHMS"))
 
     @property
     def CONNECT_TIMEOUT(self) -> float:
-        return float(self._get("SCOTACCOUNT_CONNECT_TIMEOUT"))
+        """In seconds, as ``requests`` wants it; the setting may be a ``timedelta``."""
+        return as_timedelta(self._get("SCOTACCOUNT_CONNECT_TIMEOUT")).total_seconds()
 
     @property
     def READ_TIMEOUT(self) -> float:
-        return float(self._get("SCOTACCOUNT_READ_TIMEOUT"))
+        """In seconds, as ``requests`` wants it; the setting may be a ``timedelta``."""
+        return as_timedelta(self._get("SCOTACCOUNT_READ_TIMEOUT")).total_seconds()
 
     @property
     def CLOCK_LEEWAY(self) -> timedelta:
-        return as_timedelta(self._get("SCOTACCOUNT_CLOCK_LEEWAY"))
+        """The setting, held between 0 and 60 s at run time (check E013 reports a larger one).
+
+        A check alone would let a deployment that skips checks accept tokens
+        long expired; clamping keeps the promise in ``docs/security.md``.
+        """
+        configured = as_timedelta(self._get("SCOTACCOUNT_CLOCK_LEEWAY"))
+        return max(timedelta(0), min(configured, MAX_CLOCK_LEEWAY))
 
     @property
     def FLOW_LIFETIME(self) -> timedelta:
@@ -239,6 +265,11 @@ class ScotAccountSettings:
     @property
     def ATTRIBUTES_UNAVAILABLE_HANDLER(self) -> str | None:
         return self._get("SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER")  # type: ignore[no-any-return]
+
+    @property
+    def ACCEPT_VERIFIED_WITH_WARNINGS(self) -> bool:
+        """The council's policy: does ``VERIFIED_WITH_WARNINGS`` count as verified?"""
+        return bool(self._get("SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS"))
 
 
 conf = ScotAccountSettings()

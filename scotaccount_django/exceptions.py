@@ -39,9 +39,22 @@ class AttributesUnavailable(ProviderUnavailable):
 
 
 class ProviderRejectedClient(ProviderError):
-    """Raised when ScotAccount refuses us (401/403): a key, client id or IP allow-list problem."""
+    """Raised when ScotAccount refuses us (401/403): a key or client id problem.
+
+    An IP allow-list block looks different: a 503 or a time-out (reference line 1226).
+    """
 
     code = "provider_rejected_client"
+
+
+class ScotAccountSessionEnded(ProviderError):
+    """Raised on ScotAccount's ``402 invalid_session_id``: "Invalid SID or expired session".
+
+    Documented for the token and attributes endpoints (reference lines 576-581,
+    942-947): the person's ScotAccount session ended before the flow finished.
+    """
+
+    code = "invalid_session_id"
 
 
 class InvalidToken(ScotAccountError):

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scotaccount_django.conf import conf
+
 
 class ScotAccountIdentity(models.Model):
     """A person known to ScotAccount, linked to exactly one local user.
@@ -125,10 +127,22 @@ class VerificationOutcome(models.TextChoices):
     VERIFICATION_FAILED = "VERIFICATION_FAILED", _("Verification failed")
 
 
-#: Outcomes that make an attribute usable as verified.
+#: Outcomes that carry verified claims (whether the council accepts the second is policy).
 VERIFIED_OUTCOMES = frozenset(
     {VerificationOutcome.VERIFIED_SUCCESSFULLY, VerificationOutcome.VERIFIED_WITH_WARNINGS}
 )
+
+
+def counts_as_verified(outcome: str) -> bool:
+    """Whether ``outcome`` makes an attribute usable here.
+
+    ``VERIFIED_WITH_WARNINGS`` counts only while ``SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS``
+    is on: ScotAccount's schema lists it without saying what the warnings were, so
+    accepting it is the council's policy choice, not ours.
+    """
+    if outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
+        return conf.ACCEPT_VERIFIED_WITH_WARNINGS
+    return outcome == VerificationOutcome.VERIFIED_SUCCESSFULLY
 
 
 class AttributeRequest(models.Model):
@@ -294,8 +308,8 @@ class VerifiedAttribute(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """True only for a successful outcome; ``VERIFICATION_FAILED`` never counts."""
-        return self.outcome in VERIFIED_OUTCOMES
+        """True only for an accepted outcome; ``VERIFICATION_FAILED`` never counts."""
+        return counts_as_verified(self.outcome)
 
 
 class ScotAccountSession(models.Model):

@@ -346,11 +346,20 @@ class LoggedOutView(SignedOutView):
     #: Shown instead when a signed-in person arrives without this browser's state.
     still_signed_in_template_name = "scotaccount/logout_confirm.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest, appended_state: str | None = None) -> HttpResponse:
+        """``?state=``, or ``&state=`` glued onto the path as ScotAccount documents it.
+
+        The documented return is ``my-logout-url&state=...`` with no ``?``
+        (reference line 2412); ``appended_state`` is that value, from the URL.
+        """
         try:
-            state = read_query_parameters(request, ("state",)).get("state", "")
+            params = read_query_parameters(request, ("state",))
         except BadCallback:
-            state = ""
+            params = {"state": ""}
+        if appended_state is not None:
+            # Two states (one in the path, one in the query) is not a return we sent.
+            params = {"state": "" if "state" in params else appended_state}
+        state = params.get("state", "")
         if not statekit.consume_logout(request.session, state):
             return self.state_mismatch()
         return self.logout_success()
@@ -366,7 +375,10 @@ class LoggedOutView(SignedOutView):
 
 @method_decorator(xframe_options_exempt, name="dispatch")
 class FrontChannelLogoutView(View):
-    """OIDC Front-Channel Logout 1.0: ScotAccount loads this in an iframe with ``iss`` and ``sid``.
+    """OIDC Front-Channel Logout 1.0: ScotAccount loads this in an iframe with ``sid``.
+
+    ScotAccount's documentation mentions only ``sid`` (reference line 2564), so
+    ``sid`` alone is enough; an ``iss``, when sent, must be the configured issuer.
 
     It ends only the local sessions that the sign-in with that ``sid`` created,
     and does nothing else, so it needs no CSRF token: the ``sid`` is a random
@@ -383,10 +395,10 @@ class FrontChannelLogoutView(View):
         except BadCallback:
             params = {}
         issuer, sid = params.get("iss"), params.get("sid")
-        if issuer and sid and issuer == conf.ISSUER:
-            self.end_sessions(issuer, sid)
+        if sid and conf.ISSUER and issuer in (None, conf.ISSUER):
+            self.end_sessions(conf.ISSUER, sid)
         else:
-            logger.info("Front-channel logout ignored: iss or sid missing, or not our issuer")
+            logger.info("Front-channel logout ignored: sid missing, or iss not our issuer")
         response = render(request, self.template_name)
         response["Cache-Control"] = "no-store"
         return response

@@ -18,7 +18,8 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 )
 def test_the_package_under_test_is_the_installed_wheel_not_the_checkout() -> None:
     package_dir = Path(scotaccount_django.__file__).resolve().parent
-    assert CHECKOUT not in package_dir.parents
+    assert package_dir != CHECKOUT / "scotaccount_django"
+    assert package_dir.parent.name == "site-packages"
 
 
 def test_the_package_ships_its_templates_schema_and_type_marker() -> None:

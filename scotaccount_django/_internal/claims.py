@@ -10,9 +10,13 @@ signature; here nothing is parsed until the token is proven to be:
   whole, since storing another person's identity against this account is the
   worst thing this module could do.
 
-Two layouts exist: the current list of per-scope entries, and an older single
-object printed in ScotAccount's docs. Both are turned into the same entries and
-each entry is validated against the schema's ``$defs`` before it is returned.
+Two layouts exist: the current list of per-scope entries, which must carry
+``iss``, ``sub`` and ``iat``, and an older single object printed in
+ScotAccount's docs (reference lines 922, 2244), which carries none of the three.
+The older one is bound to the person by ``claims.uuid`` (or ``sub``), and its
+``iss`` is checked when present; see docs/security.md for its freshness. Both
+are turned into the same entries and each entry is validated against the
+schema's ``$defs`` before it is returned.
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ from scotaccount_django._internal.discovery import get_provider_metadata
 from scotaccount_django._internal.jwtkit import verify_and_decode
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ConfigurationError, InvalidClaimsToken
-from scotaccount_django.models import VERIFIED_OUTCOMES, AttributeScope, VerificationOutcome
+from scotaccount_django.models import (
+    VERIFIED_OUTCOMES,
+    AttributeScope,
+    VerificationOutcome,
+    counts_as_verified,
+)
 
 #: The ``$defs`` entry each scope's claims must match.
 CLAIMS_DEFINITION = {
@@ -40,6 +49,8 @@ CLAIMS_DEFINITION = {
     AttributeScope.ADDRESS: "addressClaimsType",
     AttributeScope.EMAIL: "emailClaimsType",
 }
+#: Claims the current layout must carry (the schema's ``required``).
+CURRENT_LAYOUT_CLAIMS = ("iss", "sub", "iat")
 #: Legacy layout: which top-level claims belong to which scope.
 LEGACY_CLAIMS = {
     AttributeScope.IDENTITY: ("given_name", "family_name", "birth_date"),
@@ -74,7 +85,7 @@ class VerifiedClaims:
 
     @property
     def is_verified(self) -> bool:
-        return self.verification.outcome in VERIFIED_OUTCOMES
+        return counts_as_verified(self.verification.outcome)
 
 
 def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedClaims]:
@@ -90,17 +101,44 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
     payload = verify_and_decode(
         token,
         jwks_url=conf.ATTRIBUTES_JWKS_URL or get_provider_metadata().jwks_uri,
-        issuer=issuer,
+        # iss is checked below: the legacy layout may not have one.
+        issuer=None,
         audience=None,
         algorithms=conf.ID_TOKEN_ALGORITHMS,
         leeway=conf.CLOCK_LEEWAY,
-        required_claims=["iss", "sub", "iat"],
+        required_claims=[],
         error=InvalidClaimsToken,
     )
-    token_sub = payload["sub"]
-    if not isinstance(token_sub, str) or token_sub.lower() != str(sub):
-        raise InvalidClaimsToken("the claimsToken is about a different person")
+    if not is_legacy_layout(payload):
+        missing = [name for name in CURRENT_LAYOUT_CLAIMS if name not in payload]
+        if missing:
+            raise InvalidClaimsToken(f"the claimsToken has no {', '.join(missing)}")
+    if "iss" in payload and payload["iss"] != issuer:
+        raise InvalidClaimsToken("the claimsToken's iss is not the attributes issuer")
+    check_bound_to(payload, sub)
     return payload
+
+
+def is_legacy_layout(payload: dict[str, Any]) -> bool:
+    """The docs' older layout: one ``verified_claims`` object, not a list."""
+    return isinstance(payload.get("verified_claims"), dict)
+
+
+def check_bound_to(payload: dict[str, Any], sub: uuid.UUID) -> None:
+    """Every subject the token names (``sub``, legacy ``claims.uuid``) must be ``sub``.
+
+    At least one must be present: a token naming nobody could be anyone's.
+    """
+    claims = payload.get("claims")
+    named = [payload.get("sub")]
+    if is_legacy_layout(payload) and isinstance(claims, dict):
+        named.append(claims.get("uuid"))
+    present = [value for value in named if value is not None]
+    if not present:
+        raise InvalidClaimsToken("the claimsToken names nobody (no sub, no claims.uuid)")
+    for value in present:
+        if not isinstance(value, str) or value.lower() != str(sub):
+            raise InvalidClaimsToken("the claimsToken is about a different person")
 
 
 def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedClaims]:

@@ -137,6 +137,15 @@ ERRORS: dict[str, ErrorPage] = {
         _("This is not your fault. Please go back and try again, or contact us."),
         offer_retry=False,
     ),
+    "invalid_session_id": ErrorPage(
+        400,
+        _("Your ScotAccount session has ended"),
+        _(
+            "ScotAccount could not find your session: it may have timed out or been ended "
+            "somewhere else. Please sign in again."
+        ),
+        offer_retry=True,
+    ),
     "sign_in_refused": ErrorPage(
         403,
         _("You cannot sign in to this service"),

@@ -20,6 +20,7 @@ from scotaccount_django.exceptions import (
     ProviderError,
     ProviderRejectedClient,
     ProviderUnavailable,
+    ScotAccountSessionEnded,
 )
 
 logger = logging.getLogger("scotaccount_django")
@@ -102,6 +103,9 @@ def raise_for_status(response: ProviderResponse, what: str) -> None:
     """Map a non-2xx answer to the exception that says whose problem it is."""
     if response.status < 300:
         return
+    if response.status == 402:
+        # ScotAccount's own use of 402 (reference lines 576-581): the session is gone.
+        raise ScotAccountSessionEnded(f"{what} answered HTTP 402{_error_code(response)}")
     if response.status in (401, 403):
         raise ProviderRejectedClient(f"{what} refused our client (HTTP {response.status})")
     if response.status >= 500:

@@ -23,14 +23,18 @@ def verify_and_decode(
     token: object,
     *,
     jwks_url: str,
-    issuer: str,
+    issuer: str | None,
     audience: str | None,
     algorithms: list[str],
     leeway: timedelta,
     required_claims: list[str],
     error: type[InvalidToken] = InvalidToken,
 ) -> dict[str, Any]:
-    """The verified claims of ``token``; ``error`` (an ``InvalidToken``) otherwise."""
+    """The verified claims of ``token``; ``error`` (an ``InvalidToken``) otherwise.
+
+    ``issuer=None`` leaves ``iss`` to the caller: only the ``claimsToken``, whose
+    documented legacy layout may lack it, does that.
+    """
     if not isinstance(token, str) or not token:
         raise error("token is missing")
     if len(token) > MAX_TOKEN_LENGTH:

@@ -160,20 +160,35 @@ def start_authorization(
 
 
 def end_session_url(request: HttpRequest, id_token: str) -> str:
-    """ScotAccount's ``end_session_endpoint`` with exactly the three documented parameters.
+    """ScotAccount's logout with exactly the three documented parameters.
 
     Call after the local session is flushed: the logout ``state`` goes into the
     new, empty session.
     """
-    metadata = get_provider_metadata()
-    if not metadata.end_session_endpoint:
-        raise ProviderError("discovery has no end_session_endpoint")
+    endpoint = end_session_endpoint()
     params = {
         "id_token_hint": id_token,
         "post_logout_redirect_uri": registered_uri(request, "POST_LOGOUT_REDIRECT_URI"),
         "state": statekit.start_logout(request.session),
     }
-    return with_query(metadata.end_session_endpoint, params)
+    return with_query(endpoint, params)
+
+
+def end_session_endpoint() -> str:
+    """Discovery's ``end_session_endpoint``, else the setting, else the documented path.
+
+    ScotAccount's documentation never mentions ``end_session_endpoint``; it
+    documents ``/authorize/logout`` on the sign-in host (reference lines
+    2363-2367), so a discovery document without the field must not leave people
+    signed in at ScotAccount. Check ``scotaccount.I040`` reports the fallback.
+    """
+    advertised = get_provider_metadata().end_session_endpoint
+    if advertised:
+        return advertised
+    fallback = conf.END_SESSION_URL or conf.DOCUMENTED_END_SESSION_URL
+    if not fallback:
+        raise ProviderError("no end_session_endpoint, SCOTACCOUNT_END_SESSION_URL or issuer")
+    return fallback
 
 
 def read_query_parameters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:

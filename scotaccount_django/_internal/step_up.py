@@ -27,6 +27,7 @@ from django.utils import timezone
 from scotaccount_django._internal import http
 from scotaccount_django._internal.assertions import build_client_assertion
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
+from scotaccount_django._internal.scopes import declined_scopes
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     AttributesUnavailable,
@@ -109,15 +110,18 @@ def receive_attributes(
 ) -> AttributeRequest:
     """Fetch, verify and store this step-up's attributes; record the outcome either way.
 
-    Scopes missing from the token response's ``scope`` were declined on
-    ScotAccount's consent page; granted scopes without an entry were not
-    available. On error a failed request is recorded and the error re-raised.
+    Scopes the token response's ``scope`` clearly refused were declined on
+    ScotAccount's consent page; for every other requested scope the
+    ``claimsToken`` decides (an entry, a failed verification, or nothing: not
+    available). On error a failed request is recorded and the error re-raised.
     """
     expires_at = time.monotonic() + tokens.expires_in
     requested = requested_scopes(flow)
-    # No ``scope`` in the token response means everything asked for was granted (RFC 6749).
-    granted = [s for s in requested if not tokens.scopes or s in tokens.scopes]
-    missing = {scope: Reason.DECLINED.value for scope in requested if scope not in granted}
+    # ScotAccount's documented ``scope`` lists claim names, not scopes: only a string
+    # made of scope names can say "declined" (see ``_internal/scopes.py``).
+    declined = declined_scopes(requested, tokens.scopes)
+    granted = [scope for scope in requested if scope not in declined]
+    missing = dict.fromkeys(declined, Reason.DECLINED.value)
     entries: list[VerifiedClaims] = []
     if granted:
         try:

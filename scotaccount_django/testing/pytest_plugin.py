@@ -65,7 +65,12 @@ def _public_jwk(
 
 @pytest.fixture
 def fake_scotaccount(request: pytest.FixtureRequest) -> Iterator[FakeScotAccount]:
-    """A fresh strict fake per test, with the app's ``SCOTACCOUNT_*`` settings pointing at it."""
+    """A fresh strict fake per test, with the app's ``SCOTACCOUNT_*`` settings pointing at it.
+
+    Parametrise it indirectly to pass keyword arguments to ``FakeScotAccount``, e.g.
+    ``@pytest.mark.parametrize("fake_scotaccount", [{"documented_variants": True}],
+    indirect=True)``.
+    """
     from django.core.cache import caches
 
     settings = request.getfixturevalue("settings")
@@ -82,6 +87,7 @@ def fake_scotaccount(request: pytest.FixtureRequest) -> Iterator[FakeScotAccount
             "http://testserver/scotaccount/logged-out/",
         ),
         mode="strict",
+        **getattr(request, "param", None) or {},
     )
     with fake:
         settings.SCOTACCOUNT_DISCOVERY_URL = fake.discovery_url

@@ -15,6 +15,7 @@ from pathlib import Path
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
 from scotaccount_django.testing.fake_provider.provider import FakeScotAccount, is_loopback
 from scotaccount_django.testing.fake_provider.serve import serve_until_interrupted
+from scotaccount_django.testing.fake_provider.variants import VARIANTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=("strict", "lax"), default="strict")
     parser.add_argument("--auto-approve", choices=sorted(PERSONAS), metavar="PERSONA_ID")
     parser.add_argument("--legacy-claims-layout", action="store_true")
+    parser.add_argument(
+        "--documented-variants",
+        action="store_true",
+        help="answer as ScotAccount's documentation shows, every variant at once",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        choices=sorted(VARIANTS),
+        help="switch on one documented variant (repeatable)",
+    )
     return parser
 
 
@@ -63,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         attributes_port=attributes_port,
         legacy_claims_layout=args.legacy_claims_layout,
+        documented_variants=args.documented_variants,
+        variants=args.variant,
     )
     serve_until_interrupted(fake, lambda line: print(line, flush=True))
     return 0

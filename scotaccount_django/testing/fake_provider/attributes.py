@@ -90,9 +90,10 @@ def _payload(state: ProviderState, grant: AccessGrant, faults: list[str]) -> dic
             entry.pop("claims", None)
     if "claims_empty_list" not in faults and not entries:
         return None
+    documented_legacy = "legacy_claims_token" in state.variants
     body: dict[str, Any] = (
         _legacy_payload(grant.persona, entries)
-        if state.legacy_claims_layout and entries
+        if (state.legacy_claims_layout or documented_legacy) and entries
         else {
             "$schema": SCHEMA_ID,
             "verified_claims": entries if "claims_empty_list" not in faults else [],
@@ -107,6 +108,13 @@ def _payload(state: ProviderState, grant: AccessGrant, faults: list[str]) -> dic
         else grant.persona.sub,
         "iat": state.clock.now(),
     }
+    if documented_legacy and entries:
+        # The docs' example (line 922) has none of the three: only claims.uuid binds it.
+        if "claims_wrong_sub" in faults:
+            body["claims"]["uuid"] = header["sub"]
+        if "claims_wrong_iss" not in faults:
+            return body
+        return {"iss": header["iss"]} | body
     return header | body
 
 
@@ -147,6 +155,9 @@ def attributes(state: ProviderState, request: Request, entry: JournalEntry) -> R
         signing_variant(faults, "claims_"),
         foreign=state.signing_keys,
     )
-    entry.issued = {"sub": payload["sub"], "released": list(grant.released)}
+    entry.issued = {
+        "sub": payload.get("sub", payload.get("claims", {}).get("uuid")),
+        "released": list(grant.released),
+    }
     entry.outcome = "claimsToken issued"
     return json_response(200, {"claimsToken": claims_token})

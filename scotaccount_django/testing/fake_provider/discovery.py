@@ -12,9 +12,9 @@ from scotaccount_django.testing.fake_provider.personas import ATTRIBUTE_SCOPES
 SUPPORTED_SCOPES = ("openid", *ATTRIBUTE_SCOPES)
 
 
-def metadata(issuer: str) -> dict[str, Any]:
+def metadata(issuer: str, *, advertise_end_session: bool = True) -> dict[str, Any]:
     """What ``/.well-known/openid-configuration`` answers."""
-    return {
+    document = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
@@ -33,3 +33,6 @@ def metadata(issuer: str) -> dict[str, Any]:
         "frontchannel_logout_supported": True,
         "frontchannel_logout_session_supported": True,
     }
+    if not advertise_end_session:
+        del document["end_session_endpoint"]
+    return document

@@ -7,6 +7,8 @@ registered, or the fake would be an open redirector.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import jwt
 
 from scotaccount_django.testing.fake_provider import pages
@@ -68,4 +70,7 @@ def logout(state: ProviderState, request: Request, entry: JournalEntry) -> Respo
     target = request.arg("post_logout_redirect_uri")
     if target is None:
         return html_response(200, pages.signed_out_page())
+    if "logout_state_appended" in state.variants and request.arg("state") is not None:
+        # As the docs print it (line 2412): "&state=" glued on, even without a "?".
+        return redirect(f"{target}&{urlencode({'state': request.arg('state')})}")
     return redirect(with_query(target, {"state": request.arg("state")}))

@@ -12,7 +12,7 @@ from scotaccount_django.testing.fake_provider.browser import complete_authorizat
 from scotaccount_django.testing.fake_provider.clock import Clock
 from scotaccount_django.testing.fake_provider.journal import Journal
 from scotaccount_django.testing.fake_provider.keys import KeySet
-from scotaccount_django.testing.fake_provider.messages import Request, Response
+from scotaccount_django.testing.fake_provider.messages import Request, Response, with_query
 from scotaccount_django.testing.fake_provider.personas import DEFAULT_PERSONA, PERSONAS, Persona
 from scotaccount_django.testing.fake_provider.scenarios import Scenarios
 from scotaccount_django.testing.fake_provider.server import (
@@ -29,6 +29,7 @@ from scotaccount_django.testing.fake_provider.state import (
     ProviderState,
     Registration,
 )
+from scotaccount_django.testing.fake_provider.variants import VARIANTS, check_variants
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -60,6 +61,8 @@ class FakeScotAccount:
         attributes_port: int = 0,
         legacy_claims_layout: bool = False,
         *,
+        documented_variants: bool = False,
+        variants: Iterable[str] = (),
         code_lifetime: int = 60,
         access_token_lifetime: int = 900,
         id_token_lifetime: int = 900,
@@ -91,6 +94,7 @@ class FakeScotAccount:
                 max_assertion=max_assertion_lifetime,
             ),
             timeout_delay=timeout_delay,
+            variants=frozenset(VARIANTS) if documented_variants else check_variants(variants),
         )
         self._host = host
         self._ports = (port, attributes_port)
@@ -250,6 +254,22 @@ class FakeScotAccount:
     @legacy_claims_layout.setter
     def legacy_claims_layout(self, value: bool) -> None:
         self._state.legacy_claims_layout = value
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """The documented variants switched on (see ``variants.VARIANTS``)."""
+        return self._state.variants
+
+    def frontchannel_logout_url(self, logout_uri: str, sid: str) -> str:
+        """What ScotAccount loads in an iframe to end the relying party's ``sid`` session.
+
+        ``iss`` and ``sid`` (Front-Channel Logout 1.0), or ``sid`` alone with the
+        ``frontchannel_sid_only`` variant, as the docs mention only ``sid``.
+        """
+        params: dict[str, str | None] = {"iss": self.issuer, "sid": sid}
+        if "frontchannel_sid_only" in self._state.variants:
+            del params["iss"]
+        return with_query(logout_uri, params)
 
     def complete_authorization(
         self,

@@ -29,6 +29,7 @@ TRANSPORT_ENDPOINTS = ("discovery", "jwks", "token", "attributes", "attributes_j
 TRANSPORT_STATUSES: dict[int, tuple[str, str]] = {
     400: ("invalid_request", "invalid scope"),
     401: ("access_denied", "Access_denied: Token not valid"),
+    402: ("invalid_session_id", "Not found: Invalid SID or expired session"),
     403: ("access_denied", "Access_denied: Token not valid"),
     404: ("not_found", "Not Found: Page not found"),
     500: ("internal_server_error", "Technical Error"),

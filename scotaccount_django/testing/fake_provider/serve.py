@@ -16,7 +16,7 @@ from scotaccount_django.testing.fake_provider.provider import FakeScotAccount
 
 def banner(fake: FakeScotAccount) -> list[str]:
     """The URLs a developer needs, one ``Name: value`` line each."""
-    return [
+    lines = [
         "FAKE ScotAccount for testing only",
         f"Discovery URL: {fake.discovery_url}",
         f"Attributes URL: {fake.attributes_url}",
@@ -24,6 +24,9 @@ def banner(fake: FakeScotAccount) -> list[str]:
         f"Attributes JWKS URL: {fake.attributes_jwks_url}",
         f"Client id: {fake.client_id} ({fake.mode} mode)",
     ]
+    if fake.variants:
+        lines.append(f"Documented variants: {', '.join(sorted(fake.variants))}")
+    return lines
 
 
 def settings_block(fake: FakeScotAccount) -> str:

@@ -44,7 +44,8 @@ MAX_BODY = 1_000_000
 
 
 def _discovery(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
-    return json_response(200, metadata(state.endpoints.issuer))
+    advertise = "discovery_without_end_session" not in state.variants
+    return json_response(200, metadata(state.endpoints.issuer, advertise_end_session=advertise))
 
 
 def _jwks(state: ProviderState, request: Request, entry: JournalEntry) -> Response:

@@ -114,6 +114,7 @@ class ProviderState:
         legacy_claims_layout: bool,
         lifetimes: Lifetimes,
         timeout_delay: float,
+        variants: frozenset[str] = frozenset(),
     ) -> None:
         if auto_approve is not None and auto_approve not in PERSONAS:
             raise ValueError(f"Unknown persona {auto_approve!r}; choose from {sorted(PERSONAS)}.")
@@ -121,6 +122,8 @@ class ProviderState:
         self.mode = mode
         self.auto_approve = auto_approve
         self.legacy_claims_layout = legacy_claims_layout
+        #: Documented variants switched on (``variants.VARIANTS``).
+        self.variants = variants
         self.lifetimes = lifetimes
         self.clock = Clock()
         allocator = KeyAllocator()

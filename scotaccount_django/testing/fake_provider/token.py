@@ -30,6 +30,7 @@ from scotaccount_django.testing.fake_provider.messages import (
     oauth_error,
 )
 from scotaccount_django.testing.fake_provider.state import AccessGrant, CodeGrant, ProviderState
+from scotaccount_django.testing.fake_provider.variants import documented_scope_words
 
 VERIFIER_PATTERN = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 CLIENT_AUTH_FAILED = (401, "access_denied", "Access_denied: Token not valid")
@@ -165,6 +166,8 @@ def _issue(state: ProviderState, grant: CodeGrant, entry: JournalEntry) -> Respo
         state.signing_keys.rotate()
     now = state.clock.now()
     scopes = ["openid", *grant.released]
+    if "token_scope_as_documented" in state.variants:
+        scopes = documented_scope_words(grant.released)
     access_jti = str(uuid.uuid4())
     access_token = state.signing_keys.sign(
         {
@@ -187,7 +190,12 @@ def _issue(state: ProviderState, grant: CodeGrant, entry: JournalEntry) -> Respo
         )
         grant.access_jtis.append(access_jti)
     id_claims = _id_token_claims(state, grant, faults)
-    id_token = sign_as(id_claims, state.signing_keys, signing_variant(faults, "id_token_"))
+    id_token = sign_as(
+        id_claims,
+        state.signing_keys,
+        signing_variant(faults, "id_token_"),
+        typ="at+jwt" if "id_token_typ_at_jwt" in state.variants else None,
+    )
     if "id_token_is_access_token" in faults:
         id_token = access_token
     body = {

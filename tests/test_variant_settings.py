@@ -1,0 +1,114 @@
+"""Issue 14 settings: durations as seconds or timedelta, the leeway cap at run time,
+the end-session fallback check, the per-process cache warning, VERIFIED_WITH_WARNINGS."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import checks
+
+from scotaccount_django.conf import conf
+from scotaccount_django.models import VerificationOutcome, counts_as_verified
+from tests.flow_helpers import sign_in
+
+DURATION_SETTINGS = [
+    "CONNECT_TIMEOUT",
+    "READ_TIMEOUT",
+    "CLOCK_LEEWAY",
+    "FLOW_LIFETIME",
+    "METADATA_CACHE_TIMEOUT",
+    "SESSION_LIFETIME",
+    "SESSION_IDLE_TIMEOUT",
+]
+
+
+@pytest.mark.parametrize("name", DURATION_SETTINGS)
+def test_every_duration_setting_accepts_seconds_or_a_timedelta(settings, name):
+    setattr(settings, f"SCOTACCOUNT_{name}", timedelta(seconds=7))
+    from_timedelta = getattr(conf, name)
+    setattr(settings, f"SCOTACCOUNT_{name}", 7)
+    from_seconds = getattr(conf, name)
+    assert from_timedelta == from_seconds
+    assert from_seconds in (7.0, timedelta(seconds=7))
+
+
+def test_timeouts_reach_requests_as_float_seconds(settings):
+    settings.SCOTACCOUNT_CONNECT_TIMEOUT = timedelta(milliseconds=1500)
+    settings.SCOTACCOUNT_READ_TIMEOUT = timedelta(seconds=4)
+    assert (conf.CONNECT_TIMEOUT, conf.READ_TIMEOUT) == (1.5, 4.0)
+
+
+def test_the_leeway_cap_holds_at_run_time(settings):
+    settings.SCOTACCOUNT_CLOCK_LEEWAY = 300
+    assert timedelta(seconds=60) == conf.CLOCK_LEEWAY
+    settings.SCOTACCOUNT_CLOCK_LEEWAY = -5
+    assert timedelta(0) == conf.CLOCK_LEEWAY
+
+
+@pytest.mark.django_db
+def test_a_token_beyond_60s_skew_is_refused_even_with_a_larger_leeway(
+    client, fake_scotaccount, settings
+):
+    settings.SCOTACCOUNT_CLOCK_LEEWAY = 300  # check E013 reports it; the app still caps it
+    fake_scotaccount.clock.advance(120)  # iat two minutes in our future
+    assert sign_in(client, fake_scotaccount).status_code == 502
+    assert "_auth_user_id" not in client.session
+
+
+def deploy_messages(check_id):
+    return [m for m in checks.run_checks(include_deployment_checks=True) if m.id == check_id]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    ],
+)
+def test_deploy_check_warns_about_a_per_process_cache(settings, backend):
+    settings.CACHES = {"default": {"BACKEND": backend}}
+    (message,) = deploy_messages("scotaccount.W040")
+    assert message.level == checks.WARNING
+    assert backend.rsplit(".", 1)[1] in message.msg
+
+
+def test_deploy_check_is_quiet_for_a_shared_cache(settings, tmp_path):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path),
+        },
+    }
+    settings.SCOTACCOUNT_CACHE_ALIAS = "shared"
+    assert deploy_messages("scotaccount.W040") == []
+    assert "scotaccount.W040" not in {m.id for m in checks.run_checks()}  # --deploy only
+
+
+def test_check_says_where_sign_out_goes_without_end_session_endpoint(settings):
+    settings.SCOTACCOUNT_DISCOVERY_URL = None
+    settings.SCOTACCOUNT_ISSUER = None
+    settings.SCOTACCOUNT_ENVIRONMENT = "integration"
+    (message,) = deploy_messages("scotaccount.I040")
+    assert message.level == checks.INFO
+    assert "https://authz.integration.scotaccount.service.gov.scot/authorize/logout" in message.msg
+    assert "documented logout path" in message.msg
+    settings.SCOTACCOUNT_END_SESSION_URL = "https://logout.example.gov.scot/end"
+    (message,) = deploy_messages("scotaccount.I040")
+    assert "https://logout.example.gov.scot/end (SCOTACCOUNT_END_SESSION_URL)" in message.msg
+
+
+def test_an_http_end_session_url_is_refused_by_check(settings):
+    settings.SCOTACCOUNT_END_SESSION_URL = "http://logout.example.gov.scot/end"
+    assert "scotaccount.E004" in {m.id for m in checks.run_checks()}
+
+
+def test_verified_with_warnings_is_the_councils_policy_choice(settings):
+    warnings = VerificationOutcome.VERIFIED_WITH_WARNINGS
+    assert counts_as_verified(warnings)  # documented default: accepted
+    settings.SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS = False
+    assert not counts_as_verified(warnings)
+    assert counts_as_verified(VerificationOutcome.VERIFIED_SUCCESSFULLY)
+    assert not counts_as_verified(VerificationOutcome.VERIFICATION_FAILED)
