@@ -203,3 +203,12 @@ def test_login_url_is_respected_everywhere(settings, client, login_url, expected
     assert needs_address_own_login(request)["Location"] == "/choose-sign-in/?next=/permit/"
     step_up = client.get("/scotaccount/attributes/", {"scope": "scotaccount.address"})
     assert step_up["Location"].startswith(f"{expected}?next=")
+
+
+def test_every_error_page_is_in_troubleshooting() -> None:
+    from scotaccount_django._internal.error_pages import AUTHORIZATION_ERRORS, ERRORS
+    from tests.docs_blocks import DOCS
+
+    text = (DOCS / "troubleshooting.md").read_text()
+    codes = [*ERRORS, *AUTHORIZATION_ERRORS]
+    assert [code for code in codes if f"`{code}`" not in text] == []
