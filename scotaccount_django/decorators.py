@@ -12,14 +12,15 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.module_loading import import_string
 
+from scotaccount_django import labels
 from scotaccount_django._internal.redirects import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
 from scotaccount_django.conf import conf
-from scotaccount_django.models import AttributeRequest, AttributeScope
 
 #: ``handler(request, unavailable)``: answers when attributes could not be obtained.
 UnavailableHandler = Callable[[HttpRequest, UnavailableAttributes], HttpResponse]
@@ -58,10 +59,14 @@ class AttributesUnavailablePage:
 
     def __call__(self, request: HttpRequest, unavailable: UnavailableAttributes) -> HttpResponse:
         reasons = [
-            (AttributeScope(scope).label, AttributeRequest.Reason(reason).label)
+            (labels.scope_label(scope), labels.reason_label(reason))
             for scope, reason in unavailable.reasons.items()
         ]
-        context = {"reasons": reasons, "retry_url": unavailable.retry_url}
+        context = {
+            "reasons": reasons,
+            "retry_url": unavailable.retry_url,
+            "continue_url": resolve_url(settings.LOGIN_REDIRECT_URL),
+        }
         return render(request, self.template_name, context)
 
 

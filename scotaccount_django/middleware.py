@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 
 from scotaccount_django import signals
 from scotaccount_django._internal import sessions
@@ -81,20 +81,23 @@ class SessionLifetimeMiddleware:
             # Our own views cope with a signed-out person; sending a logout or a
             # callback to the login page instead would be a detour or a loop.
             return None
-        return self.expired_response(request)
+        return self.expired_response(request, reason)
 
-    def expired_response(self, request: HttpRequest) -> HttpResponseBase:
-        """401 JSON for scripts; otherwise back to sign in, with ``next`` for page GETs only."""
+    def expired_response(self, request: HttpRequest, reason: str) -> HttpResponseBase:
+        """401 JSON for scripts; otherwise the "you have been signed out" page, which says
+        why and links to sign in again (back to this page, for page GETs only)."""
         sign_in_url = login_url()
         response: HttpResponseBase
         if wants_json(request):
             body = {"error": "session_expired", "login_url": sign_in_url}
             response = JsonResponse(body, status=401)
-        elif request.method in ("GET", "HEAD"):
-            response = redirect_to_login(request.get_full_path(), sign_in_url)
         else:
-            # Replaying a POST after sign-in is not possible, and its form data is gone.
-            response = HttpResponseRedirect(sign_in_url)
+            params = {"reason": reason}
+            if request.method in ("GET", "HEAD"):
+                # Replaying a POST after sign-in is not possible, and its form data is gone.
+                params["next"] = request.get_full_path()
+            ended = reverse("scotaccount:session_ended")
+            response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")
         response["Cache-Control"] = "no-store"
         return response
 

@@ -18,6 +18,7 @@ urlpatterns = [
         views.LoggedOutView.as_view(),
         name="logged_out_appended_state",
     ),
+    path("session-ended/", views.SessionEndedView.as_view(), name="session_ended"),
     path(
         "frontchannel-logout/",
         views.FrontChannelLogoutView.as_view(),

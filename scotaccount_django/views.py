@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 
@@ -34,6 +36,7 @@ from scotaccount_django._internal.redirects import (
     redirect_to_sign_in,
     requested_next_url,
     safe_next_url,
+    sign_in_url,
     start_authorization,
     step_up_url,
 )
@@ -49,6 +52,7 @@ from scotaccount_django.exceptions import (
     SignInRefused,
     StorageFailure,
     SubjectMismatch,
+    UnknownFlow,
 )
 from scotaccount_django.models import AttributeRequest, AuthorizationFlow, ScotAccountIdentity
 from scotaccount_django.tokens import IDTokenClaims, TokenSet
@@ -62,11 +66,19 @@ class FlowView(View):
     template_name = "scotaccount/error.html"
 
     def error_response(
-        self, exc: ScotAccountError, *, retry_url: str | None = None, status: int | None = None
+        self,
+        exc: ScotAccountError,
+        *,
+        retry_url: str | None = None,
+        continue_url: str | None = None,
+        status: int | None = None,
     ) -> HttpResponse:
         """A page that fits the cause; technical detail goes to the log only.
 
-        ``retry_url`` replaces the sign-in link; ``status`` replaces the page's own.
+        ``retry_url`` replaces the sign-in link (which keeps ``next``); a
+        ``continue_url`` (step-ups) offers to carry on without the details, and
+        turns "Try signing in again" into "Try again": the person is still signed
+        in. ``status`` replaces the page's own.
         """
         page = page_for(exc)
         logger.warning("ScotAccount flow failed [%s]: %s", exc.code, exc)
@@ -74,9 +86,16 @@ class FlowView(View):
             "title": page.title,
             "message": page.message,
             "error_code": exc.code,
-            "retry_url": (retry_url or reverse("scotaccount:login")) if page.offer_retry else None,
+            "retry_url": (retry_url or sign_in_url(self.next_url())) if page.offer_retry else None,
+            "retry_label": _("Try again") if continue_url else _("Try signing in again"),
+            "continue_url": continue_url,
+            "continue_label": _("Continue without sharing your details"),
         }
         return render(self.request, self.template_name, context, status=status or page.status)
+
+    def next_url(self) -> str:
+        """Where the person was going, so that a retry goes there too."""
+        return requested_next_url(self.request)
 
 
 class LoginView(FlowView):
@@ -110,6 +129,8 @@ class CallbackView(FlowView):
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
             response = self.handle(request)
+        except UnknownFlow as exc:
+            response = self.unknown_flow(exc)
         except ScotAccountError as exc:
             response = self.login_failure(exc)
         except DatabaseError as exc:
@@ -119,6 +140,20 @@ class CallbackView(FlowView):
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response
+
+    def next_url(self) -> str:
+        return self.flow.next_url if self.flow is not None else ""
+
+    def unknown_flow(self, exc: UnknownFlow) -> HttpResponse:
+        """A callback whose ``state`` is used up: Back or Refresh after signing in.
+
+        A signed-in person simply carries on (nothing is exchanged or stored, so
+        a replay still achieves nothing); anyone else is told to start again.
+        """
+        if self.request.user.is_authenticated and "state" in self.request.GET:
+            logger.info("Callback with a used or unknown state while signed in: continuing")
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_REDIRECT_URL))
+        return self.login_failure(exc)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         params = read_query_parameters(request, CALLBACK_PARAMETERS)
@@ -204,10 +239,15 @@ class CallbackView(FlowView):
         if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
             return self.step_up_declined(flow, exc)
         retry_url = step_up_url(step_up.requested_scopes(flow), flow.next_url)
+        continue_url = safe_next_url(self.request, flow.next_url) or resolve_url(
+            settings.LOGIN_REDIRECT_URL
+        )
         # Django does not save the session on a 5xx answer, which would sign out
         # the person this callback just signed in; they must stay signed in.
         status = 200 if self.user is not None else None
-        return self.error_response(exc, retry_url=retry_url, status=status)
+        return self.error_response(
+            exc, retry_url=retry_url, continue_url=continue_url, status=status
+        )
 
     def step_up_declined(self, flow: AuthorizationFlow, exc: AuthorizationDenied) -> HttpResponse:
         """The person cancelled a step-up: record the refusal and go back, never round again."""
@@ -261,7 +301,11 @@ class AttributesView(FlowView):
                 initiating_sub=identity.sub,
             )
         except ScotAccountError as exc:
-            return self.error_response(exc, retry_url=request.get_full_path())
+            return self.error_response(
+                exc,
+                retry_url=request.get_full_path(),
+                continue_url=next_url or resolve_url(settings.LOGIN_REDIRECT_URL),
+            )
 
     def wanted_scopes(self, request: HttpRequest) -> list[str]:
         try:
@@ -371,6 +415,38 @@ class LoggedOutView(SignedOutView):
                 self.request, self.still_signed_in_template_name, {"still_signed_in": True}
             )
         return render(self.request, self.template_name)
+
+
+class SessionEndedView(View):
+    """ "You have been signed out": where ``SessionLifetimeMiddleware`` sends a person.
+
+    Query: ``reason`` (``lifetime``, ``idle``; anything else gets the plain
+    message) and ``next`` (safe, local), kept on the "Sign in again" link.
+    """
+
+    http_method_names = ["get"]
+    template_name = "scotaccount/session_ended.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        reason = request.GET.get("reason", "")
+        limit = conf.SESSION_IDLE_TIMEOUT if reason == "idle" else conf.SESSION_LIFETIME
+        context = {
+            "reason": reason if reason in ("lifetime", "idle") else "",
+            "duration": describe_duration(limit.total_seconds()) if limit else "",
+            "sign_in_url": sign_in_url(requested_next_url(request), project_login=True),
+        }
+        response = render(request, self.template_name, context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def describe_duration(seconds: float) -> str:
+    """``4 hours``, ``30 minutes``: a session limit as a person reads it."""
+    minutes = round(seconds / 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 @method_decorator(xframe_options_exempt, name="dispatch")

@@ -16,6 +16,7 @@ from django.core import checks
 from django.core.management import call_command
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.urls import reverse
 
 from scotaccount_django.conf import conf
 from scotaccount_django.decorators import verified_attributes_required
@@ -203,6 +204,9 @@ def test_login_url_is_respected_everywhere(settings, client, login_url, expected
     assert needs_address_own_login(request)["Location"] == "/choose-sign-in/?next=/permit/"
     step_up = client.get("/scotaccount/attributes/", {"scope": "scotaccount.address"})
     assert step_up["Location"].startswith(f"{expected}?next=")
+    # Where SessionLifetimeMiddleware sends people: its "Sign in again" link.
+    ended = client.get(reverse("scotaccount:session_ended"), {"next": "/permit/"})
+    assert ended.context["sign_in_url"] == f"{expected}?next=%2Fpermit%2F"
 
 
 def test_every_error_page_is_in_troubleshooting() -> None:
@@ -212,3 +216,13 @@ def test_every_error_page_is_in_troubleshooting() -> None:
     text = (DOCS / "troubleshooting.md").read_text()
     codes = [*ERRORS, *AUTHORIZATION_ERRORS]
     assert [code for code in codes if f"`{code}`" not in text] == []
+
+
+def test_the_installation_guide_lists_every_url_name() -> None:
+    from scotaccount_django import urls
+    from tests.docs_blocks import DOCS
+
+    text = (DOCS / "installation.md").read_text()
+    names = [pattern.name for pattern in urls.urlpatterns]
+    assert names
+    assert [name for name in names if f"`scotaccount:{name}`" not in text] == []

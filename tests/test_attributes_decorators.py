@@ -75,7 +75,7 @@ def test_unavailable_shows_the_built_in_page_never_a_loop(client, fake_scotaccou
     assert "scotaccount/attributes_unavailable.html" in [t.name for t in response.templates]
     retry_url = response.context["retry_url"]
     assert "retry=1" in retry_url
-    assert b"Share my details" in response.content
+    assert b"Try sharing your details again" in response.content
     assert authorize_count(fake_scotaccount) == before  # no automatic second request
     # The deliberate retry does ask again, and comes back to the page.
     retried = client.get(retry_url)
@@ -143,6 +143,6 @@ def test_identity_is_required_verified_not_just_present(client, fake_scotaccount
     )
     response = client.get("/needs-identity/")
     assert response.context["reasons"] == [
-        ("Identity verified to GPG45 medium", "ScotAccount could not verify it")
+        ("Your name and date of birth (your identity, checked)", "ScotAccount could not check it")
     ]
     assert IDENTITY in response.context["retry_url"]

@@ -36,7 +36,8 @@ def test_identity_page_and_your_details(client, example_site, fake_scotaccount):
     page = visit(client, fake_scotaccount, "/identity/")
     assert b"Morag MacDonald" in page.content
     details = visit(client, fake_scotaccount, "/your-details/")
-    assert b"Identity verified to GPG45 medium" in details.content
+    assert b"Your name and date of birth" in details.content
+    assert b"scotaccount.gpg45.medium" not in details.content
     assert b"Share more details" in details.content  # address and email not asked for yet
 
 

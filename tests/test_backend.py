@@ -68,7 +68,7 @@ def test_deactivated_users_existing_session_stops_working(client, fake_scotaccou
     User.objects.update(is_active=False)
     response = client.get("/signed-in/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/scotaccount/login/")
+    assert response["Location"].startswith("/scotaccount/session-ended/")
     assert "_auth_user_id" not in client.session
 
 

@@ -80,6 +80,7 @@ def test_scope_words_decide_declines_only_when_they_are_scope_names():
     requested = [IDENTITY, ADDRESS]
     assert declined_scopes(requested, ["openid", IDENTITY]) == [ADDRESS]
     assert declined_scopes(requested, ["openid", "gpg-45-medium"]) == [ADDRESS]  # old name
+    assert declined_scopes(requested, ["openid", "ScotAccount.gpg45.medium"]) == [ADDRESS]
     assert declined_scopes(requested, ["openid"]) == requested
     assert declined_scopes(requested, []) == []  # absent: as requested (RFC 6749)
     documented = ["given_name", "family_name", "birth_date", "uprn", "gpg-45-medium", "openid"]
@@ -382,3 +383,13 @@ def test_the_whole_journey(fake_scotaccount):
     other = signed_in_client(Client(), fake)
     Client().get(fake.frontchannel_logout_url(FRONTCHANNEL, latest_sid(fake)))
     assert not is_signed_in(other)
+
+
+def test_a_sign_in_token_cannot_pass_for_a_legacy_claims_token(fake_scotaccount, settings):
+    settings.SCOTACCOUNT_ATTRIBUTES_JWKS_URL = None  # the attributes keys are the sign-in keys
+    person = uuid.uuid4()
+    forged = fake_scotaccount.signing_keys.sign(
+        legacy_payload(str(person), iss=fake_scotaccount.issuer, sub=str(person))
+    )
+    with pytest.raises(InvalidClaimsToken, match="iss"):
+        read_claims_token(forged, sub=person)

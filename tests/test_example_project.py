@@ -27,7 +27,9 @@ def test_protected_page_sends_people_through_scotaccount_and_back(
     assert back["Location"] == "/apply/"
     page = client.get("/apply/")
     assert page.status_code == 200
-    assert fake_scotaccount.personas["morag"].sub.encode() in page.content
+    assert b'data-testid="apply-title"' in page.content
+    # Internal ids are never shown to people.
+    assert fake_scotaccount.personas["morag"].sub.encode() not in page.content
 
 
 def test_sign_out_ends_the_session_and_goes_to_scotaccount(

@@ -95,31 +95,27 @@ def test_valid_request_shows_the_sign_in_page(fake):
 
 def test_forms_can_be_posted_over_plain_http(fake):
     flow = Flow(scope="openid scotaccount.email")
-    page = requests.get(flow.url(fake), timeout=TIMEOUT).text
+    browser = requests.Session()
+    page = browser.get(flow.url(fake), timeout=TIMEOUT).text
     request_id = page.split('name="request_id" value="')[1].split('"')[0]
-    consent = requests.post(
+    consent = browser.post(
         f"{fake.issuer}/authorize/sign-in",
         data={"request_id": request_id, "persona": "email-only"},
         timeout=TIMEOUT,
     )
     assert 'data-testid="release-scotaccount.email"' in consent.text
     assert 'data-testid="consent-cancel"' in consent.text
-    done = requests.post(
+    done = browser.post(
         f"{fake.issuer}/authorize/consent",
-        data={
-            "request_id": request_id,
-            "persona": "email-only",
-            "release": "scotaccount.email",
-            "action": "allow",
-        },
+        data={"request_id": request_id, "release": "scotaccount.email", "action": "allow"},
         allow_redirects=False,
         timeout=TIMEOUT,
     )
     assert done.status_code == 302
     assert query(done.headers["Location"])["state"] == flow.state
-    again = requests.post(
+    again = browser.post(
         f"{fake.issuer}/authorize/consent",
-        data={"request_id": request_id, "persona": "email-only", "action": "allow"},
+        data={"request_id": request_id, "action": "allow"},
         allow_redirects=False,
         timeout=TIMEOUT,
     )

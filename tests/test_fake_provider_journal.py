@@ -25,6 +25,7 @@ def test_a_full_flow_is_journaled(fake):
     assert [entry.endpoint for entry in fake.journal] == [
         "authorize",
         "sign_in",
+        "consent_page",
         "consent",
         "token",
         "attributes",

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 PAGE = "/signed-in/?tab=2"
 LOGIN = "/scotaccount/login/"
+SESSION_ENDED = "/scotaccount/session-ended/"
 FOUR_HOURS = 4 * 3600
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -48,11 +49,15 @@ def is_signed_in(response):
     return response.status_code == 200 and response.content == b"signed in: True"
 
 
-def assert_sent_to_sign_in(response, next_url=None):
+def assert_sent_to_sign_in(response, next_url=None, reason=None):
+    """Sent to the "you have been signed out" page, which links to sign in (with ``next``)."""
     assert response.status_code == 302
     location = urlsplit(response["Location"])
-    assert location.path == LOGIN
-    assert parse_qs(location.query) == ({"next": [next_url]} if next_url else {})
+    assert location.path == SESSION_ENDED
+    query = parse_qs(location.query)
+    assert query.get("next") == ([next_url] if next_url else None)
+    if reason:
+        assert query["reason"] == [reason]
     assert response["Cache-Control"] == "no-store"
 
 
@@ -65,7 +70,7 @@ def test_constant_activity_does_not_extend_the_four_hours(person, frozen_clock, 
     assert is_signed_in(person.get(PAGE))
     frozen_clock.shift(2)  # 4:00:01
     response = person.get(PAGE)
-    assert_sent_to_sign_in(response, next_url=PAGE)
+    assert_sent_to_sign_in(response, next_url=PAGE, reason="lifetime")
     assert not SessionStore().exists(key)
     assert not ScotAccountSession.objects.filter(session_key=key).exists()
     assert "_auth_user_id" not in person.session

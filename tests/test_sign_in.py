@@ -147,8 +147,16 @@ def test_replayed_callback_is_refused_without_a_second_token_call(
 ) -> None:
     location = fake_scotaccount.complete_authorization(start_flow(client))
     assert return_to_app(client, location).status_code == 302
+    # Signed in now: Back or Refresh onto the callback simply carries on.
+    replay = return_to_app(client, location)
+    assert replay.status_code == 302
+    assert replay["Location"] == "/signed-in/"
+    assert count(fake_scotaccount, "token") == 1
+    # Signed out, the same replay is refused: it never signs anyone in.
+    client.post("/scotaccount/logout/")
     replay = return_to_app(client, location)
     assert replay.status_code == 400
+    assert "_auth_user_id" not in client.session
     assert count(fake_scotaccount, "token") == 1
 
 

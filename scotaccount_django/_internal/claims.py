@@ -101,8 +101,9 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
     payload = verify_and_decode(
         token,
         jwks_url=conf.ATTRIBUTES_JWKS_URL or get_provider_metadata().jwks_uri,
-        # iss is checked below: the legacy layout may not have one.
-        issuer=None,
+        issuer=issuer,
+        # Checked when present; the legacy layout has none, the current one must (below).
+        issuer_required=False,
         audience=None,
         algorithms=conf.ID_TOKEN_ALGORITHMS,
         leeway=conf.CLOCK_LEEWAY,
@@ -113,8 +114,6 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
         missing = [name for name in CURRENT_LAYOUT_CLAIMS if name not in payload]
         if missing:
             raise InvalidClaimsToken(f"the claimsToken has no {', '.join(missing)}")
-    if "iss" in payload and payload["iss"] != issuer:
-        raise InvalidClaimsToken("the claimsToken's iss is not the attributes issuer")
     check_bound_to(payload, sub)
     return payload
 
@@ -137,7 +136,8 @@ def check_bound_to(payload: dict[str, Any], sub: uuid.UUID) -> None:
     if not present:
         raise InvalidClaimsToken("the claimsToken names nobody (no sub, no claims.uuid)")
     for value in present:
-        if not isinstance(value, str) or value.lower() != str(sub):
+        # Exact canonical form, as ScotAccount sends it: no case folding.
+        if not isinstance(value, str) or value != str(sub):
             raise InvalidClaimsToken("the claimsToken is about a different person")
 
 

@@ -23,17 +23,19 @@ def verify_and_decode(
     token: object,
     *,
     jwks_url: str,
-    issuer: str | None,
+    issuer: str,
     audience: str | None,
     algorithms: list[str],
     leeway: timedelta,
     required_claims: list[str],
     error: type[InvalidToken] = InvalidToken,
+    issuer_required: bool = True,
 ) -> dict[str, Any]:
     """The verified claims of ``token``; ``error`` (an ``InvalidToken``) otherwise.
 
-    ``issuer=None`` leaves ``iss`` to the caller: only the ``claimsToken``, whose
-    documented legacy layout may lack it, does that.
+    ``iss`` must equal ``issuer``. With ``issuer_required=False`` a token without
+    ``iss`` passes (an ``iss`` present must still match): only the
+    ``claimsToken``, whose documented legacy layout has none, asks for that.
     """
     if not isinstance(token, str) or not token:
         raise error("token is missing")
@@ -55,11 +57,14 @@ def verify_and_decode(
             token,
             key.key,
             algorithms=[algorithm],
-            issuer=issuer,
+            # PyJWT treats a given issuer as required; an optional one is checked below.
+            issuer=issuer if issuer_required else None,
             audience=audience,
             leeway=leeway,
             options={"require": required_claims, "verify_aud": audience is not None},
         )
     except PyJWTError as exc:
         raise error(f"{type(exc).__name__}: {exc}") from exc
+    if "iss" in claims and claims["iss"] != issuer:
+        raise error("iss is not the expected issuer")
     return claims

@@ -98,6 +98,16 @@ def redirect_to_sign_in(request: HttpRequest, explicit: str | None = None) -> Ht
     return redirect_to_login(request.get_full_path(), login_url(explicit))
 
 
+def sign_in_url(next_url: str = "", *, project_login: bool = False) -> str:
+    """Our login URL, carrying ``next`` so that a retry comes back to the same page.
+
+    ``project_login``: the project's ``LOGIN_URL`` instead (see ``login_url``), for
+    people starting afresh rather than retrying a ScotAccount sign-in.
+    """
+    url = login_url() if project_login else reverse("scotaccount:login")
+    return with_query(url, {"next": next_url}) if next_url else url
+
+
 def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:
     """The ``scotaccount:attributes`` URL asking for ``scopes``, then back to ``next_url``."""
     params: list[tuple[str, str]] = [("scope", scope) for scope in scopes]

@@ -16,19 +16,18 @@ from collections.abc import Iterable
 
 from scotaccount_django.models import AttributeScope
 
-#: Older spellings in ScotAccount's pages -> the current scope (line 694: ``gpg-45-medium``).
-OLD_SCOPE_NAMES = {
-    "gpg-45-medium": AttributeScope.IDENTITY.value,
-    "gpg45-medium": AttributeScope.IDENTITY.value,
-    "gpg45.medium": AttributeScope.IDENTITY.value,
-}
+#: Older spellings in ScotAccount's pages -> the current scope (``gpg-45-medium``:
+#: reference lines 694, 829). Other capitalisations, such as the pages'
+#: ``ScotAccount.gpg45.medium`` (line 636), are matched without regard to case.
+OLD_SCOPE_NAMES = {"gpg-45-medium": AttributeScope.IDENTITY.value}
 
 
 def current_scope_name(word: str) -> str | None:
     """``word`` as a current attribute scope name, or ``None`` if it is not one."""
-    if word in AttributeScope.values:
-        return word
-    return OLD_SCOPE_NAMES.get(word.lower())
+    lowered = word.lower()
+    if lowered in AttributeScope.values:
+        return lowered
+    return OLD_SCOPE_NAMES.get(lowered)
 
 
 def declined_scopes(requested: Iterable[str], granted: Iterable[str]) -> list[str]:

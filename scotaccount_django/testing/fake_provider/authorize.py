@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 
-from scotaccount_django.testing.fake_provider import pages
+from scotaccount_django.testing.fake_provider import pages, sessions
 from scotaccount_django.testing.fake_provider.discovery import SUPPORTED_SCOPES
 from scotaccount_django.testing.fake_provider.journal import JournalEntry, Refusal
 from scotaccount_django.testing.fake_provider.messages import (
@@ -41,6 +41,7 @@ from scotaccount_django.testing.fake_provider.state import AuthRequest, Provider
 #: An S256 challenge is a base64url SHA-256 digest: exactly 43 characters.
 CHALLENGE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 PKCE_DESCRIPTION = "Required PKCE method(s): [plain, S256]"
+EXPIRED_REQUEST = "This sign-in has expired. Go back to the service and start again."
 
 #: The ``error`` code sent back when a rule fails; its description is the rule's detail.
 RULE_ERRORS = {
@@ -169,8 +170,13 @@ def authorize(state: ProviderState, request: Request, entry: JournalEntry) -> Re
         persona = PERSONAS[state.auto_approve]
         entry.outcome = f"auto-approved as {persona.id}"
         return approve(state, auth_request, persona, requested_attributes(auth_request), entry)
-    entry.outcome = "sign-in page"
     request_id = state.hold(auth_request)
+    session = sessions.current(state, request)
+    if session is not None:
+        # ScotAccount remembers the person for 4 hours: only consent is asked.
+        entry.outcome = f"consent page (signed in as {session.persona_id})"
+        return _consent(request_id, auth_request, session.persona)
+    entry.outcome = "sign-in page"
     return html_response(
         200, pages.sign_in_page(request_id, list(PERSONAS.values()), DEFAULT_PERSONA)
     )
@@ -186,42 +192,81 @@ def approve(
     persona: Persona,
     released: tuple[str, ...],
     entry: JournalEntry,
+    sid: str | None = None,
 ) -> Response:
     """Issue a code and send the person back with it (and the ``state``)."""
-    code = state.issue_code(auth_request, persona, released)
+    code = state.issue_code(auth_request, persona, released, sid)
     entry.issued = {"sub": persona.sub, "released": list(released)}
     return redirect(
         with_query(auth_request.redirect_uri, {"code": code, "state": auth_request.state})
     )
 
 
+def _consent(request_id: str, auth_request: AuthRequest, persona: Persona) -> Response:
+    return html_response(
+        200, pages.consent_page(request_id, persona, list(requested_attributes(auth_request)))
+    )
+
+
 def sign_in(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
-    """``POST /authorize/sign-in``: the chosen persona, then the consent page."""
-    auth_request = state.peek(request.field("request_id") or "")
+    """``POST /authorize/sign-in``: start the ScotAccount session, then on to consent.
+
+    Redirects (303) rather than answering the POST with a page, so the browser's
+    Back button never asks to resubmit the form.
+    """
+    request_id = request.field("request_id") or ""
+    auth_request = state.peek(request_id)
     persona = PERSONAS.get(request.field("persona") or "")
     if auth_request is None or persona is None:
         entry.note("sign_in.request_known", False)
         return html_response(
-            400, pages.error_page("Sign-in refused", "Unknown request or persona.")
+            400,
+            pages.error_page("Sign-in refused", EXPIRED_REQUEST),
         )
     entry.outcome = f"signed in as {persona.id}"
-    return html_response(
-        200,
-        pages.consent_page(
-            request.field("request_id") or "", persona, list(requested_attributes(auth_request))
-        ),
-    )
+    response = redirect(with_query("/authorize/consent", {"request_id": request_id}), status=303)
+    sessions.start(state, persona, response)
+    return response
+
+
+def consent_page(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
+    """``GET /authorize/consent``: the consent page for the signed-in person."""
+    request_id = request.arg("request_id") or ""
+    auth_request = state.peek(request_id)
+    if auth_request is None:
+        entry.note("consent.request_known", False)
+        return html_response(
+            400,
+            pages.error_page("Sign-in refused", EXPIRED_REQUEST),
+        )
+    session = sessions.current(state, request)
+    if session is None:
+        entry.outcome = "sign-in page (no ScotAccount session)"
+        return html_response(
+            200, pages.sign_in_page(request_id, list(PERSONAS.values()), DEFAULT_PERSONA)
+        )
+    entry.outcome = f"consent page (signed in as {session.persona_id})"
+    return _consent(request_id, auth_request, session.persona)
 
 
 def consent(state: ProviderState, request: Request, entry: JournalEntry) -> Response:
-    """``POST /authorize/consent``: release the ticked attributes, or cancel."""
-    auth_request = state.release(request.field("request_id") or "")
-    persona = PERSONAS.get(request.field("persona") or "")
-    if auth_request is None or persona is None:
+    """``POST /authorize/consent``: release the ticked attributes, or cancel.
+
+    The person is the one the browser's ScotAccount session names, never a form field.
+    """
+    session = sessions.current(state, request)
+    auth_request = state.release(request.field("request_id") or "") if session else None
+    if auth_request is None or session is None:
         entry.note("consent.request_known", False)
         return html_response(
-            400, pages.error_page("Consent refused", "Unknown or completed request.")
+            400,
+            pages.error_page(
+                "Consent refused",
+                "This request was already answered, or your ScotAccount session ended."
+                " Go back to the service and start again.",
+            ),
         )
+    persona = session.persona
     if request.field("action") == "cancel":
         entry.outcome = "access_denied"
         return error_redirect(
@@ -233,4 +278,4 @@ def consent(state: ProviderState, request: Request, entry: JournalEntry) -> Resp
     ticked = set(request.fields("release"))
     released = tuple(scope for scope in requested_attributes(auth_request) if scope in ticked)
     entry.outcome = f"approved as {persona.id}"
-    return approve(state, auth_request, persona, released, entry)
+    return approve(state, auth_request, persona, released, entry, session.sid)

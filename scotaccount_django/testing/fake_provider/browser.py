@@ -80,13 +80,18 @@ def complete_authorization(
         response = session.get(authorize_url, allow_redirects=False, timeout=TIMEOUT)
         if response.is_redirect:
             return _location(response)
-        sign_in = _form(response, "sign-in-form")
-        response = session.post(
-            urljoin(authorize_url, sign_in.action),
-            data={**sign_in.hidden, "persona": persona},
-            allow_redirects=False,
-            timeout=TIMEOUT,
-        )
+        if 'data-testid="sign-in-form"' in response.text:
+            sign_in = _form(response, "sign-in-form")
+            response = session.post(
+                urljoin(authorize_url, sign_in.action),
+                data={**sign_in.hidden, "persona": persona},
+                allow_redirects=False,
+                timeout=TIMEOUT,
+            )
+            # The fake redirects after the POST (as ScotAccount does), keeping its cookie.
+            response = session.get(
+                urljoin(authorize_url, _location(response)), allow_redirects=False, timeout=TIMEOUT
+            )
         consent = _form(response, "consent-form")
         ticked = consent.checkboxes if release is None else list(release)
         unknown = set(ticked) - set(consent.checkboxes)

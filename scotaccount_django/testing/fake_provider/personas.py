@@ -16,6 +16,12 @@ SCOPE_ADDRESS = "scotaccount.address"
 SCOPE_EMAIL = "scotaccount.email"
 #: The attribute scopes, in the order the consent page lists them.
 ATTRIBUTE_SCOPES = (SCOPE_IDENTITY, SCOPE_ADDRESS, SCOPE_EMAIL)
+#: How the consent page names each scope to a person (never the raw scope name).
+SCOPE_LABELS = {
+    SCOPE_IDENTITY: "Your name and date of birth (your identity has been checked)",
+    SCOPE_ADDRESS: "Your address",
+    SCOPE_EMAIL: "Your email address",
+}
 
 VERIFIED = "VERIFIED_SUCCESSFULLY"
 VERIFIED_WITH_WARNINGS = "VERIFIED_WITH_WARNINGS"
@@ -98,7 +104,7 @@ PERSONAS: dict[str, Persona] = {
         Persona(
             id="morag",
             sub="3f0c1b7e-8a52-4d3e-9b61-2c7f0e4a9d15",
-            summary="Everything verified: identity (GPG45 medium), address with UPRN, email.",
+            summary="Everything verified: identity checked, address and email.",
             given_name="Morag",
             family_name="MacDonald",
             birth_date="1976-08-24",
@@ -115,7 +121,7 @@ PERSONAS: dict[str, Persona] = {
         Persona(
             id="idv-failed",
             sub="8b9a6c1d-2e4f-4a70-b3c5-7d8e9f0a1b2c",
-            summary="Identity verification failed (`VERIFICATION_FAILED`, no identity claims);"
+            summary="Identity check failed, so there is no name or date of birth to share;"
             " address and email verified.",
             given_name="Iain",
             family_name="Robertson",
@@ -134,7 +140,7 @@ PERSONAS: dict[str, Persona] = {
         Persona(
             id="no-address",
             sub="c4d5e6f7-0819-4a2b-8c3d-4e5f6a7b8c9d",
-            summary="No address available: nothing is released for `scotaccount.address`.",
+            summary="No address held, so none can be shared; identity and email verified.",
             given_name="Callum",
             family_name="Stewart",
             birth_date="1995-11-03",
@@ -143,7 +149,7 @@ PERSONAS: dict[str, Persona] = {
         Persona(
             id="seonaid",
             sub="5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
-            summary="Gaelic accents and apostrophes (Seònaid Nic a' Phearsain-O'Brien).",
+            summary="Gaelic accents and apostrophes in the name and address; everything verified.",
             given_name="Seònaid Màiri",
             family_name="Nic a' Phearsain-O'Brien",
             birth_date="1962-05-17",
@@ -160,7 +166,7 @@ PERSONAS: dict[str, Persona] = {
         Persona(
             id="long-address",
             sub="9a8b7c6d-5e4f-4321-9fed-cba987654321",
-            summary="Every address field at its schema maxLength; long names too.",
+            summary="Very long names, and an address that fills every field to its limit.",
             given_name="Alexandrina Wilhelmina Georgiana",
             family_name="Fotheringham-Buchanan-Drummond",
             birth_date="1950-01-01",
@@ -189,7 +195,7 @@ PERSONAS: dict[str, Persona] = {
         Persona(
             id="email-only",
             sub="1a2b3c4d-5e6f-4789-8abc-def012345678",
-            summary="Only an email verified: no identity and no address to release.",
+            summary="Only an email address verified: no identity check and no address.",
             given_name="Eilidh",
             family_name="Ross",
             birth_date="2001-07-12",
@@ -199,7 +205,7 @@ PERSONAS: dict[str, Persona] = {
         Persona(
             id="idv-warnings",
             sub="2b3c4d5e-6f70-4819-9abc-0123456789ab",
-            summary="Identity verified with warnings (`VERIFIED_WITH_WARNINGS`).",
+            summary="Identity checked, with warnings; address and email verified.",
             given_name="Hamish",
             family_name="McKay",
             birth_date="1979-12-31",

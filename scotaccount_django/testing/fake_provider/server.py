@@ -17,7 +17,12 @@ from urllib.parse import urlsplit
 
 from scotaccount_django.testing.fake_provider import pages
 from scotaccount_django.testing.fake_provider.attributes import attributes
-from scotaccount_django.testing.fake_provider.authorize import authorize, consent, sign_in
+from scotaccount_django.testing.fake_provider.authorize import (
+    authorize,
+    consent,
+    consent_page,
+    sign_in,
+)
 from scotaccount_django.testing.fake_provider.discovery import metadata
 from scotaccount_django.testing.fake_provider.journal import JournalEntry
 from scotaccount_django.testing.fake_provider.logout import logout
@@ -71,6 +76,7 @@ SIGN_IN_ROUTES: Routes = {
     ("GET", "/jwks.json"): ("jwks", _jwks),
     ("GET", "/authorize"): ("authorize", authorize),
     ("POST", "/authorize/sign-in"): ("sign_in", sign_in),
+    ("GET", "/authorize/consent"): ("consent_page", consent_page),
     ("POST", "/authorize/consent"): ("consent", consent),
     ("POST", "/token"): ("token", token),
     ("GET", "/authorize/logout"): ("logout", logout),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from scotaccount_django.testing.fake_provider.assertions import (
     AssertionPolicy,
@@ -21,6 +21,9 @@ from scotaccount_django.testing.fake_provider.journal import Journal
 from scotaccount_django.testing.fake_provider.keys import KeyAllocator, KeySet
 from scotaccount_django.testing.fake_provider.personas import PERSONAS, Persona
 from scotaccount_django.testing.fake_provider.scenarios import Scenarios
+
+if TYPE_CHECKING:
+    from scotaccount_django.testing.fake_provider.sessions import BrowserSession
 
 Mode = Literal["strict", "lax"]
 
@@ -137,6 +140,8 @@ class ProviderState:
         self.codes: dict[str, CodeGrant] = {}
         self.access: dict[str, AccessGrant] = {}
         self.sessions: dict[str, str] = {}
+        #: Browser cookie -> the person signed in there (``sessions.py``).
+        self.browser_sessions: dict[str, BrowserSession] = {}
         self.lock = threading.Lock()
 
     @property
@@ -168,9 +173,16 @@ class ProviderState:
         with self.lock:
             return self.pending.pop(request_id, None)
 
-    def issue_code(self, request: AuthRequest, persona: Persona, released: tuple[str, ...]) -> str:
+    def issue_code(
+        self,
+        request: AuthRequest,
+        persona: Persona,
+        released: tuple[str, ...],
+        sid: str | None = None,
+    ) -> str:
+        """A code for ``persona``; ``sid`` is the browser's ScotAccount session, if any."""
         code = secrets.token_urlsafe(32)
-        sid = secrets.token_urlsafe(32)
+        sid = sid or secrets.token_urlsafe(32)
         with self.lock:
             self.codes[code] = CodeGrant(request, persona, released, sid, self.clock.now())
             self.sessions[sid] = persona.id
