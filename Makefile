@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs bench check clean
+.PHONY: demo test lint typecheck docs bench check clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ docs: $(STAMP)
 
 bench: $(STAMP)  ## Print speed and memory figures.
 	$(BIN)/python benchmarks/sign_in.py
+
+messages: $(STAMP)  ## Refresh the translation template after changing user-facing strings.
+	cd scotaccount_django && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
+		../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete --ignore "testing/*"
 
 check: test lint typecheck  ## Everything CI runs.
 

@@ -12,8 +12,4 @@ class ScotAccountConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks.
-        from scotaccount_django import checks, signals  # noqa: F401
-        from scotaccount_django._internal.sessions import record_sign_in
-
-        # Front-channel logout finds sessions by ScotAccount's sid, recorded at sign-in.
-        signals.signed_in.connect(record_sign_in, dispatch_uid="scotaccount_record_sid")
+        from scotaccount_django import checks  # noqa: F401

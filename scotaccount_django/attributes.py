@@ -10,8 +10,9 @@ received it).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -124,7 +125,7 @@ def check_scopes(scopes: Iterable[str]) -> list[str]:
 def identity_for(user: User) -> ScotAccountIdentity | None:
     if not user.is_authenticated:
         return None
-    return ScotAccountIdentity.objects.filter(user_id=user.pk).first()
+    return held_by(user).identity
 
 
 def is_expired(attribute: VerifiedAttribute, now: datetime.datetime | None = None) -> bool:
@@ -134,6 +135,68 @@ def is_expired(attribute: VerifiedAttribute, now: datetime.datetime | None = Non
     return attribute.received_at + max_age <= (now or timezone.now())
 
 
+class HeldAttributes:
+    """What one signed-in person holds, read from the database once, when first asked.
+
+    Like django-otp's lazy ``request.user.is_verified``: kept on the user object
+    (which Django loads afresh for each request), so a page that calls every
+    accessor costs one query for the stored attributes (at most one row per
+    scope). The identity and the record of past answers are read only when a
+    scope is not held, and then only the latest answer per scope.
+    """
+
+    #: Past answers are read newest first, this many at a time.
+    ANSWER_BATCH = 20
+
+    def __init__(self, user: AbstractBaseUser) -> None:
+        self.user_id = user.pk
+        self._latest: dict[str, AttributeRequest | None] = {}
+
+    @cached_property
+    def stored(self) -> dict[str, VerifiedAttribute]:
+        attributes = VerifiedAttribute.objects.filter(identity__user_id=self.user_id)
+        return {attribute.scope: attribute for attribute in attributes.select_related("identity")}
+
+    @cached_property
+    def identity(self) -> ScotAccountIdentity | None:
+        for attribute in self.stored.values():
+            return attribute.identity
+        return ScotAccountIdentity.objects.filter(user_id=self.user_id).first()
+
+    def latest_answer(self, scope: str) -> AttributeRequest | None:
+        """The newest completed request that asked for ``scope``, if any."""
+        if scope not in self._latest:
+            self._read_answers(scope)
+        return self._latest[scope]
+
+    def _read_answers(self, scope: str) -> None:
+        identity = self.identity
+        if identity is None:
+            self._latest[scope] = None
+            return
+        answers = identity.attribute_requests.filter(
+            status=AttributeRequest.Status.COMPLETED
+        ).only("requested_scopes", "missing_scopes")
+        start = 0
+        while scope not in self._latest:
+            batch = list(answers[start : start + self.ANSWER_BATCH])
+            for answer in batch:
+                for asked in answer.requested_scopes:
+                    self._latest.setdefault(asked, answer)
+            if len(batch) < self.ANSWER_BATCH:
+                self._latest.setdefault(scope, None)
+            start += self.ANSWER_BATCH
+
+
+def held_by(user: AbstractBaseUser) -> HeldAttributes:
+    """``user``'s ``HeldAttributes``, made on first use and kept for the request."""
+    held: HeldAttributes | None = getattr(user, "_scotaccount_attributes", None)
+    if held is None:
+        held = HeldAttributes(user)
+        setattr(user, "_scotaccount_attributes", held)  # noqa: B010 - a per-request cache
+    return held
+
+
 def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) -> AttributeStatus:
     """Which of ``scopes`` are held, still to request, or not to request again.
 
@@ -141,21 +204,19 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
     missing again. Without an identity, every scope is missing.
     """
     wanted = check_scopes(scopes)
-    identity = identity_for(user)
-    if identity is None:
+    if not user.is_authenticated:
         return AttributeStatus(missing=wanted)
+    held = held_by(user)
     now = timezone.now()
-    stored = {a.scope: a for a in identity.verified_attributes.filter(scope__in=wanted)}
-    requests = list(identity.attribute_requests.filter(status=AttributeRequest.Status.COMPLETED))
     status = AttributeStatus()
     for scope in wanted:
-        attribute = stored.get(scope)
+        attribute = held.stored.get(scope)
         current = attribute if attribute is not None and not is_expired(attribute, now) else None
         if current is not None and current.is_verified:
             status.held[scope] = current
             continue
-        reason = _final_reason(scope, current, requests)
-        if reason is not None and not retry:
+        reason = None if retry else _final_reason(scope, current, held)
+        if reason is not None:
             status.unavailable[scope] = reason
         else:
             status.missing.append(scope)
@@ -163,13 +224,13 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
 
 
 def _final_reason(
-    scope: str, current: VerifiedAttribute | None, requests: Sequence[AttributeRequest]
+    scope: str, current: VerifiedAttribute | None, held: HeldAttributes
 ) -> str | None:
     """Why ``scope`` must not be requested again automatically, if it must not."""
     if current is not None and current.outcome == VerificationOutcome.VERIFICATION_FAILED:
         return AttributeRequest.Reason.VERIFICATION_FAILED
-    # Requests are newest first: only the latest answer about this scope counts.
-    latest = next((r for r in requests if scope in r.requested_scopes), None)
+    # Only the latest answer about this scope counts.
+    latest = held.latest_answer(scope)
     if latest is None:
         return None
     reason = latest.missing_scopes.get(scope)

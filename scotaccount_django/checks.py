@@ -65,8 +65,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ScotAccount endpoints must use https; http is only allowed for localhost.",
     ),
     "scotaccount.E005": (
-        f"{BACKEND} is not in AUTHENTICATION_BACKENDS.",
-        f"Add '{BACKEND}' to AUTHENTICATION_BACKENDS.",
+        f"Neither {BACKEND} nor a subclass of it is in AUTHENTICATION_BACKENDS.",
+        f"Add '{BACKEND}' (or your subclass of it) to AUTHENTICATION_BACKENDS.",
     ),
     "scotaccount.E006": (
         "The ScotAccount URLs are not included (no URL named 'scotaccount:callback').",
@@ -418,8 +418,19 @@ def _url_problems() -> Iterator[checks.CheckMessage]:
             yield _error("scotaccount.E004", setting=setting, url=url)
 
 
+def _is_scotaccount_backend(path: str) -> bool:
+    """True for ``ScotAccountBackend`` or a council's subclass of it."""
+    from scotaccount_django.backends import ScotAccountBackend
+
+    try:
+        backend = import_string(path)
+    except ImportError:
+        return False  # Django reports a backend it cannot import when it is used.
+    return isinstance(backend, type) and issubclass(backend, ScotAccountBackend)
+
+
 def _wiring_problems() -> Iterator[checks.CheckMessage]:
-    if BACKEND not in settings.AUTHENTICATION_BACKENDS:
+    if not any(_is_scotaccount_backend(path) for path in settings.AUTHENTICATION_BACKENDS):
         yield _error("scotaccount.E005")
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
         yield _error("scotaccount.E007")

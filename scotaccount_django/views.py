@@ -19,6 +19,7 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -33,6 +34,7 @@ from scotaccount_django._internal.redirects import (
     CALLBACK_PARAMETERS,
     end_session_url,
     read_query_parameters,
+    redirect_to_next,
     redirect_to_sign_in,
     requested_next_url,
     safe_next_url,
@@ -58,6 +60,15 @@ from scotaccount_django.models import AttributeRequest, AuthorizationFlow, ScotA
 from scotaccount_django.tokens import IDTokenClaims, TokenSet
 
 logger = logging.getLogger("scotaccount_django")
+
+
+def identity_of(user: AbstractBaseUser) -> ScotAccountIdentity:
+    """The identity the backend signed ``user`` in with (usually already loaded with them)."""
+    try:
+        identity: ScotAccountIdentity = getattr(user, "scotaccount_identity")  # noqa: B009
+    except ScotAccountIdentity.DoesNotExist as exc:
+        raise SignInRefused("the backend returned a user without a ScotAccountIdentity") from exc
+    return identity
 
 
 class FlowView(View):
@@ -184,42 +195,43 @@ class CallbackView(FlowView):
     def sign_in(self, claims: IDTokenClaims, tokens: TokenSet, flow: AuthorizationFlow) -> None:
         """Log the person in (rotating the session key) and remember what logout needs."""
         request = self.request
-        issuer = str(claims.claims["iss"])
-        created = not ScotAccountIdentity.objects.filter(issuer=issuer, sub=claims.sub).exists()
-        user = auth.authenticate(request, scotaccount_id_token=claims)
+        started = timezone.now()
+        user = auth.authenticate(request, scotaccount_id_token=claims, scotaccount_tokens=tokens)
         if user is None:
             raise SignInRefused("the backend refused this person")
+        identity = identity_of(user)
         sessions.start_session(
             request,
             user,
             id_token=tokens.id_token,
+            issuer=identity.issuer,
             sid=claims.sid,
             sub=claims.sub,
             step_up=flow.purpose != AuthorizationFlow.Purpose.SIGN_IN,
         )
         self.user = user
-        signals.signed_in.send(
+        signals.send_after_commit(
+            signals.signed_in,
             sender=type(self),
             request=request,
             user=user,
-            identity=ScotAccountIdentity.objects.get(issuer=issuer, sub=claims.sub),
-            created=created,
+            identity=identity,
+            created=identity.first_seen >= started,
         )
 
     def complete_flow(
         self, flow: AuthorizationFlow, tokens: TokenSet, claims: IDTokenClaims
     ) -> None:
         """Purpose-specific work after sign-in: a step-up stores the attributes."""
-        if flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES:
+        if flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES or self.user is None:
             return
-        identity = ScotAccountIdentity.objects.get(
-            issuer=str(claims.claims["iss"]), sub=claims.sub
-        )
+        identity = identity_of(self.user)
         record = step_up.receive_attributes(flow, tokens, identity)
         self.attributes_received(identity, record)
 
     def attributes_received(self, identity: ScotAccountIdentity, record: AttributeRequest) -> None:
-        signals.attributes_received.send(
+        signals.send_after_commit(
+            signals.attributes_received,
             sender=type(self),
             request=self.request,
             user=identity.user,
@@ -229,8 +241,7 @@ class CallbackView(FlowView):
         )
 
     def login_success(self, flow: AuthorizationFlow) -> HttpResponse:
-        next_url = safe_next_url(self.request, flow.next_url)
-        return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+        return redirect_to_next(self.request, flow.next_url)
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
@@ -292,7 +303,7 @@ class AttributesView(FlowView):
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
             if not missing:
-                return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+                return redirect_to_next(request, next_url)
             return start_authorization(
                 request,
                 purpose=AuthorizationFlow.Purpose.ATTRIBUTES,
@@ -358,7 +369,9 @@ class LogoutView(SignedOutView):
         # Local session first: whatever happens at ScotAccount, this browser is
         # signed out here, and a stolen session cookie stops working now.
         sessions.end_local_session(request)
-        signals.signed_out.send(sender=type(self), request=request, user=user)
+        signals.send_after_commit(
+            signals.signed_out, sender=type(self), request=request, user=user
+        )
         logger.info("Signed out user %s", getattr(user, "pk", None))
         if not isinstance(id_token, str) or not id_token:
             # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
@@ -486,5 +499,7 @@ class FrontChannelLogoutView(View):
             # Already deleted from the store; flush so it is not saved back.
             auth.logout(request)
         for row in ended:
-            signals.signed_out.send(sender=type(self), request=request, user=row.user)
+            signals.send_after_commit(
+                signals.signed_out, sender=type(self), request=request, user=row.user
+            )
         logger.info("Front-channel logout ended %d session(s)", len(ended))

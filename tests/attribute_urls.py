@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views import View
 
+from scotaccount_django import attributes
 from scotaccount_django.attributes import UnavailableAttributes
 from scotaccount_django.decorators import verified_attributes_required
 from scotaccount_django.mixins import VerifiedAttributesRequiredMixin
@@ -24,6 +25,25 @@ def needs_address(request: HttpRequest) -> HttpResponse:
 @verified_attributes_required("scotaccount.address", unavailable=custom_unavailable)
 def needs_address_custom(request: HttpRequest) -> HttpResponse:
     return HttpResponse("address page (custom)")
+
+
+@verified_attributes_required(attributes.IDENTITY, attributes.ADDRESS, attributes.EMAIL)
+def every_accessor(request: HttpRequest) -> HttpResponse:
+    """A page reading every verified attribute, twice over (the query budget's page)."""
+    user = request.user
+    values = [
+        accessor(user)
+        for accessor in (
+            attributes.verified_name,
+            attributes.verified_birth_date,
+            attributes.verified_email,
+            attributes.verified_address,
+            attributes.is_identity_verified,
+            attributes.get_verified_attributes,
+        )
+        for _ in range(2)
+    ]
+    return HttpResponse(f"{len(values)} values")
 
 
 class NeedsIdentity(VerifiedAttributesRequiredMixin, View):
@@ -45,5 +65,6 @@ urlpatterns = [
     path("needs-address/", needs_address),
     path("needs-address-custom/", needs_address_custom),
     path("needs-identity/", NeedsIdentity.as_view()),
+    path("every-accessor/", every_accessor),
     path("needs-identity-own/", NeedsIdentityOwnHandler.as_view()),
 ]

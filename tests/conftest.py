@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -25,6 +26,16 @@ def frozen_clock() -> Iterator[time_machine.Traveller]:
     """Time stands still at ``SIGN_IN_TIME`` until the test moves it (``.shift(seconds)``)."""
     with time_machine.travel(SIGN_IN_TIME, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def retry_pauses(monkeypatch) -> list[float]:
+    """The attributes fetch's back-off pauses, recorded instead of slept (no test waits)."""
+    from scotaccount_django._internal import step_up
+
+    pauses: list[float] = []
+    monkeypatch.setattr(step_up, "RETRY", replace(step_up.RETRY, sleep=pauses.append))
+    return pauses
 
 
 @pytest.fixture

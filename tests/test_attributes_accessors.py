@@ -159,7 +159,26 @@ def test_only_the_latest_answer_about_a_scope_counts(identity):
     assert unavailable_scopes(identity.user, [ADDRESS]) == {ADDRESS: "declined"}
     record(identity, [ADDRESS], {})  # a later deliberate retry that delivered it...
     VerifiedAttribute.objects.all().delete()  # ...and was then purged
-    assert missing_scopes(identity.user, [ADDRESS]) == [ADDRESS]
+    assert missing_scopes(next_request_user(identity), [ADDRESS]) == [ADDRESS]
+
+
+def next_request_user(identity):
+    """The person's user as the next request loads it (answers are kept per request)."""
+    return type(identity.user).objects.get(pk=identity.user_id)
+
+
+def test_answers_are_read_once_per_request(identity, django_assert_num_queries):
+    for scope in CLAIMS:
+        hold(identity, scope)
+    user = next_request_user(identity)
+    with django_assert_num_queries(1):
+        for _ in range(3):
+            assert verified_name(user) is not None
+            assert verified_address(user) is not None
+            assert verified_email(user) is not None
+    VerifiedAttribute.objects.filter(scope=EMAIL).delete()
+    assert verified_email(user) is not None  # the same request: the same answer
+    assert verified_email(next_request_user(identity)) is None
 
 
 def test_unknown_scopes_are_a_programming_error(identity):

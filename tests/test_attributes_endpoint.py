@@ -63,9 +63,10 @@ def test_a_5xx_is_retried_with_a_fresh_assertion(signed_in, fake_scotaccount, fa
     assert list(get_verified_attributes(ScotAccountIdentity.objects.get().user)) == [ADDRESS]
 
 
-def test_retries_are_bounded_then_a_friendly_page(signed_in, fake_scotaccount):
+def test_retries_are_bounded_then_a_friendly_page(signed_in, fake_scotaccount, retry_pauses):
     fake_scotaccount.scenarios.add("attributes_http_503", times=None)
     response = step_up(signed_in, fake_scotaccount, [ADDRESS])
+    assert retry_pauses == [0.25, 0.75]  # backed off before each retry, never slept in tests
     assert response.status_code == 200  # not 5xx: Django would drop the new session
     assert response.context["error_code"] == "attributes_unavailable"
     assert "/scotaccount/attributes/" in response.context["retry_url"]

@@ -48,11 +48,12 @@ def signed_in(client, fake_scotaccount):
     return client
 
 
-def test_all_scopes_released(signed_in, fake_scotaccount):
+def test_all_scopes_released(signed_in, fake_scotaccount, django_capture_on_commit_callbacks):
     received = []
     attributes_received.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t1")
     try:
-        response = step_up(signed_in, fake_scotaccount, ALL_SCOPES)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = step_up(signed_in, fake_scotaccount, ALL_SCOPES)
     finally:
         attributes_received.disconnect(dispatch_uid="t1")
     assert response.status_code == 302

@@ -22,13 +22,6 @@ class LinkingBackend(ScotAccountBackend):
         return User.objects.filter(username="existing").first()
 
 
-def test_existing_user_with_same_email_is_never_matched(client, fake_scotaccount) -> None:
-    User.objects.create_user("someone", email="morag@example.gov.scot")
-    sign_in(client, fake_scotaccount, "morag")
-    identity = ScotAccountIdentity.objects.get()
-    assert identity.user.username != "someone"
-
-
 def test_link_hook_attaches_an_existing_user(client, fake_scotaccount, settings) -> None:
     settings.AUTHENTICATION_BACKENDS = ["tests.test_backend.LinkingBackend"]
     existing = User.objects.create_user("existing")

@@ -62,10 +62,13 @@ def front_channel(fake, client=None, **params):
     return (client or Client()).get(FRONTCHANNEL, params)
 
 
-def test_only_the_matching_session_ends(morag, seonaid, fake_scotaccount, sign_outs):
+def test_only_the_matching_session_ends(
+    morag, seonaid, fake_scotaccount, sign_outs, django_capture_on_commit_callbacks
+):
     sid = morag.session[sessions.SID]
     morag_pk = get_user_model().objects.get(pk=morag.session["_auth_user_id"]).pk
-    response = front_channel(fake_scotaccount, iss=fake_scotaccount.issuer, sid=sid)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = front_channel(fake_scotaccount, iss=fake_scotaccount.issuer, sid=sid)
     assert response.status_code == 200
     assert b'data-testid="scotaccount-frontchannel-logout"' in response.content
     assert response["Cache-Control"] == "no-store"
@@ -92,14 +95,17 @@ def test_other_pages_still_refuse_framing(morag):
     ],
     ids=["foreign-iss", "iss-with-slash", "empty-iss", "no-sid", "unknown-sid", "empty-sid"],
 )
-def test_anything_else_does_nothing(morag, seonaid, fake_scotaccount, sign_outs, params):
+def test_anything_else_does_nothing(
+    morag, seonaid, fake_scotaccount, sign_outs, params, django_capture_on_commit_callbacks
+):
     query = {"iss": fake_scotaccount.issuer, "sid": morag.session[sessions.SID]}
     for name, value in params.items():
         if value is None:
             del query[name]
         else:
             query[name] = value.format(issuer=fake_scotaccount.issuer)
-    response = front_channel(fake_scotaccount, **query)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = front_channel(fake_scotaccount, **query)
     assert response.status_code == 200  # the same answer: no oracle for sids
     assert is_signed_in(morag)
     assert is_signed_in(seonaid)

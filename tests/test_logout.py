@@ -81,12 +81,13 @@ def test_post_with_a_foreign_csrf_token_is_refused(person, fake_scotaccount):
 
 
 def test_logout_redirects_to_scotaccount_with_exactly_the_three_parameters(
-    person, fake_scotaccount, settings, sign_outs
+    person, fake_scotaccount, settings, sign_outs, django_capture_on_commit_callbacks
 ):
     id_token = person.session[sessions.ID_TOKEN]
     old_key = person.session.session_key
     user_pk = get_user_model().objects.get().pk
-    response = log_out(person)
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        response = log_out(person)
     assert response.status_code == 302
     location = urlsplit(response["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == (
@@ -114,10 +115,13 @@ def test_every_logout_gets_a_fresh_state(fake_scotaccount):
     assert len(states) == 2
 
 
-def test_without_an_id_token_logout_ends_locally(client, sign_outs):
+def test_without_an_id_token_logout_ends_locally(
+    client, sign_outs, django_capture_on_commit_callbacks
+):
     user = get_user_model().objects.create_user("staff", password="x")
     client.force_login(user)
-    response = client.post(LOGOUT)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(LOGOUT)
     assert response.status_code == 200
     assert SIGNED_OUT_PAGE in response.content
     assert UNREACHABLE not in response.content

@@ -30,7 +30,9 @@ def assert_signed_out(client: Client) -> None:
     assert not ScotAccountIdentity.objects.exists()
 
 
-def test_sign_in_creates_user_keyed_on_sub(client, fake_scotaccount) -> None:
+def test_sign_in_creates_user_keyed_on_sub(
+    client, fake_scotaccount, django_capture_on_commit_callbacks
+) -> None:
     received = []
 
     def receiver(**kwargs) -> None:
@@ -38,7 +40,8 @@ def test_sign_in_creates_user_keyed_on_sub(client, fake_scotaccount) -> None:
 
     signals.signed_in.connect(receiver)
     try:
-        response = sign_in(client, fake_scotaccount, "morag")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = sign_in(client, fake_scotaccount, "morag")
     finally:
         signals.signed_in.disconnect(receiver)
     assert response.status_code == 302

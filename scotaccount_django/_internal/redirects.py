@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from mozilla_django_oidc.views import get_next_url
 
 from scotaccount_django._internal import statekit
 from scotaccount_django._internal.discovery import get_provider_metadata
@@ -30,6 +29,8 @@ from scotaccount_django.exceptions import BadCallback, ConfigurationError, Provi
 #: Query parameters ScotAccount may send back; each may appear once at most.
 CALLBACK_PARAMETERS = ("code", "state", "error", "error_description", "iss")
 MAX_PARAMETER_LENGTH = 4096
+#: Longer ``next`` values are refused: no page of a site needs one.
+MAX_NEXT_LENGTH = 2048
 
 
 def with_query(endpoint: str, params: dict[str, str]) -> str:
@@ -56,20 +57,18 @@ def registered_uri(request: HttpRequest, setting: str) -> str:
     raise ConfigurationError(f"SCOTACCOUNT_{setting} must be set when DEBUG is off.")
 
 
-def requested_next_url(request: HttpRequest) -> str:
-    """The request's ``?next=`` if safe (mozilla-django-oidc's check), else "".
+def safe_next_url(request: HttpRequest, url: str | None) -> str | None:
+    """``url`` if this site may send the browser there, else None.
 
-    Control and format characters are refused as well: no real URL has them, and
-    a NUL byte cannot even be stored by PostgreSQL.
+    The one check for ``next``, made when it is stored and again when it is
+    used: Django's ``url_has_allowed_host_and_scheme`` against this host only
+    (and https when this request is), and no control or format characters (no
+    real URL has them, and PostgreSQL cannot store a NUL) or overlong values.
+    Unlike mozilla-django-oidc's ``get_next_url`` it reads no ``OIDC_*`` setting.
     """
-    url = get_next_url(request, auth.REDIRECT_FIELD_NAME) or ""
-    return url if url.isprintable() else ""
-
-
-def safe_next_url(request: HttpRequest, url: str) -> str | None:
-    """``url`` if it stays on this site (checked when stored and again when used)."""
     if (
         url
+        and len(url) <= MAX_NEXT_LENGTH
         and url.isprintable()
         and url_has_allowed_host_and_scheme(
             url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -106,6 +105,18 @@ def sign_in_url(next_url: str = "", *, project_login: bool = False) -> str:
     """
     url = login_url() if project_login else reverse("scotaccount:login")
     return with_query(url, {"next": next_url}) if next_url else url
+
+
+def requested_next_url(request: HttpRequest) -> str:
+    """The request's ``?next=`` if safe, else ""."""
+    return safe_next_url(request, request.GET.get(auth.REDIRECT_FIELD_NAME)) or ""
+
+
+def redirect_to_next(request: HttpRequest, url: str) -> HttpResponseRedirect:
+    """To ``url`` if it is (still) safe, else to ``LOGIN_REDIRECT_URL``."""
+    return HttpResponseRedirect(
+        safe_next_url(request, url) or resolve_url(settings.LOGIN_REDIRECT_URL)
+    )
 
 
 def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:

@@ -26,7 +26,7 @@ import time
 import uuid
 from datetime import timedelta
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib import auth
@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from scotaccount_django._internal.statekit import hash_secret
 from scotaccount_django.conf import conf
-from scotaccount_django.models import ScotAccountIdentity, ScotAccountSession
+from scotaccount_django.models import ScotAccountSession
 
 if TYPE_CHECKING:
     # What django-stubs says ``auth.authenticate`` returns and ``auth.login`` takes.
@@ -64,11 +64,15 @@ def start_session(
     user: _User,
     *,
     id_token: str,
+    issuer: str,
     sid: str | None,
     sub: uuid.UUID,
     step_up: bool,
 ) -> None:
     """Log ``user`` in (rotating the session key) and remember what logout needs.
+
+    Logout needs the ID token (``id_token_hint``); front-channel logout needs the
+    ``sid`` registry row, written here directly (not by a signal receiver).
 
     A step-up in this person's live session keeps the original sign-in time, so
     a step-up never extends the session.
@@ -85,6 +89,8 @@ def start_session(
     request.session[SID] = sid
     request.session[SUB] = str(sub)
     request.session[SIGNED_IN_AT] = signed_in_at or time.time()
+    if sid:
+        record(request, issuer=issuer, sid=sid, user=user)
 
 
 def _carried_over_sign_in_time(request: HttpRequest, user: AbstractBaseUser) -> float | None:
@@ -100,31 +106,28 @@ def _retention() -> timedelta:
     return max(conf.SESSION_LIFETIME, timedelta(seconds=settings.SESSION_COOKIE_AGE))
 
 
-def record(request: HttpRequest, *, issuer: str, sid: str, user: AbstractBaseUser) -> None:
+def purge_records() -> int:
+    """Delete registry rows older than any session can live (housekeeping, off the hot path)."""
+    deleted, _ = ScotAccountSession.objects.filter(
+        created_at__lt=timezone.now() - _retention()
+    ).delete()
+    return deleted
+
+
+def record(request: HttpRequest, *, issuer: str, sid: str, user: _User) -> None:
     """Remember that this request's session was created by ScotAccount session ``sid``."""
     session = request.session
     if session.session_key is None:
         # login() flushed the session (another person was signed in): the key is
         # only made when the session is saved, so make it now.
         session.save()
-    ScotAccountSession.objects.filter(created_at__lt=timezone.now() - _retention()).delete()
-    ScotAccountSession.objects.update_or_create(
-        session_key=session.session_key,
-        defaults={"issuer": issuer, "sid_hash": hash_secret(sid), "user": user},
+    # A plain insert: start_session always leaves a brand-new session key.
+    ScotAccountSession.objects.create(
+        session_key=cast(str, session.session_key),
+        issuer=issuer,
+        sid_hash=hash_secret(sid),
+        user_id=user.pk,
     )
-
-
-def record_sign_in(
-    sender: Any,
-    request: HttpRequest,
-    user: AbstractBaseUser,
-    identity: ScotAccountIdentity,
-    **kwargs: Any,
-) -> None:
-    """``signed_in`` receiver: record the session when the ID token carried a ``sid``."""
-    sid = request.session.get(SID)
-    if isinstance(sid, str) and sid:
-        record(request, issuer=identity.issuer, sid=sid, user=user)
 
 
 def end_local_session(request: HttpRequest) -> None:

@@ -92,7 +92,7 @@ def start_flow(
     code_verifier = secrets.token_urlsafe(CODE_VERIFIER_BYTES)
     browser_cookie = browser_cookie_value(request) or new_secret()
     now = timezone.now()
-    AuthorizationFlow.objects.filter(expires_at__lte=now).delete()
+    # Expired rows are deleted by the scotaccount_purge command, not here.
     AuthorizationFlow.objects.create(
         state_hash=hash_secret(state),
         nonce_hash=hash_secret(nonce),

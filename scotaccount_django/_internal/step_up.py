@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -49,11 +50,27 @@ logger = logging.getLogger("scotaccount_django")
 
 Reason = AttributeRequest.Reason
 
-MAX_ATTEMPTS = 3
-#: Pause before the 2nd and 3rd attempts: long enough for a blip, short for a person waiting.
-BACKOFF_SECONDS = (0.25, 0.75)
 #: Never start an attempt this close to the access token's expiry.
 EXPIRY_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the attributes fetch retries: ``backoff[n]`` seconds before attempt ``n + 2``.
+
+    Long enough for a blip, short for a person waiting. ``sleep`` is injectable
+    (tests replace ``RETRY`` so that no test waits).
+    """
+
+    backoff: tuple[float, ...] = (0.25, 0.75)
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def attempts(self) -> int:
+        return len(self.backoff) + 1
+
+
+RETRY = RetryPolicy()
 
 
 def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
@@ -66,18 +83,19 @@ def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
     url = conf.ATTRIBUTES_URL
     if not url:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
+    retry = RETRY
     attempt = 1
     while True:
         try:
             return _attempt(url, access_token)
         except ProviderUnavailable as exc:
-            out_of_time = (
-                time.monotonic() + BACKOFF_SECONDS[-1] > expires_at - EXPIRY_MARGIN_SECONDS
-            )
-            if attempt >= MAX_ATTEMPTS or out_of_time:
+            if attempt >= retry.attempts:
+                raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
+            pause = retry.backoff[attempt - 1]
+            if time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
                 raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
             logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
-            time.sleep(BACKOFF_SECONDS[attempt - 1])
+            retry.sleep(pause)
             attempt += 1
 
 
@@ -155,6 +173,22 @@ def receive_attributes(
     return request
 
 
+#: What a newer answer about the same scope replaces.
+ANSWER_FIELDS = (
+    "claims",
+    "outcome",
+    "trust_framework",
+    "assurance_policy",
+    "confidence_level",
+    "validation_method",
+    "verified_at",
+    "verifier_organization",
+    "txn",
+    "received_at",
+    "request",
+)
+
+
 @transaction.atomic
 def _store(
     flow: AuthorizationFlow,
@@ -174,26 +208,31 @@ def _store(
         created_at=flow.created_at,
         completed_at=now,
     )
-    for entry in entries:
-        # One row per (identity, scope): the newest answer replaces the older,
-        # so the same verification (txn) received twice stays one record.
-        VerifiedAttribute.objects.update_or_create(
-            identity=identity,
-            scope=entry.scope,
-            defaults={
-                "claims": entry.claims,
-                "outcome": entry.verification.outcome,
-                "trust_framework": entry.verification.trust_framework,
-                "assurance_policy": entry.verification.assurance_policy,
-                "confidence_level": entry.verification.confidence_level,
-                "validation_method": entry.verification.validation_method,
-                "verified_at": entry.verification.verified_at,
-                "verifier_organization": entry.verification.organization,
-                "txn": entry.verification.txn,
-                "received_at": now,
-                "request": request,
-            },
-        )
+    # One row per (identity, scope): the newest answer replaces the older, so the
+    # same verification (txn) received twice stays one record. One statement.
+    VerifiedAttribute.objects.bulk_create(
+        [
+            VerifiedAttribute(
+                identity=identity,
+                scope=entry.scope,
+                claims=entry.claims,
+                outcome=entry.verification.outcome,
+                trust_framework=entry.verification.trust_framework,
+                assurance_policy=entry.verification.assurance_policy,
+                confidence_level=entry.verification.confidence_level,
+                validation_method=entry.verification.validation_method,
+                verified_at=entry.verification.verified_at,
+                verifier_organization=entry.verification.organization,
+                txn=entry.verification.txn,
+                received_at=now,
+                request=request,
+            )
+            for entry in entries
+        ],
+        update_conflicts=True,
+        unique_fields=["identity", "scope"],
+        update_fields=[*ANSWER_FIELDS],
+    )
     return request
 
 

@@ -1,8 +1,9 @@
 """Delete what no longer needs keeping; run it daily, e.g. from cron.
 
-Always deletes expired flows. With ``--attributes-older-than DAYS`` it also
-applies a retention limit to verified attributes (personal data) and the
-records of attribute requests.
+Always deletes expired flows and the front-channel logout records of sessions
+that have ended (neither is deleted on the sign-in path). With
+``--attributes-older-than DAYS`` it also applies a retention limit to verified
+attributes (personal data) and the records of attribute requests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from scotaccount_django._internal.sessions import purge_records
 from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
 
@@ -38,6 +40,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         deleted, _ = AuthorizationFlow.objects.filter(expires_at__lte=timezone.now()).delete()
         self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
+        records = purge_records()
+        self.stdout.write(f"Deleted {records} front-channel logout record(s) of ended sessions.\n")
         days = options["attributes_older_than"]
         if days is not None:
             result = purge_attributes(timedelta(days=days))
