@@ -156,8 +156,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "scotaccount.E050": (
         "{setting} is {actual}; it must be {expected}.",
-        "For example {setting} = {example}. A value read from an environment variable is "
-        'a string: convert it first, e.g. int(os.environ["{setting}"]).',
+        "For example {setting} = {example}. Values read from environment variables are "
+        "strings: convert them first, e.g. with int() or float().",
     ),
     "scotaccount.E051": (
         "Sign-in and attributes point at different ScotAccount environments: {detail}.",
@@ -277,8 +277,7 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
         yield _error("scotaccount.E009")
     if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
         yield _error("scotaccount.E021")
-    provider_urls = [conf.DISCOVERY_URL, conf.ATTRIBUTES_URL, conf.ATTRIBUTES_JWKS_URL]
-    loopback = [url for url in provider_urls if url and is_loopback_url(url)]
+    loopback = [url for url in _provider_urls().values() if url and is_loopback_url(url)]
     if loopback and not settings.DEBUG:
         yield _error("scotaccount.E010", url=loopback[0])
 
@@ -373,14 +372,18 @@ def environment_of(url: str) -> str | None:
     return None
 
 
-def _environment_problems() -> Iterator[checks.CheckMessage]:
-    urls = {
-        "sign-in": conf.DISCOVERY_URL,
-        "attributes": conf.ATTRIBUTES_URL,
-        "attributes issuer": conf.ATTRIBUTES_ISSUER,
-        "attributes keys": conf.ATTRIBUTES_JWKS_URL,
+def _provider_urls() -> dict[str, str | None]:
+    """Where ScotAccount's sign-in and attributes services are, by setting name."""
+    return {
+        "SCOTACCOUNT_DISCOVERY_URL": conf.DISCOVERY_URL,
+        "SCOTACCOUNT_ATTRIBUTES_URL": conf.ATTRIBUTES_URL,
+        "SCOTACCOUNT_ATTRIBUTES_ISSUER": conf.ATTRIBUTES_ISSUER,
+        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
     }
-    found = {name: environment_of(url) for name, url in urls.items() if url}
+
+
+def _environment_problems() -> Iterator[checks.CheckMessage]:
+    found = {name: environment_of(url) for name, url in _provider_urls().items() if url}
     if len({environment for environment in found.values() if environment}) > 1:
         detail = ", ".join(f"{name} on {env}" for name, env in found.items() if env)
         yield _error("scotaccount.E051", detail=detail)
@@ -402,9 +405,7 @@ def _user_model_problems() -> Iterator[checks.CheckMessage]:
 
 def _url_problems() -> Iterator[checks.CheckMessage]:
     urls = {
-        "SCOTACCOUNT_DISCOVERY_URL": conf.DISCOVERY_URL,
-        "SCOTACCOUNT_ATTRIBUTES_URL": conf.ATTRIBUTES_URL,
-        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
+        **_provider_urls(),
         "SCOTACCOUNT_REDIRECT_URI": conf.REDIRECT_URI,
         "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": conf.POST_LOGOUT_REDIRECT_URI,
         "SCOTACCOUNT_END_SESSION_URL": conf.END_SESSION_URL,
