@@ -226,3 +226,18 @@ def test_the_installation_guide_lists_every_url_name() -> None:
     names = [pattern.name for pattern in urls.urlpatterns]
     assert names
     assert [name for name in names if f"`scotaccount:{name}`" not in text] == []
+
+
+def test_scotaccount_fake_warns_about_redirects_off_this_machine(settings, monkeypatch) -> None:
+    served = []
+    monkeypatch.setattr(
+        "scotaccount_django.management.commands.scotaccount_fake.serve_until_interrupted",
+        lambda fake, write: served.append(fake),
+    )
+    settings.SCOTACCOUNT_ENVIRONMENT = "local"
+    settings.SCOTACCOUNT_REDIRECT_URI = "https://www.example.gov.scot/scotaccount/callback/"
+    errors = io.StringIO()
+    call_command("scotaccount_fake", stderr=errors)
+    assert len(served) == 1
+    assert "SCOTACCOUNT_REDIRECT_URI is https://www.example.gov.scot" in errors.getvalue()
+    assert "SCOTACCOUNT_ENVIRONMENT is not 'local'" not in errors.getvalue()

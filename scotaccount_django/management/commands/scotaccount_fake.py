@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
 from scotaccount_django._internal.keys import load_signing_key, public_jwk
-from scotaccount_django.conf import LOCAL_HOST, conf
+from scotaccount_django.conf import LOCAL_HOST, conf, is_loopback_url
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django.testing.fake_provider import FakeScotAccount
 from scotaccount_django.testing.fake_provider.serve import serve_until_interrupted
@@ -44,6 +44,13 @@ class Command(BaseCommand):
                 "SCOTACCOUNT_ENVIRONMENT is not 'local', so this project will not use this "
                 'fake: set SCOTACCOUNT_ENVIRONMENT = "local" in your development settings.'
             )
+        for setting in ("REDIRECT_URI", "POST_LOGOUT_REDIRECT_URI"):
+            uri = getattr(conf, setting)
+            if uri and not is_loopback_url(uri):
+                self.stderr.write(
+                    f"SCOTACCOUNT_{setting} is {uri}, not on this machine, so the fake sends "
+                    "people there: leave it unset while DEBUG is on."
+                )
         serve_until_interrupted(fake, self.stdout.write)
 
     def build_fake(self, sites: list[str], auto_approve: str | None) -> FakeScotAccount:
