@@ -24,9 +24,10 @@ from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from scotaccount_django._internal.http import is_https_or_loopback, is_loopback_url
 from scotaccount_django._internal.keys import load_signing_key
 from scotaccount_django._internal.setting_types import SETTING_KINDS
-from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf, is_loopback_url
+from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django.models import AttributeScope
 
@@ -413,9 +414,7 @@ def _url_problems() -> Iterator[checks.CheckMessage]:
     for setting, url in urls.items():
         if not url:
             continue
-        if not url.startswith("https://") and not (
-            url.startswith("http://") and is_loopback_url(url)
-        ):
+        if not is_https_or_loopback(url):
             yield _error("scotaccount.E004", setting=setting, url=url)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +78,7 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_ID_TOKEN_ALGORITHMS": ["RS256"],
     "SCOTACCOUNT_CONNECT_TIMEOUT": 5.0,
     "SCOTACCOUNT_READ_TIMEOUT": 10.0,
+    "SCOTACCOUNT_CA_BUNDLE": None,
     "SCOTACCOUNT_CLOCK_LEEWAY": 30,
     "SCOTACCOUNT_FLOW_LIFETIME": timedelta(days=7),
     "SCOTACCOUNT_FLOW_COOKIE_NAME": "scotaccount_flow",
@@ -94,8 +94,6 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": True,
 }
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
 
 def as_timedelta(value: int | float | timedelta) -> timedelta:
     """Durations may be given as seconds or as a ``timedelta``."""
@@ -104,12 +102,6 @@ def as_timedelta(value: int | float | timedelta) -> timedelta:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ImproperlyConfigured(f"Expected seconds or a timedelta, got {value!r}.")
     return timedelta(seconds=value)
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for URLs on this machine, where ``http://`` is tolerated."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 class ScotAccountSettings:
@@ -213,6 +205,10 @@ class ScotAccountSettings:
     def READ_TIMEOUT(self) -> float:
         """In seconds, as ``requests`` wants it; the setting may be a ``timedelta``."""
         return as_timedelta(self._get("SCOTACCOUNT_READ_TIMEOUT")).total_seconds()
+
+    @property
+    def CA_BUNDLE(self) -> str | None:
+        return self._get("SCOTACCOUNT_CA_BUNDLE")  # type: ignore[no-any-return]
 
     @property
     def CLOCK_LEEWAY(self) -> timedelta:

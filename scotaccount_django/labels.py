@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from scotaccount_django.models import AttributeRequest, AttributeScope
 
 SCOPE_LABELS: dict[str, str | Promise] = {
-    AttributeScope.IDENTITY: _("Your name and date of birth (your identity, checked)"),
+    AttributeScope.IDENTITY: _("Your name and date of birth, from your identity check"),
     AttributeScope.ADDRESS: _("Your address"),
     AttributeScope.EMAIL: _("Your email address"),
 }

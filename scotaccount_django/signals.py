@@ -2,19 +2,15 @@
 
 They are sent after the transaction that recorded the event commits
 (``transaction.on_commit``), so a receiver never sees, or acts on, a sign-in
-that was then rolled back. A receiver that raises is logged and skipped
-(``send_robust``): a council's side task must never turn a sign-in or a logout
-into an error page. The app's own bookkeeping (the ``sid`` registry that
-front-channel logout needs) is not a receiver: it is called directly, inside
-the transaction.
+that was then rolled back. A receiver that raises is logged (by Django, logger
+``django.dispatch``) and skipped (``send_robust``): a council's side task must
+never turn a sign-in or a logout into an error page. The app's own
+bookkeeping (the ``sid`` registry that front-channel logout needs) is not a
+receiver: it is called directly, inside the transaction.
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
-
-from django.db import transaction
 from django.dispatch import Signal
 
 #: Sent after every ScotAccount sign-in (including a step-up that signs the
@@ -37,12 +33,3 @@ session_expired = Signal()
 #: ``received`` (scopes now held verified) and ``missing`` (scopes that did not
 #: come back verified). Read the values with ``scotaccount_django.attributes``.
 attributes_received = Signal()
-
-
-def send_after_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
-    """Send ``signal`` once the current transaction commits (now, outside one).
-
-    ``send_robust``: Django logs a receiver's exception (logger ``django.dispatch``)
-    and goes on to the next receiver.
-    """
-    transaction.on_commit(partial(signal.send_robust, sender=sender, **kwargs))

@@ -9,6 +9,7 @@ database instead. Each view names the templates it renders as class attributes.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import cast
 
 from django.conf import settings
@@ -210,13 +211,15 @@ class CallbackView(FlowView):
             step_up=flow.purpose != AuthorizationFlow.Purpose.SIGN_IN,
         )
         self.user = user
-        signals.send_after_commit(
-            signals.signed_in,
-            sender=type(self),
-            request=request,
-            user=user,
-            identity=identity,
-            created=identity.first_seen >= started,
+        transaction.on_commit(
+            partial(
+                signals.signed_in.send_robust,
+                sender=type(self),
+                request=request,
+                user=user,
+                identity=identity,
+                created=identity.first_seen >= started,
+            )
         )
 
     def complete_flow(
@@ -230,14 +233,16 @@ class CallbackView(FlowView):
         self.attributes_received(identity, record)
 
     def attributes_received(self, identity: ScotAccountIdentity, record: AttributeRequest) -> None:
-        signals.send_after_commit(
-            signals.attributes_received,
-            sender=type(self),
-            request=self.request,
-            user=identity.user,
-            identity=identity,
-            received=list(record.received_scopes),
-            missing=list(record.missing_scopes),
+        transaction.on_commit(
+            partial(
+                signals.attributes_received.send_robust,
+                sender=type(self),
+                request=self.request,
+                user=identity.user,
+                identity=identity,
+                received=list(record.received_scopes),
+                missing=list(record.missing_scopes),
+            )
         )
 
     def login_success(self, flow: AuthorizationFlow) -> HttpResponse:
@@ -369,8 +374,8 @@ class LogoutView(SignedOutView):
         # Local session first: whatever happens at ScotAccount, this browser is
         # signed out here, and a stolen session cookie stops working now.
         sessions.end_local_session(request)
-        signals.send_after_commit(
-            signals.signed_out, sender=type(self), request=request, user=user
+        transaction.on_commit(
+            partial(signals.signed_out.send_robust, sender=type(self), request=request, user=user)
         )
         logger.info("Signed out user %s", getattr(user, "pk", None))
         if not isinstance(id_token, str) or not id_token:
@@ -499,7 +504,12 @@ class FrontChannelLogoutView(View):
             # Already deleted from the store; flush so it is not saved back.
             auth.logout(request)
         for row in ended:
-            signals.send_after_commit(
-                signals.signed_out, sender=type(self), request=request, user=row.user
+            transaction.on_commit(
+                partial(
+                    signals.signed_out.send_robust,
+                    sender=type(self),
+                    request=request,
+                    user=row.user,
+                )
             )
         logger.info("Front-channel logout ended %d session(s)", len(ended))

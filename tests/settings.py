@@ -70,6 +70,9 @@ else:
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGIN_URL = "scotaccount:login"
+
+# Tests create users with passwords; a slow hasher only makes the suite slow.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_REDIRECT_URL = "/signed-in/"
 LOGOUT_REDIRECT_URL = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

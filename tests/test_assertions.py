@@ -21,24 +21,24 @@ def decode(assertion: str) -> dict:
     return jwt.decode(assertion, public_key, algorithms=["ES256", "RS256"], audience=TOKEN_URL)
 
 
-def test_assertion_names_us_and_exactly_one_audience(settings) -> None:
+def test_c2_assertion_names_us_and_exactly_one_audience(settings) -> None:
     claims = decode(build_client_assertion(TOKEN_URL))
     assert claims["iss"] == claims["sub"] == settings.SCOTACCOUNT_CLIENT_ID
     assert claims["aud"] == TOKEN_URL  # one string, never a list
 
 
-def test_assertion_is_short_lived() -> None:
+def test_c1_assertion_is_short_lived() -> None:
     claims = decode(build_client_assertion(TOKEN_URL))
     assert claims["iat"] <= time.time() + 1
     assert 0 < claims["exp"] - claims["iat"] <= 300
 
 
-def test_every_assertion_has_a_fresh_jti() -> None:
+def test_c1_every_assertion_has_a_fresh_jti() -> None:
     jtis = {decode(build_client_assertion(TOKEN_URL))["jti"] for _ in range(20)}
     assert len(jtis) == 20
 
 
-def test_header_carries_kid_and_the_keys_algorithm(settings) -> None:
+def test_c1_header_carries_kid_and_the_keys_algorithm(settings) -> None:
     header = jwt.get_unverified_header(build_client_assertion(TOKEN_URL))
     assert header["alg"] == "ES256"
     assert header["kid"] == load_signing_key().kid

@@ -143,6 +143,6 @@ def test_identity_is_required_verified_not_just_present(client, fake_scotaccount
     )
     response = client.get("/needs-identity/")
     assert response.context["reasons"] == [
-        ("Your name and date of birth (your identity, checked)", "ScotAccount could not check it")
+        ("Your name and date of birth, from your identity check", "ScotAccount could not check it")
     ]
     assert IDENTITY in response.context["retry_url"]

@@ -113,6 +113,12 @@ def test_transport_kinds(fake, endpoint, kind):
     elif kind == "connection_closed":
         with pytest.raises(requests.exceptions.ConnectionError):
             call(fake, endpoint)
+    elif kind == "truncated_body":
+        with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+            call(fake, endpoint)
+    elif kind == "trickle":
+        with pytest.raises(requests.exceptions.ConnectionError, match="Read timed out"):
+            call(fake, endpoint, timeout=(2, 0.1))
     else:
         response = call(fake, endpoint)
         if kind == "malformed_json":

@@ -30,13 +30,13 @@ PARAMETERS = ["next", "state", "code", "error", "error_description", "iss", "sid
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_query_values_never_cause_a_server_error(
-    client, fake_scotaccount, path, value
-) -> None:
+def test_hostile_query_values_never_cause_a_server_error(client, fake_scotaccount, path) -> None:
+    """Every answer is the app's own: a 4xx, a page or a redirect, never a 5xx."""
     sign_in(client, fake_scotaccount)
-    for name in PARAMETERS:
-        response = client.get(path, {name: value})
-        assert response.status_code < 500 or response.status_code in (502, 503), (name, value)
-        assert b"Traceback" not in response.content
-    assert client.post(path, {"next": value}).status_code != 500
+    for value in HOSTILE:
+        for name in PARAMETERS:
+            response = client.get(path, {name: value})
+            assert response.status_code < 500, (name, value, response.status_code)
+            assert b"Traceback" not in response.content
+    for value in HOSTILE:
+        assert client.post(path, {"next": value}).status_code < 500, value

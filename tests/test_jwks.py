@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from scotaccount_django._internal.jwks import parse_key_set
+from scotaccount_django._internal.jwtkit import parse_key_set
+from scotaccount_django.exceptions import ProviderError
 
 
 def rsa_jwk(kid: str, bits: int = 2048, **extra) -> dict:
@@ -18,18 +20,18 @@ def ec_jwk(kid: str, curve: ec.EllipticCurve) -> dict:
     return {**ECAlgorithm.to_jwk(key, as_dict=True), "kid": kid}
 
 
-def test_no_kid_with_exactly_one_key_is_accepted() -> None:
+def test_e1_no_kid_with_exactly_one_key_is_accepted() -> None:
     keys = parse_key_set({"keys": [rsa_jwk("a")]})
     assert keys.select(None, "RS256") is not None
 
 
-def test_no_kid_with_several_keys_is_refused() -> None:
+def test_e1_no_kid_with_several_keys_is_refused() -> None:
     keys = parse_key_set({"keys": [rsa_jwk("a"), rsa_jwk("b")]})
     assert keys.select(None, "RS256") is None
     assert keys.select("b", "RS256").key_id == "b"
 
 
-def test_encryption_weak_and_broken_keys_are_ignored() -> None:
+def test_e5_encryption_weak_and_broken_keys_are_ignored() -> None:
     keys = parse_key_set(
         {
             "keys": [
@@ -46,9 +48,18 @@ def test_encryption_weak_and_broken_keys_are_ignored() -> None:
     assert [key.key_id for key in keys.keys] == ["good"]
 
 
-def test_header_algorithm_must_fit_the_key() -> None:
+def test_d5_header_algorithm_must_fit_the_key() -> None:
     keys = parse_key_set({"keys": [rsa_jwk("rsa", alg="RS256"), ec_jwk("ec", ec.SECP256R1())]})
     assert keys.select("rsa", "ES256") is None  # RSA key cannot verify ES256
     assert keys.select("ec", "RS256") is None
     assert keys.select("ec", "ES256") is not None
     assert keys.select("rsa", "RS384") is None  # the key declares RS256
+
+
+@pytest.mark.parametrize(
+    "document",
+    [{"keys": [rsa_jwk("enc", use="enc"), rsa_jwk("weak", bits=1024)]}, {"keys": {}}, {}],
+)
+def test_e5_a_jwks_with_no_usable_signing_key_is_refused(document) -> None:
+    with pytest.raises(ProviderError):
+        parse_key_set(document)

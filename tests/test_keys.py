@@ -34,13 +34,13 @@ def test_ec_key_signs_es256(settings) -> None:
     assert load_signing_key().algorithm == "ES256"
 
 
-def test_rsa_below_2048_bits_is_refused(settings) -> None:
+def test_c3_rsa_below_2048_bits_is_refused(settings) -> None:
     settings.SCOTACCOUNT_PRIVATE_KEY = pem(rsa.generate_private_key(65537, 1024)).decode()
     with pytest.raises(ConfigurationError, match="1024 bits"):
         load_signing_key()
 
 
-def test_ec_other_than_p256_is_refused(settings) -> None:
+def test_c3_ec_other_than_p256_is_refused(settings) -> None:
     settings.SCOTACCOUNT_PRIVATE_KEY = pem(ec.generate_private_key(ec.SECP384R1())).decode()
     with pytest.raises(ConfigurationError, match="P-256"):
         load_signing_key()
@@ -57,7 +57,7 @@ def test_encrypted_key_is_refused(settings) -> None:
         load_signing_key()
 
 
-def test_key_error_never_contains_key_material(settings) -> None:
+def test_e7_key_error_never_contains_key_material(settings) -> None:
     text = pem(rsa.generate_private_key(65537, 1024)).decode()
     settings.SCOTACCOUNT_PRIVATE_KEY = text
     with pytest.raises(ConfigurationError) as caught:
@@ -65,7 +65,7 @@ def test_key_error_never_contains_key_material(settings) -> None:
     assert "PRIVATE KEY" not in str(caught.value)
 
 
-def test_rotated_key_file_is_picked_up_without_restart(settings, tmp_path) -> None:
+def test_e7_rotated_key_file_is_picked_up_without_restart(settings, tmp_path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
     settings.SCOTACCOUNT_PRIVATE_KEY = None

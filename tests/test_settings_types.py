@@ -30,6 +30,7 @@ WRONG: dict[str, object] = {
     "SCOTACCOUNT_READ_TIMEOUT": [10],
     "SCOTACCOUNT_END_SESSION_URL": ["https://authz.example/authorize/logout"],
     "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": "yes",
+    "SCOTACCOUNT_CA_BUNDLE": True,
     "SCOTACCOUNT_CLOCK_LEEWAY": "30",
     "SCOTACCOUNT_FLOW_LIFETIME": "7 days",
     "SCOTACCOUNT_FLOW_COOKIE_NAME": None,

@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import caches
 
 from scotaccount_django._internal.discovery import get_provider_metadata
-from scotaccount_django._internal.documents import claim_forced_refetch
+from scotaccount_django._internal.documents import _claim_refresh
 from tests.flow_helpers import sign_in
 
 
@@ -46,14 +46,15 @@ def redis_cache(settings):
     caches["scotaccount"].clear()
 
 
-def test_only_one_of_many_workers_may_force_a_refetch(redis_cache) -> None:
-    url = "https://authz.example/jwks.json"
+@pytest.mark.parametrize("forced", [True, False], ids=["e3_unknown_kid", "l5_stale_copy"])
+def test_e3_only_one_of_many_workers_may_refetch(redis_cache, forced) -> None:
+    key = "scotaccount:jwks:example"
     winners: list[bool] = []
     barrier = threading.Barrier(8)
 
     def worker() -> None:
         barrier.wait()
-        winners.append(claim_forced_refetch(url))  # each thread has its own connection
+        winners.append(_claim_refresh(key, forced=forced))  # each thread: its own connection
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:

@@ -25,6 +25,7 @@ from scotaccount_django.exceptions import ConfigurationError
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
+#: The one minimum for every RSA key, ours and ScotAccount's (checks, JWKS, the fake).
 MIN_RSA_BITS = 2048
 
 

@@ -58,7 +58,7 @@ OPTIONAL_TEXT = Kind("a string or None", _optional(_is_text), '"value"')
 OPTIONAL_PATH = Kind(
     "a path (string or pathlib.Path) or None",
     _optional(lambda value: isinstance(value, str | os.PathLike)),
-    '"/run/secrets/scotaccount.pem"',
+    'BASE_DIR / "secrets" / "scotaccount.pem"',
 )
 TEXT_LIST = Kind("a list of strings", _is_text_list, '["RS256"]')
 DURATION = Kind(
@@ -95,6 +95,7 @@ SETTING_KINDS: dict[str, Kind] = {
     "SCOTACCOUNT_END_SESSION_URL": OPTIONAL_TEXT,
     "SCOTACCOUNT_CONNECT_TIMEOUT": DURATION,
     "SCOTACCOUNT_READ_TIMEOUT": DURATION,
+    "SCOTACCOUNT_CA_BUNDLE": OPTIONAL_PATH,
     "SCOTACCOUNT_CLOCK_LEEWAY": DURATION,
     "SCOTACCOUNT_FLOW_LIFETIME": DURATION,
     "SCOTACCOUNT_FLOW_COOKIE_NAME": TEXT,

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class Journey:
 
     page: Any
     base_url: str
+    folder: Path
     step: int = 0
     violations: list[str] = field(default_factory=list)
     overflowing: list[str] = field(default_factory=list)
@@ -88,7 +90,7 @@ class Journey:
         page = self.page
         page.wait_for_load_state("load")
         page.set_viewport_size({"width": WIDE, "height": 800})
-        page.screenshot(path=ARTEFACTS / f"{label}.png", full_page=True)
+        page.screenshot(path=self.folder / f"{label}.png", full_page=True)
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
         results = page.evaluate(
             "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
@@ -103,12 +105,22 @@ class Journey:
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         if widths[0] > widths[1]:
             self.overflowing.append(f"{label} {page.url}: {widths[0]}px wide at {widths[1]}px")
-        page.screenshot(path=ARTEFACTS / f"{label}-320.png", full_page=True)
+        page.screenshot(path=self.folder / f"{label}-320.png", full_page=True)
         page.set_viewport_size({"width": WIDE, "height": 800})
 
     def path(self) -> str:
         url: str = self.page.url
         return url.removeprefix(self.base_url)
+
+
+def artefacts_folder(name: str) -> Path:
+    """An emptied folder for one test's screenshots; printed so a person can find them."""
+    folder = ARTEFACTS / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    print(f"\nBrowser test screenshots: {folder}")
+    return folder
 
 
 @pytest.fixture
@@ -147,6 +159,12 @@ def example_live_server(settings) -> Iterator[str]:
         yield base_url
     finally:
         server.terminate()
+        # Request threads close the shared connection as they finish: let them, first.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+            thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()
+        ):
+            time.sleep(0.05)
         for conn in overrides.values():
             conn.dec_thread_sharing()
 
@@ -202,11 +220,8 @@ def test_a_person_signs_in_steps_up_declines_expires_and_signs_out(
 
 def walk_the_journey(page, example_live_server, fake):
     started = time.monotonic()
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTEFACTS.glob("*.png"):
-        old.unlink()
-    print(f"\nBrowser test screenshots: {ARTEFACTS}")
-    journey = Journey(page, example_live_server)
+    folder = artefacts_folder("journey")
+    journey = Journey(page, example_live_server, folder)
 
     page.goto(f"{example_live_server}/")
     journey.check("home")
@@ -265,7 +280,7 @@ def walk_the_journey(page, example_live_server, fake):
     assert fake.journal.last("logout").outcome == "signed out"
 
     print(f"Browser journey: {journey.step} pages in {time.monotonic() - started:.1f}s")
-    (ARTEFACTS / "report.json").write_text(
+    (folder / "report.json").write_text(
         json.dumps(
             {"violations": journey.violations, "overflowing": journey.overflowing}, indent=2
         ),
@@ -275,15 +290,45 @@ def walk_the_journey(page, example_live_server, fake):
     assert not journey.overflowing, "\n".join(journey.overflowing)
 
 
-def test_the_checks_catch_an_inaccessible_page(browser_page, tmp_path, monkeypatch):
+def test_the_pages_for_things_going_wrong(browser_page, example_live_server, request):
+    """Cancelling sign-in, then a detail ScotAccount could not check: the pages that say so."""
+    request.getfixturevalue("fake_scotaccount")
+    try:
+        walk_the_unhappy_paths(browser_page, example_live_server)
+    finally:
+        browser_page.context.close()
+
+
+def walk_the_unhappy_paths(page, example_live_server):
+    journey = Journey(page, example_live_server, artefacts_folder("going-wrong"))
+    page.goto(f"{example_live_server}/apply/")
+    page.get_by_test_id("sign-in-form").wait_for()
+    page.get_by_test_id("persona-idv-failed").check()
+    page.get_by_test_id("sign-in-submit").click()
+    consent_at_scotaccount(journey, "cancel-sign-in", share=False)
+    page.get_by_test_id("scotaccount-error-title").wait_for()
+    journey.check("sign-in-cancelled")
+    page.get_by_test_id("scotaccount-retry").click()  # keeps next=/apply/
+    consent_at_scotaccount(journey, "sign-in-again")
+    page.get_by_test_id("apply-title").wait_for()
+    page.get_by_test_id("identity").click()
+    consent_at_scotaccount(journey, "identity-check-failed")
+    page.get_by_test_id("scotaccount-unavailable-title").wait_for()
+    journey.check("identity-unavailable")
+    page.get_by_test_id("scotaccount-continue").click()
+    page.get_by_test_id("apply-title").wait_for()
+    assert not journey.violations, "\n".join(journey.violations)
+    assert not journey.overflowing, "\n".join(journey.overflowing)
+
+
+def test_the_checks_catch_an_inaccessible_page(browser_page, tmp_path):
     """The journey's checks can fail: an unlabelled field and a fixed-width box are caught."""
-    monkeypatch.setattr(sys.modules[__name__], "ARTEFACTS", tmp_path)
     page = browser_page
     page.set_content(
         '<!doctype html><html lang="en"><title>Bad</title><main>'
         '<input type="text"><div style="width:600px">Too wide</div></main></html>'
     )
-    journey = Journey(page, "")
+    journey = Journey(page, "", tmp_path)
     journey.check("bad")
     assert any(" label (critical)" in violation for violation in journey.violations)
     assert journey.overflowing

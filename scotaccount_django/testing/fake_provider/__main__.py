@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scotaccount_django._internal.http import is_loopback_host
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
-from scotaccount_django.testing.fake_provider.provider import FakeScotAccount, is_loopback
+from scotaccount_django.testing.fake_provider.provider import FakeScotAccount
 from scotaccount_django.testing.fake_provider.serve import serve_until_interrupted
 from scotaccount_django.testing.fake_provider.variants import VARIANTS
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not is_loopback(args.host):
+    if not is_loopback_host(args.host):
         print(f"WARNING: listening on {args.host}, beyond this machine.", file=sys.stderr)
     attributes_port = args.attributes_port
     if attributes_port is None:

@@ -26,6 +26,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from scotaccount_django._internal.keys import MIN_RSA_BITS
 from scotaccount_django.testing.fake_provider.clock import Clock
 from scotaccount_django.testing.fake_provider.journal import JournalEntry
 
@@ -91,7 +92,7 @@ def load_client_keys(sources: Iterable[KeySource]) -> list[ClientKey]:
         else:
             keys.append(ClientKey(source, None))
     for client_key in keys:
-        if isinstance(client_key.key, rsa.RSAPublicKey) and client_key.key.key_size < 2048:
+        if isinstance(client_key.key, rsa.RSAPublicKey) and client_key.key.key_size < MIN_RSA_BITS:
             raise ValueError("ScotAccount requires RSA keys of 2048 bits or more.")
         if isinstance(client_key.key, ec.EllipticCurvePublicKey) and not isinstance(
             client_key.key.curve, ec.SECP256R1

@@ -41,13 +41,17 @@ class Request:
 
 @dataclass
 class Response:
-    """What a handler answers. ``delay`` stalls first; ``drop`` closes without answering."""
+    """What a handler answers. ``delay`` stalls first; ``drop`` closes without answering;
+    ``trickle`` sends the body one byte per that many seconds; ``truncate`` sends
+    half the body its ``Content-Length`` promises, then closes."""
 
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
     drop: bool = False
+    trickle: float = 0.0
+    truncate: bool = False
 
 
 def parse_pairs(text: str) -> dict[str, list[str]]:

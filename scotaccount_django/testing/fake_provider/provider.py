@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 
+from scotaccount_django._internal.http import is_loopback_host
 from scotaccount_django.testing.fake_provider.assertions import KeySource, load_client_keys
 from scotaccount_django.testing.fake_provider.browser import complete_authorization
 from scotaccount_django.testing.fake_provider.clock import Clock
@@ -30,12 +31,6 @@ from scotaccount_django.testing.fake_provider.state import (
     Registration,
 )
 from scotaccount_django.testing.fake_provider.variants import VARIANTS, check_variants
-
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
 
 
 def _origin(host: str, port: int) -> str:
@@ -71,7 +66,7 @@ class FakeScotAccount:
     ) -> None:
         if mode not in ("strict", "lax"):
             raise ValueError("mode is 'strict' or 'lax'.")
-        if not is_loopback(host):
+        if not is_loopback_host(host):
             warnings.warn(
                 f"The fake ScotAccount will listen on {host}, beyond loopback.",
                 RuntimeWarning,

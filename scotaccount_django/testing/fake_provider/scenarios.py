@@ -45,7 +45,12 @@ TRANSPORT_KINDS: dict[str, str] = {
     "redirect_other_host": "answers 307 to `/captured` on another loopback origin, which"
     " records what a redirect-following client leaks",
     "connection_closed": "closes the connection without answering (the service is down)",
+    "truncated_body": "sends the real answer's headers and half its body, then closes the"
+    " connection (fewer bytes than `Content-Length`)",
+    "trickle": "sends the real answer one byte every 0.5 s (a per-read timeout never fires)",
 }
+#: Seconds between the bytes of a ``trickle`` answer.
+TRICKLE_INTERVAL = 0.5
 
 #: Authorization errors from ScotAccount's table (plus OAuth's own), sent to the redirect URI.
 AUTHORIZE_ERRORS: dict[str, tuple[str, str]] = {

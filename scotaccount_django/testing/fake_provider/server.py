@@ -39,6 +39,7 @@ from scotaccount_django.testing.fake_provider.scenarios import (
     FAULTS,
     TRANSPORT_KINDS,
     TRANSPORT_STATUSES,
+    TRICKLE_INTERVAL,
 )
 from scotaccount_django.testing.fake_provider.state import ProviderState
 from scotaccount_django.testing.fake_provider.token import token
@@ -89,7 +90,11 @@ ATTRIBUTES_ROUTES: Routes = {
 
 
 def _transport_fault(
-    state: ProviderState, endpoint: str, entry: JournalEntry, other_origin: str
+    state: ProviderState,
+    endpoint: str,
+    entry: JournalEntry,
+    other_origin: str,
+    real_answer: Callable[[], Response],
 ) -> Response | None:
     suffixes = [f"http_{status}" for status in TRANSPORT_STATUSES] + list(TRANSPORT_KINDS)
     names = [f"{endpoint}_{suffix}" for suffix in suffixes if f"{endpoint}_{suffix}" in FAULTS]
@@ -112,6 +117,11 @@ def _transport_fault(
         return html_response(200, pages.error_page("Service error", "Something went wrong."))
     if kind == "redirect_other_host":
         return redirect(f"{other_origin}/captured", status=307)
+    if kind in ("truncated_body", "trickle"):
+        cut_short = real_answer()
+        cut_short.truncate = kind == "truncated_body"
+        cut_short.trickle = TRICKLE_INTERVAL if kind == "trickle" else 0.0
+        return cut_short
     return Response(0, drop=True)
 
 
@@ -133,9 +143,9 @@ def dispatch(
     )
     state.journal.append(entry)
     try:
-        response = _transport_fault(state, endpoint, entry, other_origin) or handler(
-            state, request, entry
-        )
+        response = _transport_fault(
+            state, endpoint, entry, other_origin, lambda: handler(state, request, entry)
+        ) or handler(state, request, entry)
     except Exception as error:  # a bug in the fake must show, not hang the client
         entry.outcome = f"fake provider bug: {error!r}"
         response = oauth_error(500, "internal_server_error", f"Fake provider bug: {error!r}")
@@ -205,4 +215,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        self.wfile.write(response.body)
+        if response.truncate:
+            self.wfile.write(response.body[: len(response.body) // 2])
+            self.close_connection = True
+        elif response.trickle:
+            self._trickle(response.body, response.trickle)
+        else:
+            self.wfile.write(response.body)
+
+    def _trickle(self, body: bytes, interval: float) -> None:
+        self.close_connection = True
+        for index in range(len(body)):
+            if self.server.stopping.wait(interval):
+                return
+            try:
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up: the point of the fault
+                return
