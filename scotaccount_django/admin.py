@@ -17,6 +17,9 @@ from scotaccount_django.models import (
     VerifiedAttribute,
 )
 
+#: Staff see that a verified attribute exists with the view permission; its values need this.
+VALUES_PERMISSION = "scotaccount.view_attribute_values"
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Nothing here is typed in by staff, so nothing can be added or edited."""
@@ -83,11 +86,21 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
         "received_at",
         "request",
     )
-    readonly_fields = ("claims_display",)
+    readonly_fields = ("claims_display", "claims_hidden")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Values only for staff with the dedicated permission; the record for the rest."""
+        if request.user.has_perm(VALUES_PERMISSION):
+            return self.fields
+        return tuple("claims_hidden" if name == "claims_display" else name for name in self.fields)
 
     @admin.display(description=_("claims (personal data)"))
     def claims_display(self, obj: VerifiedAttribute) -> str:
         return json.dumps(obj.claims, indent=2, ensure_ascii=False)
+
+    @admin.display(description=_("claims (personal data)"))
+    def claims_hidden(self, obj: VerifiedAttribute) -> str:
+        return str(_("Hidden: seeing values needs the permission “%s”.") % VALUES_PERMISSION)
 
 
 @admin.register(AttributeRequest)

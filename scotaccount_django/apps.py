@@ -11,5 +11,7 @@ class ScotAccountConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks.
-        from scotaccount_django import checks  # noqa: F401
+        # Registers the system checks; audit events listen to the app's and the models' signals.
+        from scotaccount_django import audit, checks  # noqa: F401
+
+        audit.connect()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -247,9 +248,26 @@ def unavailable_scopes(user: User, scopes: Iterable[str]) -> dict[str, str]:
     return attribute_status(user, scopes).unavailable
 
 
+#: Per request (set by ``SessionLifetimeMiddleware``): scopes whose values were read, so
+#: the page showing them is sent with ``Cache-Control: no-store`` (L11). A list, not a
+#: flag, so a read in a copied context (a sync view under ASGI) is still seen.
+_values_read: ContextVar[list[str] | None] = ContextVar("scotaccount_values_read", default=None)
+
+
+def track_value_reads() -> list[str]:
+    """Start recording attribute reads for this request; the list fills as values are read."""
+    reads: list[str] = []
+    _values_read.set(reads)
+    return reads
+
+
 def get_verified_attributes(user: User) -> dict[str, VerifiedAttribute]:
     """Every usable verified attribute of ``user``, by scope."""
-    return attribute_status(user, AttributeScope.values).held
+    held = attribute_status(user, AttributeScope.values).held
+    reads = _values_read.get()
+    if reads is not None:
+        reads.extend(held)
+    return held
 
 
 def _claims(user: User, scope: str) -> dict[str, Any] | None:

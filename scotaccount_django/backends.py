@@ -34,7 +34,7 @@ from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from scotaccount_django.conf import conf
-from scotaccount_django.models import ScotAccountIdentity
+from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
 from scotaccount_django.tokens import IDTokenClaims, TokenSet
 
 logger = logging.getLogger("scotaccount_django")
@@ -56,6 +56,9 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
 
     #: Set by ``authenticate`` for the hooks, as mozilla-django-oidc does.
     request: HttpRequest | None = None
+    #: The pk of the user signed in when this flow started, or None: the only user
+    #: ``link_existing_user`` may link (SECURITY L3).
+    started_by_id: Any = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Departs: the parent reads OIDC_* settings here and raises without them.
@@ -67,6 +70,7 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         request: HttpRequest | None,
         scotaccount_id_token: IDTokenClaims | None = None,
         scotaccount_tokens: TokenSet | None = None,
+        scotaccount_flow: AuthorizationFlow | None = None,
         **kwargs: Any,
     ) -> AbstractBaseUser | None:
         """Sign in the person named by verified ID token claims; ignore other logins.
@@ -77,6 +81,7 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         if scotaccount_id_token is None or scotaccount_tokens is None:
             return None
         self.request = request
+        self.started_by_id = scotaccount_flow.started_by_id if scotaccount_flow else None
         payload = {**scotaccount_id_token.claims, "sub": scotaccount_id_token.sub}
         try:
             user = self.get_or_create_user(
@@ -107,6 +112,12 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         if users:
             return self.update_user(users[0], claims)
         linked = self.link_existing_user(self.request, claims)
+        if linked is not None and (self.started_by_id is None or linked.pk != self.started_by_id):
+            # A link is made only to the user who started this very flow (L3): with a
+            # planted flow cookie, someone else's callback can land in a signed-in
+            # staff member's browser, and request.user is then the wrong person.
+            logger.warning("Account link refused: the user is not the one who started the flow")
+            linked = None
         if linked is None and not conf.CREATE_USERS:
             logger.info("ScotAccount sign-in refused: unknown person and user creation is off")
             return None
@@ -153,8 +164,12 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     ) -> AbstractBaseUser | None:
         """Hook: return an existing user to link to this new ``sub``, or None.
 
-        Override to attach ScotAccount to accounts a council already has, e.g.
-        the signed-in staff member who clicked "link my ScotAccount". Never
+        Override to attach ScotAccount to accounts a council already has. Only
+        the user who was signed in when this flow *started* can be linked: their
+        pk is ``self.started_by_id``, and any other user returned is refused.
+        For a "link my ScotAccount" button, return
+        ``UserModel.objects.get(pk=self.started_by_id)`` when it is set (never
+        ``request.user``, which at the callback may be someone else). Never
         match on email or name. The default links nobody.
         """
         return None

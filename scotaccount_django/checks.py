@@ -24,6 +24,7 @@ from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from scotaccount_django import fields
 from scotaccount_django._internal.http import is_https_or_loopback, is_loopback_url
 from scotaccount_django._internal.keys import load_signing_key
 from scotaccount_django._internal.setting_types import SETTING_KINDS
@@ -156,16 +157,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "sign-in issuer).",
     ),
     "scotaccount.E050": (
+        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
+        "Give a list of Fernet keys (Fernet.generate_key().decode()), the newest first.",
+    ),
+    "scotaccount.E060": (
         "{setting} is {actual}; it must be {expected}.",
         "For example {setting} = {example}. Values read from environment variables are "
         "strings: convert them first, e.g. with int() or float().",
     ),
-    "scotaccount.E051": (
+    "scotaccount.E061": (
         "Sign-in and attributes point at different ScotAccount environments: {detail}.",
         "Set SCOTACCOUNT_ENVIRONMENT alone ('local', 'integration' or 'production') and "
         "remove the URL overrides, or point every ScotAccount URL at the same environment.",
     ),
-    "scotaccount.E052": (
+    "scotaccount.E062": (
         "{model}.{field} is the USERNAME_FIELD, an EmailField that cannot be empty, and "
         "ScotAccount gives no email address at sign-in.",
         "Make it null=True (addresses stay unique), or override create_user() on a "
@@ -202,6 +207,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "if it advertises none, to {url} ({source}).",
         "ScotAccount documents logout at /authorize/logout on the sign-in host; set "
         "SCOTACCOUNT_END_SESSION_URL if it gave you another address.",
+    ),
+    "scotaccount.W050": (
+        "Verified attributes (personal data) are stored unencrypted: "
+        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty.",
+        "Set it to a list of Fernet keys kept outside the database (see docs/deployment.md), "
+        "then run `manage.py scotaccount_reencrypt`.",
     ),
 }
 
@@ -258,7 +269,7 @@ def _type_problems() -> Iterator[checks.CheckMessage]:
             # The type only, never the value: it may be the private key.
             actual = "None" if value is None else f"a {type(value).__name__}"
             yield _error(
-                "scotaccount.E050",
+                "scotaccount.E060",
                 setting=setting,
                 actual=actual,
                 expected=kind.expected,
@@ -295,6 +306,15 @@ def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
+@checks.register(checks.Tags.security)
+def check_attribute_encryption(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        fields.key_ring()
+    except ImproperlyConfigured as exc:
+        return [_error("scotaccount.E050", detail=exc)]
+    return []
+
+
 @checks.register(checks.Tags.security, deploy=True)
 def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
     """``--deploy``: say where sign-out goes when discovery advertises no endpoint."""
@@ -306,6 +326,16 @@ def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
         url = conf.DOCUMENTED_END_SESSION_URL or "nowhere: no issuer is configured"
         source = "ScotAccount's documented logout path on the configured issuer"
     return [_error("scotaccount.I040", url=url, source=source)]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_attribute_encryption_on(**kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        if settings.DEBUG or conf.ATTRIBUTE_ENCRYPTION_KEYS:
+            return []
+    except ImproperlyConfigured:
+        return []  # E050 says what is wrong with the setting
+    return [_error("scotaccount.W050")]
 
 
 def _settings_problems() -> Iterator[checks.CheckMessage]:
@@ -387,7 +417,7 @@ def _environment_problems() -> Iterator[checks.CheckMessage]:
     found = {name: environment_of(url) for name, url in _provider_urls().items() if url}
     if len({environment for environment in found.values() if environment}) > 1:
         detail = ", ".join(f"{name} on {env}" for name, env in found.items() if env)
-        yield _error("scotaccount.E051", detail=detail)
+        yield _error("scotaccount.E061", detail=detail)
 
 
 def _user_model_problems() -> Iterator[checks.CheckMessage]:
@@ -400,7 +430,7 @@ def _user_model_problems() -> Iterator[checks.CheckMessage]:
     field = user_model._meta.get_field(user_model.USERNAME_FIELD)
     if isinstance(field, EmailField) and not field.null:
         yield _error(
-            "scotaccount.E052", model=user_model._meta.label, field=user_model.USERNAME_FIELD
+            "scotaccount.E062", model=user_model._meta.label, field=user_model.USERNAME_FIELD
         )
 
 

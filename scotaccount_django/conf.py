@@ -91,7 +91,12 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
     "SCOTACCOUNT_LOCAL_PORT": 8001,
+    "SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE": 300,
+    "SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER": 5,
+    "SCOTACCOUNT_FLOW_RATE_LIMIT": 30,
+    "SCOTACCOUNT_FLOW_RATE_WINDOW": 300,
     "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": True,
+    "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS": [],
 }
 
 
@@ -263,9 +268,34 @@ class ScotAccountSettings:
         return self._get("SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER")  # type: ignore[no-any-return]
 
     @property
+    def CLAIMS_TOKEN_MAX_AGE(self) -> timedelta:
+        return as_timedelta(self._get("SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE"))
+
+    @property
+    def MAX_PENDING_FLOWS_PER_BROWSER(self) -> int:
+        return int(self._get("SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER"))
+
+    @property
+    def FLOW_RATE_LIMIT(self) -> int | None:
+        value = self._get("SCOTACCOUNT_FLOW_RATE_LIMIT")
+        return None if value is None else int(value)
+
+    @property
+    def FLOW_RATE_WINDOW(self) -> timedelta:
+        return as_timedelta(self._get("SCOTACCOUNT_FLOW_RATE_WINDOW"))
+
+    @property
     def ACCEPT_VERIFIED_WITH_WARNINGS(self) -> bool:
         """The council's policy: does ``VERIFIED_WITH_WARNINGS`` count as verified?"""
         return bool(self._get("SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS"))
+
+    @property
+    def ATTRIBUTE_ENCRYPTION_KEYS(self) -> list[str]:
+        """Fernet keys for verified attribute values at rest: the first encrypts."""
+        keys = self._get("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS") or []
+        if isinstance(keys, str | bytes):
+            raise ImproperlyConfigured("Expected a list of Fernet keys, got a single value.")
+        return [key.decode() if isinstance(key, bytes) else str(key) for key in keys]
 
 
 conf = ScotAccountSettings()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
+from django.utils.cache import add_never_cache_headers
 from django.utils.module_loading import import_string
 
 from scotaccount_django import labels
@@ -105,7 +106,11 @@ def verified_attributes_required(
             response = verified_attributes_response(
                 request, wanted, unavailable=unavailable, login_url=login_url
             )
-            return response if response is not None else view(request, *args, **kwargs)
+            if response is not None:
+                return response
+            response = view(request, *args, **kwargs)
+            add_never_cache_headers(response)  # the page relies on verified attributes (L11)
+            return response
 
         return cast(ViewFunc, wrapper)
 

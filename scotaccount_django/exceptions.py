@@ -6,6 +6,8 @@ one of these, so callers handle one family and the log gets one clear reason.
 
 from __future__ import annotations
 
+import re
+
 
 class ScotAccountError(Exception):
     """Base class: raised for anything that stops a ScotAccount flow."""
@@ -93,6 +95,12 @@ class FlowExpired(FlowError):
     code = "flow_expired"
 
 
+class FlowRateLimited(FlowError):
+    """Raised when one address starts more flows than ``SCOTACCOUNT_FLOW_RATE_LIMIT`` allows."""
+
+    code = "rate_limited"
+
+
 class BrowserMismatch(FlowError):
     """Raised when the callback arrives in a browser other than the one that started it."""
 
@@ -105,14 +113,26 @@ class SubjectMismatch(FlowError):
     code = "subject_mismatch"
 
 
+#: RFC 6749 section 4.1.2.1: ``error`` is ``1*( %x20-21 / %x23-5B / %x5D-7E )``.
+OAUTH_ERROR_VALUE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}")
+#: What a value outside that set becomes: it matches no documented error.
+MALFORMED_ERROR = "malformed_error"
+
+
 class AuthorizationDenied(ScotAccountError):
-    """Raised when ScotAccount redirects back with an ``error`` parameter."""
+    """Raised when ScotAccount redirects back with an ``error`` parameter.
+
+    ``error`` comes from the query string, so anyone can send anything: a value
+    outside RFC 6749's character set (a newline would forge a log line) becomes
+    ``MALFORMED_ERROR``, and the message keeps only an escaped, shortened copy.
+    """
 
     code = "authorization_error"
 
     def __init__(self, error: str, description: str = "") -> None:
-        super().__init__(error)
-        self.error = error
+        well_formed = OAUTH_ERROR_VALUE.fullmatch(error) is not None
+        super().__init__(error if well_formed else f"{MALFORMED_ERROR} {error[:100]!a}")
+        self.error = error if well_formed else MALFORMED_ERROR
         self.description = description
 
 

@@ -22,10 +22,12 @@ from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 
 from scotaccount_django import signals
 from scotaccount_django._internal import sessions
 from scotaccount_django._internal.redirects import login_url
+from scotaccount_django.attributes import track_value_reads
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -55,14 +57,18 @@ class SessionLifetimeMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         response = self.check(request)
-        return response if response is not None else self.get_response(request)
+        if response is not None:
+            return response
+        reads = track_value_reads()
+        return no_store_if_read(self.get_response(request), reads)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         # Sessions and users are loaded through the ORM, which is sync only.
         response = await sync_to_async(self.check, thread_sensitive=True)(request)
         if response is not None:
             return response
-        return await self.get_response(request)  # type: ignore[no-any-return, misc]
+        reads = track_value_reads()
+        return no_store_if_read(await self.get_response(request), reads)  # type: ignore[misc]
 
     def check(self, request: HttpRequest) -> HttpResponseBase | None:
         """End the session if it is over; a response to send instead of the view, or None."""
@@ -76,7 +82,9 @@ class SessionLifetimeMiddleware:
             getattr(user, "pk", None),
         )
         sessions.end_local_session(request)
-        signals.session_expired.send(sender=type(self), request=request, user=user, reason=reason)
+        signals.session_expired.send_robust(
+            sender=type(self), request=request, user=user, reason=reason
+        )
         if is_scotaccount_view(request):
             # Our own views cope with a signed-out person; sending a logout or a
             # callback to the login page instead would be a detour or a loop.
@@ -100,6 +108,13 @@ class SessionLifetimeMiddleware:
             response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")
         response["Cache-Control"] = "no-store"
         return response
+
+
+def no_store_if_read(response: HttpResponseBase, reads: list[str]) -> HttpResponseBase:
+    """A page that showed verified attributes must not be kept by any cache (L11)."""
+    if reads:
+        add_never_cache_headers(response)
+    return response
 
 
 def expiry_reason(request: HttpRequest, now: float) -> str | None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from scotaccount_django.attributes import UnavailableAttributes
 from scotaccount_django.decorators import unavailable_handler, verified_attributes_response
@@ -43,4 +44,6 @@ class VerifiedAttributesRequiredMixin:
         )
         if response is not None:
             return response
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
+        response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        add_never_cache_headers(response)  # the page relies on verified attributes (L11)
+        return response  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scotaccount_django.conf import conf
+from scotaccount_django.fields import EncryptedJSONField
 
 
 class ScotAccountIdentity(models.Model):
@@ -93,6 +94,17 @@ class AuthorizationFlow(models.Model):
         blank=True,
         help_text=_("For a step-up: the person who started it; only they may complete it."),
     )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+        help_text=_(
+            "The user signed in when the flow started: the only one an account may be linked to."
+        ),
+    )
     next_url = models.CharField(
         _("next URL"), max_length=2048, blank=True, help_text=_("Where to go afterwards.")
     )
@@ -131,6 +143,23 @@ class VerificationOutcome(models.TextChoices):
 VERIFIED_OUTCOMES = frozenset(
     {VerificationOutcome.VERIFIED_SUCCESSFULLY, VerificationOutcome.VERIFIED_WITH_WARNINGS}
 )
+#: GPG45 confidence levels at or above medium: what an identity needs to count (L10).
+GPG45_MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
+#: Validation methods that check nothing: an address or email validated so never counts.
+UNCHECKED_VALIDATION_METHODS = frozenset({"self_certified"})
+
+
+def meets_scope_minimum(scope: str, *, confidence_level: str, validation_method: str) -> bool:
+    """Whether evidence is strong enough for ``scope`` to count as verified (SECURITY L10).
+
+    A verified outcome alone is not enough: an identity verified to GPG45 low, or
+    an address the person certified themselves, would pass as "verified" to a
+    service relying on it. Identity needs medium or above; addresses and emails
+    need a validation that checked something.
+    """
+    if scope == AttributeScope.IDENTITY:
+        return confidence_level in GPG45_MEDIUM_OR_ABOVE
+    return validation_method not in UNCHECKED_VALIDATION_METHODS
 
 
 def counts_as_verified(outcome: str) -> bool:
@@ -237,10 +266,13 @@ class VerifiedAttribute(models.Model):
         choices=AttributeScope.choices,
         help_text=_("The ScotAccount scope that released these claims."),
     )
-    claims = models.JSONField(
+    claims = EncryptedJSONField(
         _("claims"),
         default=dict,
-        help_text=_("The verified claims (personal data), as validated against the schema."),
+        help_text=_(
+            "The verified claims (personal data), as validated against the schema; "
+            "encrypted at rest when SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is set."
+        ),
     )
     outcome = models.CharField(
         _("outcome"),
@@ -297,6 +329,8 @@ class VerifiedAttribute(models.Model):
     class Meta:
         verbose_name = _("verified attribute")
         verbose_name_plural = _("verified attributes")
+        # Seeing a record is not seeing what it says: values need their own permission.
+        permissions = [("view_attribute_values", _("Can see verified attribute values"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["identity", "scope"], name="scotaccount_attribute_unique_identity_scope"
@@ -308,8 +342,15 @@ class VerifiedAttribute(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """True only for an accepted outcome; ``VERIFICATION_FAILED`` never counts."""
-        return counts_as_verified(self.outcome)
+        """An accepted outcome with evidence meeting the scope's minimum (L10).
+
+        ``VERIFICATION_FAILED`` never counts, nor GPG45 low, nor ``self_certified``.
+        """
+        return counts_as_verified(self.outcome) and meets_scope_minimum(
+            self.scope,
+            confidence_level=self.confidence_level,
+            validation_method=self.validation_method,
+        )
 
 
 class ScotAccountSession(models.Model):

@@ -1,12 +1,14 @@
 """Signals a council can connect to. Arguments carry ids, never personal data.
 
-They are sent after the transaction that recorded the event commits
+``signed_in``, ``signed_out`` and ``attributes_received`` are sent after the
+transaction that recorded the event commits
 (``transaction.on_commit``), so a receiver never sees, or acts on, a sign-in
 that was then rolled back. A receiver that raises is logged (by Django, logger
 ``django.dispatch``) and skipped (``send_robust``): a council's side task must
 never turn a sign-in or a logout into an error page. The app's own
 bookkeeping (the ``sid`` registry that front-channel logout needs) is not a
-receiver: it is called directly, inside the transaction.
+receiver: it is called directly, inside the transaction. ``session_expired``
+(sent by the middleware, outside any transaction) is sent robustly as well.
 """
 
 from __future__ import annotations

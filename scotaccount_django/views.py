@@ -63,15 +63,6 @@ from scotaccount_django.tokens import IDTokenClaims, TokenSet
 logger = logging.getLogger("scotaccount_django")
 
 
-def identity_of(user: AbstractBaseUser) -> ScotAccountIdentity:
-    """The identity the backend signed ``user`` in with (usually already loaded with them)."""
-    try:
-        identity: ScotAccountIdentity = getattr(user, "scotaccount_identity")  # noqa: B009
-    except ScotAccountIdentity.DoesNotExist as exc:
-        raise SignInRefused("the backend returned a user without a ScotAccountIdentity") from exc
-    return identity
-
-
 class FlowView(View):
     """Base of the views that start or finish a flow; the only page they render is an error."""
 
@@ -197,10 +188,12 @@ class CallbackView(FlowView):
         """Log the person in (rotating the session key) and remember what logout needs."""
         request = self.request
         started = timezone.now()
-        user = auth.authenticate(request, scotaccount_id_token=claims, scotaccount_tokens=tokens)
+        user = auth.authenticate(
+            request, scotaccount_id_token=claims, scotaccount_tokens=tokens, scotaccount_flow=flow
+        )
         if user is None:
             raise SignInRefused("the backend refused this person")
-        identity = identity_of(user)
+        identity = self.identity_of(user)
         sessions.start_session(
             request,
             user,
@@ -222,13 +215,21 @@ class CallbackView(FlowView):
             )
         )
 
+    def identity_of(self, user: AbstractBaseUser) -> ScotAccountIdentity:
+        """The identity the backend signed ``user`` in with (usually loaded with them)."""
+        try:
+            identity: ScotAccountIdentity = getattr(user, "scotaccount_identity")  # noqa: B009
+        except ScotAccountIdentity.DoesNotExist as exc:
+            raise SignInRefused("the backend's user has no ScotAccountIdentity") from exc
+        return identity
+
     def complete_flow(
         self, flow: AuthorizationFlow, tokens: TokenSet, claims: IDTokenClaims
     ) -> None:
         """Purpose-specific work after sign-in: a step-up stores the attributes."""
         if flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES or self.user is None:
             return
-        identity = identity_of(self.user)
+        identity = self.identity_of(self.user)
         record = step_up.receive_attributes(flow, tokens, identity)
         self.attributes_received(identity, record)
 

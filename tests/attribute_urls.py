@@ -60,6 +60,18 @@ class NeedsIdentityOwnHandler(NeedsIdentity):
         return HttpResponse("mixin handler", status=409)
 
 
+def shows_name(request: HttpRequest) -> HttpResponse:
+    """A council page that reads an accessor without the decorator."""
+    from scotaccount_django.attributes import verified_name
+
+    name = verified_name(request.user)
+    return HttpResponse(name.full_name if name else "no name")
+
+
+def shows_nothing(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("nothing personal")
+
+
 urlpatterns = [
     *base_urlpatterns,
     path("needs-address/", needs_address),
@@ -67,4 +79,6 @@ urlpatterns = [
     path("needs-identity/", NeedsIdentity.as_view()),
     path("every-accessor/", every_accessor),
     path("needs-identity-own/", NeedsIdentityOwnHandler.as_view()),
+    path("shows-name/", shows_name),
+    path("shows-nothing/", shows_nothing),
 ]

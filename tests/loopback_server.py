@@ -37,9 +37,15 @@ def ok(body: bytes = b"{}", *extra_headers: str) -> bytes:
 
 
 class LoopbackServer:
-    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        answer: Answer,
+        tls: ssl.SSLContext | None = None,
+        raw: Callable[[socket.socket], object] | None = None,
+    ) -> None:
         self.answer = answer
         self.tls = tls
+        self.raw = raw
         self.received: list[Received] = []
         self.connections = 0
         self.stopping = threading.Event()
@@ -66,6 +72,9 @@ class LoopbackServer:
 
     def _serve(self, connection: socket.socket) -> None:
         try:
+            if self.raw:  # speaks first, before any request (or TLS handshake) is read
+                self.raw(connection)
+                return
             if self.tls:
                 connection = self.tls.wrap_socket(connection, server_side=True)
             reader = connection.makefile("rb")
@@ -96,8 +105,12 @@ def _read_request(reader: object) -> Received | None:
 
 
 @contextmanager
-def serving(answer: Answer, tls: ssl.SSLContext | None = None) -> Iterator[LoopbackServer]:
-    server = LoopbackServer(answer, tls)
+def serving(
+    answer: Answer,
+    tls: ssl.SSLContext | None = None,
+    raw: Callable[[socket.socket], object] | None = None,
+) -> Iterator[LoopbackServer]:
+    server = LoopbackServer(answer, tls, raw)
     try:
         yield server
     finally:

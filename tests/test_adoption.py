@@ -128,7 +128,7 @@ def test_a_half_pointed_configuration_is_e051(settings, overrides, fires) -> Non
     settings.SCOTACCOUNT_ENVIRONMENT = "integration"
     for name, value in overrides.items():
         setattr(settings, name, value)
-    assert ("scotaccount.E051" in scotaccount_ids()) is fires
+    assert ("scotaccount.E061" in scotaccount_ids()) is fires
 
 
 def test_scotaccount_fake_is_registered_from_the_projects_settings(settings) -> None:

@@ -70,9 +70,9 @@ def test_admin_search_uses_the_username_field(admin_client_for_email_user) -> No
 
 def test_a_non_nullable_email_username_is_reported(settings) -> None:
     settings.AUTH_USER_MODEL = "custom_user.StrictEmailUser"
-    assert "scotaccount.E052" in {message.id for message in check_settings()}
+    assert "scotaccount.E062" in {message.id for message in check_settings()}
     settings.SCOTACCOUNT_CREATE_USERS = False
-    assert "scotaccount.E052" not in {message.id for message in check_settings()}
+    assert "scotaccount.E062" not in {message.id for message in check_settings()}
 
 
 @pytest.fixture

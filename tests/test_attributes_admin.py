@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
@@ -59,8 +60,22 @@ def test_staff_with_the_view_permission_can_search_by_sub(client, attribute):
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
     assert client.get(LIST, {"q": str(uuid.uuid4())}).context["cl"].result_count == 0
-    # Lists never show claims; only the detail page does.
+    # Lists never show claims.
     assert b"private.person@example.com" not in response.content
+
+
+def test_values_need_the_dedicated_permission(client, attribute):
+    staff(client, "view_verifiedattribute")
+    detail = client.get(f"{LIST}{attribute.pk}/change/")
+    assert detail.status_code == 200
+    assert b"private.person@example.com" not in detail.content
+    assert b"scotaccount.view_attribute_values" in detail.content
+
+
+def test_staff_with_the_values_permission_see_them_decrypted(client, attribute, settings):
+    settings.SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    attribute.save()  # now stored encrypted
+    staff(client, "view_verifiedattribute", "view_attribute_values")
     detail = client.get(f"{LIST}{attribute.pk}/change/")
     assert b"private.person@example.com" in detail.content
 

@@ -198,3 +198,28 @@ def test_every_persona_fits_the_schema(client, fake_scotaccount, persona):
     sign_in(client, fake_scotaccount, persona=persona)
     assert step_up(client, fake_scotaccount, ALL_SCOPES, persona=persona)["Location"] == NEXT
     assert set(get_verified_attributes(ScotAccountIdentity.objects.get().user)) == set(ALL_SCOPES)
+
+
+@pytest.mark.parametrize("fault", ["claims_old", "claims_expired"])
+def test_l12_an_old_or_expired_claims_token_is_refused(signed_in, fake_scotaccount, fault):
+    fake_scotaccount.scenarios.add(fault)
+    response = step_up(signed_in, fake_scotaccount, ALL_SCOPES)
+    assert response.context["error_code"] == "invalid_claims_token"
+    assert not VerifiedAttribute.objects.exists()
+
+
+def test_l12_max_age_is_a_setting(signed_in, fake_scotaccount, settings):
+    settings.SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE = 3 * 365 * 24 * 3600
+    fake_scotaccount.scenarios.add("claims_old")
+    assert step_up(signed_in, fake_scotaccount, [ADDRESS])["Location"] == NEXT
+    assert VerifiedAttribute.objects.exists()
+
+
+@pytest.mark.parametrize("fault", ["claims_sub_upper_case", "claims_iat_string"])
+def test_l14_claims_token_non_canonical_sub_or_string_iat_is_refused(
+    signed_in, fake_scotaccount, fault
+):
+    fake_scotaccount.scenarios.add(fault)
+    response = step_up(signed_in, fake_scotaccount, ALL_SCOPES)
+    assert response.context["error_code"] == "invalid_claims_token"
+    assert not VerifiedAttribute.objects.exists()

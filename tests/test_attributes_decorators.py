@@ -146,3 +146,43 @@ def test_identity_is_required_verified_not_just_present(client, fake_scotaccount
         ("Your name and date of birth, from your identity check", "ScotAccount could not check it")
     ]
     assert IDENTITY in response.context["retry_url"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "path", "page"),
+    [
+        ("claims_address_self_certified", "/needs-address/", b"address page"),
+        ("claims_identity_low", "/needs-identity/", b"identity page"),
+    ],
+)
+def test_l10_weak_evidence_does_not_count_as_verified(
+    signed_in, fake_scotaccount, fault, path, page
+):
+    from django.contrib.auth import get_user_model
+
+    from scotaccount_django.attributes import verified_address, verified_name
+
+    fake_scotaccount.scenarios.add(fault)
+    back = complete(signed_in, fake_scotaccount, follow_to_scotaccount(signed_in, path))
+    assert back["Location"] == path
+    before = authorize_count(fake_scotaccount)
+    response = signed_in.get(path)
+    assert response.content != page  # the decorator and the mixin do not let it through
+    assert authorize_count(fake_scotaccount) == before  # and do not loop back to ScotAccount
+    user = get_user_model().objects.get()
+    assert verified_address(user) is None
+    assert verified_name(user) is None
+
+
+@pytest.mark.parametrize("path", ["/needs-address/", "/needs-identity/", "/shows-name/"])
+def test_l11_pages_showing_verified_attributes_are_not_stored(signed_in, fake_scotaccount, path):
+    from tests.attribute_helpers import ALL_SCOPES, step_up
+
+    step_up(signed_in, fake_scotaccount, ALL_SCOPES)
+    response = signed_in.get(path)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_l11_other_pages_keep_their_caching(signed_in, fake_scotaccount):
+    assert "Cache-Control" not in signed_in.get("/shows-nothing/")

@@ -25,6 +25,7 @@ class LinkingBackend(ScotAccountBackend):
 def test_link_hook_attaches_an_existing_user(client, fake_scotaccount, settings) -> None:
     settings.AUTHENTICATION_BACKENDS = ["tests.test_backend.LinkingBackend"]
     existing = User.objects.create_user("existing")
+    client.force_login(existing)  # only the user who starts the flow can be linked (L3)
     sign_in(client, fake_scotaccount, "morag")
     assert ScotAccountIdentity.objects.get().user == existing
     assert User.objects.count() == 1

@@ -180,6 +180,13 @@ ID_TOKEN_CHECKS = {
     "id_token_alg_none": lambda fake, flow, h, c: h["alg"] == "none",
     "id_token_hs256_public_key": lambda fake, flow, h, c: h["alg"] == "HS256",
     "id_token_bad_signature": lambda fake, flow, h, c: True,
+    "id_token_sub_upper_case": lambda fake, flow, h, c: (
+        c["sub"] == c["sub"].upper() != c["sub"].lower()
+    ),
+    "id_token_exp_string": lambda fake, flow, h, c: isinstance(c["exp"], str),
+    "id_token_iat_string": lambda fake, flow, h, c: isinstance(c["iat"], str),
+    "id_token_nbf_future": lambda fake, flow, h, c: c["nbf"] > fake.clock.now() + 60,
+    "id_token_aud_list": lambda fake, flow, h, c: c["aud"] == [CLIENT_ID],
 }
 
 
@@ -216,6 +223,10 @@ def test_id_token_faults(fake, name):
         "id_token_no_kid_several_keys",  # this loop tries every key; an RP must not
         "id_token_wrong_nonce",
         "id_token_sub_not_uuid",
+        "id_token_sub_upper_case",
+        "id_token_exp_string",  # PyJWT converts with int()
+        "id_token_iat_string",
+        "id_token_aud_list",  # valid: the control case for D8
     }
     if name not in needs_rp_checks:
         assert not verified, "a careful relying party must refuse this token"
@@ -288,6 +299,19 @@ CLAIMS_CHECKS = {
         )
         and c["verified_claims"]
     ),
+    "claims_sub_upper_case": lambda fake, t, h, c: c["sub"] == c["sub"].upper(),
+    "claims_iat_string": lambda fake, t, h, c: isinstance(c["iat"], str),
+    "claims_identity_low": lambda fake, t, h, c: any(
+        e["verification"].get("confidence_level") == "low" for e in c["verified_claims"]
+    ),
+    "claims_address_self_certified": lambda fake, t, h, c: any(
+        e["verification"].get("validation_method") == "self_certified"
+        for e in c["verified_claims"]
+    ),
+    "claims_old": lambda fake, t, h, c: (
+        c["iat"] < fake.clock.now() - 365 * 24 * 3600 and "exp" not in c
+    ),
+    "claims_expired": lambda fake, t, h, c: c["exp"] < fake.clock.now(),
     "attributes_key_rotation_mid_flow": lambda fake, t, h, c: (
         h["kid"] == fake.attributes_keys.kids[0] and len(fake.attributes_keys.kids) == 2
     ),

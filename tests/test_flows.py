@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from django.test import RequestFactory
-from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal.discovery import ProviderMetadata
 from scotaccount_django._internal.redirects import authorization_url
@@ -29,12 +28,14 @@ METADATA = ProviderMetadata(
     end_session_endpoint=None,
 )
 REDIRECT_URI = "https://council.example/scotaccount/callback/"
+#: On https the flow cookie carries the __Host- prefix (SECURITY L2).
+COOKIE = "__Host-scotaccount_flow"
 
 
 def start(cookie: str | None = None, **kwargs):
     request = RequestFactory().get("/scotaccount/login/")
     if cookie:
-        request.COOKIES["scotaccount_flow"] = cookie
+        request.COOKIES[COOKIE] = cookie
     scopes = kwargs.pop("scopes", ["openid"])
     started = start_flow(
         request,
@@ -53,15 +54,8 @@ def start(cookie: str | None = None, **kwargs):
 def callback_request(cookie: str | None):
     request = RequestFactory().get("/scotaccount/callback/")
     if cookie is not None:
-        request.COOKIES["scotaccount_flow"] = cookie
+        request.COOKIES[COOKIE] = cookie
     return request
-
-
-def test_pkce_s256_matches_rfc7636_appendix_b() -> None:
-    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-    assert (
-        generate_code_challenge(verifier, "S256") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-    )
 
 
 def test_authorization_request_has_everything_scotaccount_requires(settings) -> None:
@@ -137,13 +131,46 @@ def test_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
     assert not AuthorizationFlow.objects.exists()
 
 
-def test_two_tabs_share_the_browser_cookie_and_both_complete() -> None:
+def test_k2_two_tabs_share_the_browser_cookie_and_both_complete() -> None:
     first, first_params = start(next_url="/one/")
     second, second_params = start(cookie=first.browser_cookie, next_url="/two/")
-    assert second.browser_cookie == first.browser_cookie
-    cookie = first.browser_cookie
+    # Each flow has its own binding; the cookie carries both (several tabs).
+    assert second.browser_cookie.startswith(first.browser_cookie + ".")
+    cookie = second.browser_cookie
     assert consume_flow(callback_request(cookie), second_params["state"]).next_url == "/two/"
     assert consume_flow(callback_request(cookie), first_params["state"]).next_url == "/one/"
+
+
+def test_l2_a_planted_binding_is_never_adopted() -> None:
+    planted = "p" * 43  # well-formed, but the server never minted it
+    started, params = start(cookie=planted)
+    assert planted not in started.browser_cookie.split(".")
+    with pytest.raises(BrowserMismatch):  # the planted value alone does not bind the flow
+        consume_flow(callback_request(planted), params["state"])
+
+
+def test_l2_an_unprefixed_cookie_is_ignored_on_https() -> None:
+    started, params = start()
+    request = RequestFactory().get("/scotaccount/callback/")
+    request.COOKIES["scotaccount_flow"] = started.browser_cookie  # another subdomain can set this
+    with pytest.raises(BrowserMismatch):
+        consume_flow(request, params["state"])
+
+
+def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(settings) -> None:
+    settings.SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER = 3
+    cookie = None
+    states = []
+    for _ in range(10):
+        started, params = start(cookie=cookie)
+        cookie = started.browser_cookie
+        states.append(params["state"])
+    assert AuthorizationFlow.objects.count() == 3
+    assert len(cookie.split(".")) == 3
+    # The newest flows are the ones kept, and still complete.
+    assert consume_flow(callback_request(cookie), states[-1]).purpose == "sign_in"
+    with pytest.raises(UnknownFlow):
+        consume_flow(callback_request(cookie), states[0])
 
 
 def test_malformed_browser_cookie_is_replaced() -> None:
@@ -164,3 +191,21 @@ def test_step_up_records_initiating_sub_and_scopes() -> None:
     flow = AuthorizationFlow.objects.get()
     assert flow.initiating_sub == sub
     assert params["scope"] == "openid scotaccount.address"
+
+
+def test_the_logout_state_is_kept_hashed_and_consumed_once() -> None:
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    from scotaccount_django._internal.statekit import (
+        LOGOUT_STATE_HASH,
+        consume_logout,
+        start_logout,
+    )
+
+    session = SessionStore()
+    state = start_logout(session)
+    assert state not in session.values()
+    assert session[LOGOUT_STATE_HASH] == hash_secret(state)
+    assert not consume_logout(session, "forged")
+    assert consume_logout(session, state)
+    assert not consume_logout(session, state)

@@ -102,6 +102,16 @@ def gzip_bomb() -> bytes:
     return member * 64
 
 
+def peak_memory_of_a_refused_call(url: str) -> int:
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProviderError, match="larger than"):
+            http.send("GET", url)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_l4_gzip_bomb_is_refused_with_little_memory() -> None:
     bomb = gzip_bomb()
     assert 500_000 < len(bomb) < 2_000_000
@@ -112,13 +122,7 @@ def test_l4_gzip_bomb_is_refused_with_little_memory() -> None:
         return False
 
     with serving(answer) as server:
-        tracemalloc.start()
-        try:
-            with pytest.raises(ProviderError, match="larger than"):
-                http.send("GET", server.url)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        peak = peak_memory_of_a_refused_call(server.url)
     assert peak < 16 * 1024 * 1024  # decoding stopped just past the 512 KiB cap
 
 
@@ -323,3 +327,28 @@ def test_a7_the_system_check_uses_the_same_loopback_rule(settings) -> None:
     )
     messages = [message for message in checks.run_checks() if message.id == "scotaccount.E004"]
     assert messages, "an http URL on a 127.-prefixed hostname must not pass as loopback"
+
+
+def test_l4_chunked_gzip_bomb_is_refused_with_little_memory() -> None:
+    bomb = gzip_bomb()
+
+    def answer(request, connection) -> bool:
+        head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+        chunks = [bomb[index : index + 65536] for index in range(0, len(bomb), 65536)]
+        body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks)
+        connection.sendall(head + body + b"0\r\n\r\n")
+        return False
+
+    with serving(answer) as server:
+        peak = peak_memory_of_a_refused_call(server.url)
+    assert peak < 16 * 1024 * 1024
+
+
+def test_l4_trickled_tls_handshake_is_bounded(short_timeouts) -> None:
+    record_header = b"\x16\x03\x03\x40\x00"  # a 16 KiB handshake record, then a byte at a time
+    send_slowly = trickle(record_header + bytes(200))
+    with serving(keep_alive, raw=lambda connection: send_slowly(None, connection)) as server:
+        started = time.monotonic()
+        with pytest.raises(ProviderUnavailable):
+            http.send("GET", f"https://127.0.0.1:{server.port}/")
+        assert time.monotonic() - started < 2.5  # the trickle would take 40 s

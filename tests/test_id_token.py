@@ -140,3 +140,27 @@ def test_key_location_headers_are_never_followed(fake_scotaccount) -> None:
     assert all(
         entry.endpoint in ("discovery", "jwks") for entry in fake_scotaccount.journal[before:]
     )
+
+
+@pytest.mark.parametrize(
+    "fault", ["id_token_sub_upper_case", "id_token_exp_string", "id_token_iat_string"]
+)
+def test_l14_non_canonical_sub_and_string_dates_are_refused(
+    client, fake_scotaccount, fault
+) -> None:
+    fake_scotaccount.scenarios.add(fault)
+    assert sign_in(client, fake_scotaccount).status_code == 502
+    assert "_auth_user_id" not in client.session
+    assert not ScotAccountIdentity.objects.exists()
+
+
+def test_d11_nbf_in_the_future_is_refused(client, fake_scotaccount) -> None:
+    fake_scotaccount.scenarios.add("id_token_nbf_future")
+    assert sign_in(client, fake_scotaccount).status_code == 502
+    assert not ScotAccountIdentity.objects.exists()
+
+
+def test_d8_aud_as_a_one_element_list_is_accepted(client, fake_scotaccount) -> None:
+    fake_scotaccount.scenarios.add("id_token_aud_list")
+    assert sign_in(client, fake_scotaccount).status_code == 302
+    assert client.session["_auth_user_id"]

@@ -9,7 +9,7 @@ import stat
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, get_commands, load_command_class
 
 from scotaccount_django._internal.keys import jwk_thumbprint
 
@@ -54,3 +54,60 @@ def test_refuses_to_overwrite_without_force(tmp_path) -> None:
     run(str(path), "--type", "ec", "--force")
     assert "PRIVATE KEY" in path.read_text()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_l13_force_replaces_the_file_without_writing_into_its_descriptor(tmp_path) -> None:
+    path = tmp_path / "private.pem"
+    path.write_text("old key")
+    path.chmod(0o644)
+    reader = path.open()  # anyone holding the old file keeps the old, whole content
+    old_inode = path.stat().st_ino
+    run(str(path), "--type", "ec", "--force")
+    assert reader.read() == "old key"
+    reader.close()
+    assert path.stat().st_ino != old_inode
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["private.pem"]  # no temporary left
+
+
+def test_l13_force_never_writes_through_a_symlink(tmp_path) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("not yours")
+    link = tmp_path / "private.pem"
+    link.symlink_to(target)
+    run(str(link), "--type", "ec", "--force")
+    assert target.read_text() == "not yours"
+    assert not link.is_symlink()
+    assert "PRIVATE KEY" in link.read_text()
+
+
+def test_l13_a_symlink_is_an_existing_file_without_force(tmp_path) -> None:
+    link = tmp_path / "private.pem"
+    link.symlink_to(tmp_path / "dangling")
+    with pytest.raises(CommandError, match="--force"):
+        run(str(link), "--type", "ec")
+    assert not (tmp_path / "dangling").exists()
+
+
+def test_makes_missing_parent_folders_owner_only(tmp_path) -> None:
+    path = tmp_path / "secrets" / "scotaccount" / "private.pem"
+    run(str(path), "--type", "ec")
+    assert "PRIVATE KEY" in path.read_text()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+
+
+def test_runs_without_system_checks_when_the_key_is_missing(tmp_path, settings) -> None:
+    # The key the checks look for is the one this command makes.
+    settings.SCOTACCOUNT_PRIVATE_KEY = None
+    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(tmp_path / "not-yet.pem")
+    command = load_command_class(get_commands()["scotaccount_keygen"], "scotaccount_keygen")
+
+    def no_checks(*args, **kwargs):
+        pytest.fail("scotaccount_keygen ran the system checks")
+
+    command.check = no_checks
+    command.run_from_argv(
+        ["manage.py", "scotaccount_keygen", str(tmp_path / "not-yet.pem"), "--type", "ec"]
+    )
+    assert (tmp_path / "not-yet.pem").exists()

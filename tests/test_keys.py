@@ -107,3 +107,26 @@ def test_thumbprint_matches_rfc7638_example() -> None:
         ),
     }
     assert jwk_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604])
+def test_l13_a_key_file_others_can_read_warns(settings, tmp_path, caplog, mode) -> None:
+    path = tmp_path / "key.pem"
+    path.write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
+    path.chmod(mode)
+    settings.SCOTACCOUNT_PRIVATE_KEY = None
+    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(path)
+    with caplog.at_level("WARNING", logger="scotaccount_django"):
+        load_signing_key()
+    assert [r.getMessage() for r in caplog.records if "group or others" in r.getMessage()]
+
+
+def test_l13_an_owner_only_key_file_loads_quietly(settings, tmp_path, caplog) -> None:
+    path = tmp_path / "key.pem"
+    path.write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
+    path.chmod(0o600)
+    settings.SCOTACCOUNT_PRIVATE_KEY = None
+    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(path)
+    with caplog.at_level("DEBUG", logger="scotaccount_django"):
+        load_signing_key()
+    assert not caplog.records

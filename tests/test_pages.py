@@ -167,3 +167,28 @@ def test_the_fallback_style_is_replaced_by_a_councils_base(settings, tmp_path):
     html = engines["django"].get_template("scotaccount/session_ended.html").render({})
     assert "<style>" not in html
     assert "ds_page-header__title" in html
+
+
+def test_every_design_system_class_used_exists_in_the_design_system():
+    """The markup is the Scottish Government Design System's own, not look-alike names."""
+    example = Path(__file__).resolve().parent.parent / "example_project" / "council"
+    vendor = example / "static" / "council" / "vendor"
+    css = (vendor / "design-system" / "design-system.min.css").read_text(encoding="utf-8")
+    templates = [*TEMPLATES.glob("*.html"), *(example / "templates").rglob("*.html")]
+    used = {
+        name
+        for path in templates
+        for name in re.findall(r"\bds_[a-z0-9_-]+", path.read_text(encoding="utf-8"))
+    }
+    assert {"ds_page-header", "ds_button", "ds_site-header", "ds_back-link"} <= used
+    assert [name for name in sorted(used) if f".{name}" not in css] == []
+
+
+def test_the_example_vendors_the_design_system_with_its_licences():
+    vendor = (
+        Path(__file__).resolve().parent.parent / "example_project/council/static/council/vendor"
+    )
+    assert "4.2.0" in (vendor / "design-system" / "VERSION").read_text(encoding="utf-8")
+    assert "MIT" in (vendor / "design-system" / "LICENSE.txt").read_text(encoding="utf-8")
+    assert (vendor / "roboto" / "LICENSE.txt").exists()
+    assert list((vendor / "roboto").glob("*.woff2"))

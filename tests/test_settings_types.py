@@ -1,4 +1,4 @@
-"""Every setting of the wrong type is a scotaccount.E050 message with a hint, never a traceback."""
+"""Every setting of the wrong type is a scotaccount.E060 message with a hint, never a traceback."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ WRONG: dict[str, object] = {
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {"scotaccount.address": "a day"},
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": print,
     "SCOTACCOUNT_LOCAL_PORT": "8001",
+    "SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE": "300",
+    "SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER": "5",
+    "SCOTACCOUNT_FLOW_RATE_LIMIT": 30.5,
+    "SCOTACCOUNT_FLOW_RATE_WINDOW": "5 minutes",
+    "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS": "one-key-not-in-a-list",
 }
 
 
@@ -59,7 +64,7 @@ def test_a_wrong_type_is_a_check_message_with_a_hint(settings, setting, value) -
     setattr(settings, setting, value)
     # Default and deploy checks both: neither may raise, whatever the type.
     messages = checks.run_checks(include_deployment_checks=True)
-    ours = [message for message in messages if message.id == "scotaccount.E050"]
+    ours = [message for message in messages if message.id == "scotaccount.E060"]
     assert len(ours) == 1, [str(message) for message in messages]
     assert setting in ours[0].msg
     assert ours[0].hint
@@ -73,4 +78,4 @@ def test_the_right_types_pass(settings, tmp_path: Path) -> None:
     settings.SCOTACCOUNT_CLOCK_LEEWAY = timedelta(seconds=20)
     settings.SCOTACCOUNT_SESSION_IDLE_TIMEOUT = 1800
     settings.SCOTACCOUNT_ID_TOKEN_ALGORITHMS = ("RS256",)
-    assert "scotaccount.E050" not in {message.id for message in checks.run_checks()}
+    assert "scotaccount.E060" not in {message.id for message in checks.run_checks()}

@@ -59,7 +59,31 @@ def test_a_raising_receiver_is_logged_and_ignored(
     assert errors[0].exc_info[0] is RuntimeError
 
 
-def test_front_channel_bookkeeping_needs_no_receiver(client, fake_scotaccount) -> None:
+def test_front_channel_bookkeeping_needs_no_receiver(
+    client, fake_scotaccount, monkeypatch
+) -> None:
+    # Not even the app's own audit receiver: the sid registry is written directly.
+    monkeypatch.setattr(signals.signed_in, "receivers", [])
+    monkeypatch.setattr(signals.signed_in, "sender_receivers_cache", {})
     assert not signals.signed_in.has_listeners()
     signed_in_client(client, fake_scotaccount)
     assert ScotAccountSession.objects.filter(session_key=client.session.session_key).exists()
+
+
+def test_signed_in_says_whether_the_identity_is_new(
+    client, fake_scotaccount, django_capture_on_commit_callbacks
+) -> None:
+    created: list[bool] = []
+
+    def receiver(sender, **kwargs):
+        created.append(kwargs["created"])
+
+    signals.signed_in.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            signed_in_client(client, fake_scotaccount)
+            client.logout()
+            signed_in_client(client, fake_scotaccount)
+    finally:
+        signals.signed_in.disconnect(receiver)
+    assert created == [True, False]

@@ -20,19 +20,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from scotaccount_django.management.commands import scotaccount_keygen
 from scotaccount_django.testing.fake_provider.browser import complete_authorization
 from tests.docs_blocks import DOCS, blocks
 
-pytestmark = [
-    pytest.mark.startproject,
-    # The guide's `scotaccount_keygen secrets/scotaccount.pem` needs the command to make
-    # the missing folder: that change (issue 11, L13) brings write_private_file.
-    pytest.mark.skipif(
-        not hasattr(scotaccount_keygen, "write_private_file"),
-        reason="needs scotaccount_keygen to make missing parent folders (not merged yet)",
-    ),
-]
+pytestmark = pytest.mark.startproject
 
 #: From this engineer's loopback range: sign-in and attributes issuers, then the site.
 FAKE_PORT, SITE_PORT = 9610, 9612

@@ -4,6 +4,12 @@ By default it signs in through the fake ScotAccount that `run_demo.py` starts.
 To use ScotAccount's real integration environment instead, set
 SCOTACCOUNT_DEMO_PROVIDER=integration, SCOTACCOUNT_CLIENT_ID and
 SCOTACCOUNT_PRIVATE_KEY_FILE (the key whose public half you registered).
+
+For the production shape (docs/deployment.md), as the many-instances test runs
+it: DEMO_POSTGRES_DB (with DEMO_POSTGRES_HOST, DEMO_POSTGRES_USER) puts the
+data in PostgreSQL, DEMO_REDIS_URL (with DEMO_CACHE_PREFIX) the cache in Redis,
+DEMO_SITE_URL is the public address when several servers stand behind one,
+and DEMO_DIR holds the key. Unset, `make demo` runs on SQLite as before.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEMO_DIR = BASE_DIR / ".demo"  # generated on first run, outside git
+DEMO_DIR = Path(os.environ.get("DEMO_DIR", BASE_DIR / ".demo"))  # made on first run, outside git
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-not-secret")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
@@ -22,7 +28,7 @@ DEMO_PROVIDER = os.environ.get("SCOTACCOUNT_DEMO_PROVIDER", "fake")
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = int(os.environ.get("DEMO_PORT", "8000"))
 FAKE_PORT = int(os.environ.get("FAKE_SCOTACCOUNT_PORT", "8001"))
-SITE_URL = f"http://{DEMO_HOST}:{DEMO_PORT}"
+SITE_URL = os.environ.get("DEMO_SITE_URL", f"http://{DEMO_HOST}:{DEMO_PORT}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,6 +80,21 @@ DATABASES = {
         "NAME": os.environ.get("DEMO_DATABASE", str(DEMO_DIR / "db.sqlite3")),
     }
 }
+if os.environ.get("DEMO_POSTGRES_DB"):
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ["DEMO_POSTGRES_DB"],
+        "HOST": os.environ.get("DEMO_POSTGRES_HOST", "127.0.0.1"),
+        "USER": os.environ.get("DEMO_POSTGRES_USER", "postgres"),
+    }
+if os.environ.get("DEMO_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["DEMO_REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("DEMO_CACHE_PREFIX", "council-demo"),
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "Europe/London"

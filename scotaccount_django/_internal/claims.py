@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ from scotaccount_django.models import (
     AttributeScope,
     VerificationOutcome,
     counts_as_verified,
+    meets_scope_minimum,
 )
 
 #: The ``$defs`` entry each scope's claims must match.
@@ -74,6 +76,13 @@ class Verification:
     organization: str
     txn: uuid.UUID
 
+    def meets_minimum(self, scope: str) -> bool:
+        return meets_scope_minimum(
+            scope,
+            confidence_level=self.confidence_level,
+            validation_method=self.validation_method,
+        )
+
 
 @dataclass(frozen=True)
 class VerifiedClaims:
@@ -85,7 +94,10 @@ class VerifiedClaims:
 
     @property
     def is_verified(self) -> bool:
-        return counts_as_verified(self.verification.outcome)
+        """An accepted outcome whose evidence meets the scope's minimum (L10)."""
+        return counts_as_verified(self.verification.outcome) and self.verification.meets_minimum(
+            self.scope
+        )
 
 
 def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedClaims]:
@@ -115,6 +127,7 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
         if missing:
             raise InvalidClaimsToken(f"the claimsToken has no {', '.join(missing)}")
     check_bound_to(payload, sub)
+    _check_age(payload.get("iat"))
     return payload
 
 
@@ -139,6 +152,22 @@ def check_bound_to(payload: dict[str, Any], sub: uuid.UUID) -> None:
         # Exact canonical form, as ScotAccount sends it: no case folding.
         if not isinstance(value, str) or value != str(sub):
             raise InvalidClaimsToken("the claimsToken is about a different person")
+
+
+def _check_age(issued_at: object) -> None:
+    """A claimsToken is fetched moments before use; an old one is a replay (L12).
+
+    ScotAccount's tokens may carry no ``exp`` (PyJWT checks it when present), so
+    ``iat`` bounds the age either way. The current layout must have ``iat``
+    (above); only the docs' legacy example lacks it.
+    """
+    if issued_at is None:
+        return
+    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+        raise InvalidClaimsToken("iat is not a number")
+    age = time.time() - issued_at
+    if age > (conf.CLAIMS_TOKEN_MAX_AGE + conf.CLOCK_LEEWAY).total_seconds():
+        raise InvalidClaimsToken(f"the claimsToken was issued {int(age)} s ago")
 
 
 def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedClaims]:
@@ -174,7 +203,9 @@ def _entry(raw: Any, index: int) -> VerifiedClaims:
         if "claims" not in raw:
             raise SchemaViolation(f"{path}.claims is required for a verified outcome")
         claims = validate(raw["claims"], CLAIMS_DEFINITION[scope])
-    # A failed verification's claims (if any) are unverified personal data: dropped.
+    if not verification.meets_minimum(scope):
+        claims = {}
+    # Claims from a failed or too weak verification are unverified personal data: dropped.
     return VerifiedClaims(scope=scope, verification=verification, claims=claims)
 
 
@@ -199,7 +230,7 @@ def _legacy_entries(
     """The older layout: one verification for everything, claims at the top level."""
     if not isinstance(claims, dict):
         raise SchemaViolation("claims is not an object")
-    if "uuid" in claims and str(claims["uuid"]).lower() != str(sub):
+    if "uuid" in claims and claims["uuid"] != str(sub):
         raise SchemaViolation("claims.uuid is not the token's sub")
     raw = verified_claims.get("verification")
     if not isinstance(raw, dict):

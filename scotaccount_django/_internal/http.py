@@ -98,6 +98,8 @@ class ProviderResponse:
     status: int
     content_type: str
     body: bytes
+    #: The ``Date`` header: diagnostics measure clock offset from it.
+    date: str = ""
 
     def json_object(self) -> dict[str, Any]:
         """The body as a JSON object, or ``ProviderError``."""
@@ -121,6 +123,7 @@ def send(
     if not is_https_or_loopback(url):
         raise ProviderError(f"{url!r:.200} is not https (http is allowed on loopback only)")
     seconds = conf.CONNECT_TIMEOUT + conf.READ_TIMEOUT
+    too_late = f"no complete answer from {url} within {seconds:g} s"
     deadline = _watchdog.start(seconds)
     try:
         response = _session().request(
@@ -136,7 +139,7 @@ def send(
         with response:
             body = _read_body(response, url)
         if deadline.expired:  # a close-delimited body cut off by the watchdog looks complete
-            raise ProviderUnavailable(f"no complete answer from {url} within {seconds:g} s")
+            raise ProviderUnavailable(too_late)
     except ProviderError:
         raise
     except (
@@ -146,14 +149,10 @@ def send(
         OSError,
     ) as exc:
         if deadline.expired:
-            raise ProviderUnavailable(
-                f"no complete answer from {url} within {seconds:g} s"
-            ) from exc
+            raise ProviderUnavailable(too_late) from exc
         if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError):
             raise ProviderUnavailable(f"timed out calling {url}") from exc
-        if isinstance(
-            exc, urllib3.exceptions.DecodeError | requests.exceptions.ContentDecodingError
-        ):
+        if isinstance(exc, urllib3.exceptions.DecodeError):
             raise ProviderError(f"response from {url} could not be decoded") from exc
         raise ProviderUnavailable(f"could not reach {url}: {type(exc).__name__}") from exc
     finally:
@@ -164,6 +163,7 @@ def send(
         status=response.status_code,
         content_type=response.headers.get("Content-Type", ""),
         body=body,
+        date=response.headers.get("Date", ""),
     )
 
 
@@ -307,23 +307,25 @@ def _watch_current_call(sock: socket.socket | None) -> None:
         deadline.watch(sock)
 
 
-# The socket is recorded once the request is sent (connecting is bounded by the
-# connect timeout): a response that will close takes the socket from the
-# connection, so it cannot be looked up later.
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+class _WatchedConnection(urllib3.connection.HTTPConnection):
+    """Hands its socket to the current call's deadline once the request is sent.
+
+    Not earlier: connecting is bounded by the connect timeout (CPython bounds a
+    whole TLS handshake by it too). Not later: a pooled connection was connected
+    by an earlier call, and a response that will close takes the socket away.
+    """
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         super().request(*args, **kwargs)
         _watch_current_call(self.sock)
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        _watch_current_call(self.sock)
+class _WatchedHTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
+    ConnectionCls = _WatchedConnection
 
 
 class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):

@@ -95,6 +95,10 @@ def verify_and_decode(
         raise error(f"{type(exc).__name__}: {exc}") from exc
     if "iss" in claims and claims["iss"] != issuer:
         raise error("iss is not the expected issuer")
+    for name in NUMERIC_DATE_CLAIMS.intersection(claims):
+        # PyJWT converts with int(), so "1700000000" would pass (L14): RFC 7519 says number.
+        if isinstance(claims[name], bool) or not isinstance(claims[name], int | float):
+            raise error(f"{name} is not a number")
     return claims
 
 
@@ -163,3 +167,7 @@ def _key_fits_algorithm(key: PyJWK, algorithm: str) -> bool:
     if declared is not None and declared != algorithm:
         return False
     return KEY_TYPE_FOR_ALGORITHM.get(algorithm) == key.key_type
+
+
+#: RFC 7519's NumericDate claims.
+NUMERIC_DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})

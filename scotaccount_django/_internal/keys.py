@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
+import stat as stat_module
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,8 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 #: The one minimum for every RSA key, ours and ScotAccount's (checks, JWKS, the fake).
 MIN_RSA_BITS = 2048
+
+logger = logging.getLogger("scotaccount_django")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ def _load_signing_key() -> SigningKey:
         cached = _cache.get(cache_key)
     if cached is not None:
         return cached
+    if path:
+        _warn_if_shared(path, stat.st_mode)
     pem = _read_file(path) if path else (text or "").encode()
     private_key = parse_private_key(pem)
     signing_key = SigningKey(
@@ -92,6 +98,18 @@ def _load_signing_key() -> SigningKey:
         _cache.clear()  # only the current key is worth keeping
         _cache[cache_key] = signing_key
     return signing_key
+
+
+def _warn_if_shared(path: str, mode: int) -> None:
+    """A private key others on the machine can read is a leaked key waiting to happen."""
+    if mode & (stat_module.S_IRWXG | stat_module.S_IRWXO):
+        logger.warning(
+            "SCOTACCOUNT_PRIVATE_KEY_FILE %s is readable by group or others (mode %o); "
+            "make it owner-only: chmod 600 %s",
+            path,
+            stat_module.S_IMODE(mode),
+            path,
+        )
 
 
 def _read_file(path: str) -> bytes:

@@ -168,12 +168,14 @@ def start_authorization(
         metadata.authorization_endpoint, started, scopes=scopes, redirect_uri=redirect_uri
     )
     response = HttpResponseRedirect(url)
+    secure = redirect_uri.startswith("https://")
     response.set_cookie(
-        conf.FLOW_COOKIE_NAME,
+        statekit.flow_cookie_name(secure=secure),
         started.browser_cookie,
         max_age=int(conf.FLOW_LIFETIME.total_seconds()),
+        path="/",  # __Host- requires Path=/ and no Domain
         httponly=True,
-        secure=redirect_uri.startswith("https://"),
+        secure=secure,
         # Strict would drop the cookie on the top-level redirect back from ScotAccount.
         samesite="Lax",
     )

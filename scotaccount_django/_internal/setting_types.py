@@ -75,6 +75,19 @@ DURATION_MAP = Kind(
     _is_duration_map,
     '{"scotaccount.address": timedelta(days=30)}',
 )
+COUNT = Kind("a whole number", lambda value: _is_number(value) and isinstance(value, int), "5")
+OPTIONAL_COUNT = Kind(
+    "a whole number or None",
+    _optional(lambda value: _is_number(value) and isinstance(value, int)),
+    "30",
+)
+KEY_LIST = Kind(
+    "a list of Fernet keys",
+    lambda value: (
+        isinstance(value, list | tuple) and all(isinstance(key, str | bytes) for key in value)
+    ),
+    '[os.environ["ATTRIBUTE_KEY"]]',
+)
 PORT = Kind("a port number (an int from 1 to 65534)", _is_port, "8001")
 
 #: Every setting in ``conf.DEFAULTS`` -> its kind; a test keeps the two in step.
@@ -108,5 +121,10 @@ SETTING_KINDS: dict[str, Kind] = {
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": DURATION_MAP,
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": OPTIONAL_TEXT,
     "SCOTACCOUNT_LOCAL_PORT": PORT,
+    "SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE": DURATION,
+    "SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER": COUNT,
+    "SCOTACCOUNT_FLOW_RATE_LIMIT": OPTIONAL_COUNT,
+    "SCOTACCOUNT_FLOW_RATE_WINDOW": DURATION,
     "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": FLAG,
+    "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS": KEY_LIST,
 }

@@ -19,10 +19,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils import timezone
 from mozilla_django_oidc.utils import generate_code_challenge
@@ -31,6 +35,7 @@ from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     BrowserMismatch,
     FlowExpired,
+    FlowRateLimited,
     UnknownFlow,
 )
 from scotaccount_django.models import AuthorizationFlow
@@ -38,7 +43,10 @@ from scotaccount_django.models import AuthorizationFlow
 #: 48 random bytes -> 64 URL-safe characters, inside RFC 7636's 43..128.
 CODE_VERIFIER_BYTES = 48
 SECRET_BYTES = 32
-_COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+#: One browser-binding secret: what ``new_secret`` makes.
+_BINDING = re.compile(r"[A-Za-z0-9_-]{43}")
+#: The secure cookie's prefix: a sibling subdomain or a network attacker cannot set it (L2).
+HOST_PREFIX = "__Host-"
 #: SHA-256 of the ``state`` sent with a logout; read (once) by the logged-out view.
 LOGOUT_STATE_HASH = "_scotaccount_logout_state_hash"
 
@@ -72,9 +80,19 @@ class StartedFlow:
     browser_cookie: str
 
 
-def browser_cookie_value(request: HttpRequest) -> str | None:
-    value = request.COOKIES.get(conf.FLOW_COOKIE_NAME)
-    return value if value and _COOKIE_VALUE.match(value) else None
+def flow_cookie_name(*, secure: bool) -> str:
+    """``__Host-scotaccount_flow`` on https, where the browser guarantees only this host set it."""
+    return f"{HOST_PREFIX}{conf.FLOW_COOKIE_NAME}" if secure else conf.FLOW_COOKIE_NAME
+
+
+def browser_bindings(request: HttpRequest, *, secure: bool) -> list[str]:
+    """The binding secrets this browser's flow cookie holds, oldest first (one per flow).
+
+    On https only the ``__Host-`` cookie is read: an unprefixed one could have
+    been planted by another subdomain.
+    """
+    value = request.COOKIES.get(flow_cookie_name(secure=secure), "")
+    return [part for part in value.split(".") if _BINDING.fullmatch(part)]
 
 
 def start_flow(
@@ -86,22 +104,39 @@ def start_flow(
     next_url: str = "",
     initiating_sub: uuid.UUID | None = None,
 ) -> StartedFlow:
-    """Record a new authorization flow; return the secrets its request must carry."""
+    """Record a new authorization flow; return the secrets its request must carry.
+
+    The flow is bound to a binding secret minted for it alone (L2): a value the
+    browser sends is never adopted, so a planted cookie binds nothing. The
+    cookie lists this browser's pending flows (several tabs), at most
+    ``SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER``: starting one more forgets the
+    oldest, so one browser cannot pile up flows (L1).
+    """
+    check_flow_rate(request)
     state = new_secret()
     nonce = new_secret()
     code_verifier = secrets.token_urlsafe(CODE_VERIFIER_BYTES)
-    browser_cookie = browser_cookie_value(request) or new_secret()
+    binding = new_secret()
     now = timezone.now()
     # Expired rows are deleted by the scotaccount_purge command, not here.
+    kept = _pending_bindings(request, secure=redirect_uri.startswith("https://"))
+    keep = max(conf.MAX_PENDING_FLOWS_PER_BROWSER - 1, 0)
+    cut = max(len(kept) - keep, 0)
+    dropped, kept = kept[:cut], kept[cut:]
+    if dropped:
+        AuthorizationFlow.objects.filter(
+            browser_binding_hash__in=[hash_secret(b) for b in dropped]
+        ).delete()
     AuthorizationFlow.objects.create(
         state_hash=hash_secret(state),
         nonce_hash=hash_secret(nonce),
         code_verifier=code_verifier,
-        browser_binding_hash=hash_secret(browser_cookie),
+        browser_binding_hash=hash_secret(binding),
         purpose=purpose,
         scopes=" ".join(scopes),
         redirect_uri=redirect_uri,
         initiating_sub=initiating_sub,
+        started_by_id=_signed_in_user_id(request),
         next_url=next_url,
         expires_at=now + conf.FLOW_LIFETIME,
     )
@@ -109,8 +144,48 @@ def start_flow(
         state=state,
         nonce=nonce,
         code_challenge=generate_code_challenge(code_verifier, "S256"),
-        browser_cookie=browser_cookie,
+        browser_cookie=".".join([*kept, binding]),
     )
+
+
+def _signed_in_user_id(request: HttpRequest) -> Any:
+    """Who is signed in as the flow starts: only they may have an account linked (L3)."""
+    user = getattr(request, "user", None)
+    return user.pk if isinstance(user, AbstractBaseUser) and user.is_authenticated else None
+
+
+def _pending_bindings(request: HttpRequest, *, secure: bool) -> list[str]:
+    """The cookie's bindings that still belong to a pending flow we minted them for."""
+    bindings = browser_bindings(request, secure=secure)
+    pending = set(
+        AuthorizationFlow.objects.filter(
+            browser_binding_hash__in=[hash_secret(b) for b in bindings]
+        ).values_list("browser_binding_hash", flat=True)
+    )
+    return [b for b in bindings if hash_secret(b) in pending]
+
+
+def check_flow_rate(request: HttpRequest) -> None:
+    """At most ``SCOTACCOUNT_FLOW_RATE_LIMIT`` new flows per client address per window (L1).
+
+    Every flow is a database row that lives for days, and starting one needs no
+    account: without a limit, a loop of anonymous requests fills the table. The
+    count lives in Django's cache, so every worker shares it.
+    """
+    limit = conf.FLOW_RATE_LIMIT
+    if limit is None:
+        return
+    window = int(conf.FLOW_RATE_WINDOW.total_seconds()) or 1
+    address = request.META.get("REMOTE_ADDR", "")
+    key = f"scotaccount:flow-rate:{hash_secret(address)[:32]}:{int(time.time()) // window}"
+    cache = caches[conf.CACHE_ALIAS]
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        count = 1
+    if count > limit:
+        raise FlowRateLimited("too many new flows from this address")
 
 
 def consume_flow(request: HttpRequest, state: str | None) -> AuthorizationFlow:
@@ -129,8 +204,8 @@ def consume_flow(request: HttpRequest, state: str | None) -> AuthorizationFlow:
         raise UnknownFlow("the flow was consumed by a concurrent request")
     if flow.expires_at <= timezone.now():
         raise FlowExpired("the flow has expired")
-    cookie = browser_cookie_value(request)
-    if cookie is None or not matches_hash(cookie, flow.browser_binding_hash):
+    bindings = browser_bindings(request, secure=flow.redirect_uri.startswith("https://"))
+    if not any(matches_hash(b, flow.browser_binding_hash) for b in bindings):
         raise BrowserMismatch("the callback came to a browser that did not start this flow")
     return flow
 

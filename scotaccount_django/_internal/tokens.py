@@ -102,6 +102,7 @@ def parse_sub(value: object) -> uuid.UUID:
         sub = uuid.UUID(value)
     except ValueError as exc:
         raise InvalidIDToken("sub is not a UUID") from exc
-    if str(sub) != value.lower():
+    # Exact, lower-case form only (L14): one person, one spelling, one identity.
+    if str(sub) != value:
         raise InvalidIDToken("sub is not a canonical UUID")
     return sub

@@ -44,7 +44,7 @@ class StaffNumberUser(AbstractBaseUser):
 
 
 class StrictEmailUser(AbstractBaseUser):
-    """Email-keyed but never empty: ScotAccount cannot create these (``scotaccount.E052``)."""
+    """Email-keyed but never empty: ScotAccount cannot create these (``scotaccount.E062``)."""
 
     email = models.EmailField(unique=True)
 

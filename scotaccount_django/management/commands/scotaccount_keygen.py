@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -29,8 +31,40 @@ def generate_private_key(key_type: str) -> PrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=3072)
 
 
+def write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
+    """Write ``content`` to ``path`` with mode 0600, atomically.
+
+    The bytes go to a new temporary file in the same folder (``O_EXCL`` and
+    ``O_NOFOLLOW``, so neither an existing file nor a planted symlink is ever
+    opened), which then replaces ``path`` in one ``os.replace``: an existing key
+    is never truncated, and a reader sees the old key or the new one, whole.
+    Missing parent folders are made owner-only (0700).
+    """
+    if not replace and (path.exists() or path.is_symlink()):
+        raise FileExistsError(path)
+    for folder in reversed([path.parent, *path.parent.parents]):
+        if not folder.exists():
+            folder.mkdir(mode=0o700)  # every folder we make, not only the last
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    descriptor = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not replace and (path.exists() or path.is_symlink()):
+            raise FileExistsError(path)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 class Command(BaseCommand):
     help = "Generate an RSA 3072 or EC P-256 key pair for ScotAccount's private_key_jwt."
+    # The key is what the checks look for: making it must not need it already.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("private_key_path", help="Where to write the private key (PEM).")
@@ -42,23 +76,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path: str = options["private_key_path"]
+        path = Path(options["private_key_path"])
         private_key = generate_private_key(options["type"])
         pem = private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if options["force"] else os.O_EXCL)
         try:
-            descriptor = os.open(path, flags, 0o600)
+            write_private_file(path, pem, replace=options["force"])
         except FileExistsError as exc:
             raise CommandError(f"{path} exists; use --force to replace it.") from exc
         except OSError as exc:
             raise CommandError(f"Cannot write {path}: {exc.strerror}") from exc
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-        os.chmod(path, 0o600)  # O_CREAT's mode does not apply to an existing file
         public_key = private_key.public_key()
         jwk = public_jwk(public_key)
         kid = jwk_thumbprint(jwk)

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from scotaccount_django import audit
 from scotaccount_django._internal.sessions import purge_records
 from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
@@ -43,9 +44,19 @@ class Command(BaseCommand):
         records = purge_records()
         self.stdout.write(f"Deleted {records} front-channel logout record(s) of ended sessions.\n")
         days = options["attributes_older_than"]
-        if days is not None:
-            result = purge_attributes(timedelta(days=days))
-            self.stdout.write(
-                f"Deleted {result.attributes} verified attribute(s) and "
-                f"{result.requests} attribute request record(s) older than {days} days.\n"
-            )
+        if days is None:
+            audit.emit("purged", flows=deleted, session_records=records)
+            return
+        result = purge_attributes(timedelta(days=days))
+        self.stdout.write(
+            f"Deleted {result.attributes} verified attribute(s) and "
+            f"{result.requests} attribute request record(s) older than {days} days.\n"
+        )
+        audit.emit(
+            "purged",
+            flows=deleted,
+            session_records=records,
+            attributes=result.attributes,
+            attribute_requests=result.requests,
+            older_than_days=days,
+        )

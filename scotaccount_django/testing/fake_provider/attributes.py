@@ -23,6 +23,7 @@ from scotaccount_django.testing.fake_provider.messages import (
     oauth_error,
 )
 from scotaccount_django.testing.fake_provider.personas import (
+    SCOPE_ADDRESS,
     SCOPE_IDENTITY,
     VERIFICATION_FAILED,
     Persona,
@@ -88,6 +89,18 @@ def _payload(state: ProviderState, grant: AccessGrant, faults: list[str]) -> dic
         ]
         for entry in entries:
             entry.pop("claims", None)
+    weakened = {
+        "claims_identity_low": (SCOPE_IDENTITY, {"confidence_level": "low"}),
+        "claims_address_self_certified": (SCOPE_ADDRESS, {"validation_method": "self_certified"}),
+    }
+    for fault in faults:
+        scope, change = weakened.get(fault, ("", {}))
+        entries = [
+            {**entry, "verification": {**entry["verification"], **change}}
+            if entry["scope"] == scope
+            else entry
+            for entry in entries
+        ]
     if "claims_empty_list" not in faults and not entries:
         return None
     documented_legacy = "legacy_claims_token" in state.variants
@@ -106,8 +119,14 @@ def _payload(state: ProviderState, grant: AccessGrant, faults: list[str]) -> dic
         "sub": "00000000-0000-4000-8000-000000000000"
         if "claims_wrong_sub" in faults
         else grant.persona.sub,
-        "iat": state.clock.now(),
+        "iat": state.clock.now() - (2 * 365 * 24 * 3600 if "claims_old" in faults else 0),
     }
+    if "claims_sub_upper_case" in faults:
+        header["sub"] = grant.persona.sub.upper()
+    if "claims_iat_string" in faults:
+        header["iat"] = str(header["iat"])
+    if "claims_expired" in faults:
+        header["exp"] = state.clock.now() - 3600
     if documented_legacy and entries:
         # The docs' example (line 922) has none of the three: only claims.uuid binds it.
         if "claims_wrong_sub" in faults:

@@ -152,7 +152,7 @@ class FakeScotAccount:
             other_port = other.server_address[1] if other else 0
             return dispatch(self._state, routes, request, f"http://localhost:{other_port}")
 
-        server = FakeHTTPServer(self._host, port, answer, self._stopping)
+        server = FakeHTTPServer(self._host, port, answer, self._stopping, self.clock.now)
         self._servers.append(server)
         return server
 

@@ -100,6 +100,11 @@ _TOKEN_LEVEL: dict[str, tuple[str, str]] = {
     "id_token_missing_sub": ("id_token", "no `sub` claim"),
     "id_token_sub_not_uuid": ("id_token", "`sub` is not a UUID"),
     "id_token_unknown_kid": ("id_token", "signed by a key that is not in the JWKS"),
+    "id_token_sub_upper_case": ("id_token", "`sub` is the person's UUID in upper case"),
+    "id_token_exp_string": ("id_token", "`exp` is a numeric string, not a number"),
+    "id_token_iat_string": ("id_token", "`iat` is a numeric string, not a number"),
+    "id_token_nbf_future": ("id_token", "`nbf` one hour ahead"),
+    "id_token_aud_list": ("id_token", "`aud` is `[client_id]`, a one-element list (valid)"),
     "id_token_no_kid_several_keys": (
         "id_token",
         "no `kid` header while the JWKS publishes several keys",
@@ -123,6 +128,15 @@ _TOKEN_LEVEL: dict[str, tuple[str, str]] = {
         "claims_token",
         "signed by the sign-in issuer's active key instead of the attributes key",
     ),
+    "claims_sub_upper_case": ("claims_token", "`sub` is the person's UUID in upper case"),
+    "claims_iat_string": ("claims_token", "`iat` is a numeric string, not a number"),
+    "claims_identity_low": ("claims_token", "identity verified, but only to GPG45 `low`"),
+    "claims_address_self_certified": (
+        "claims_token",
+        "address verified with `validation_method: self_certified`",
+    ),
+    "claims_old": ("claims_token", "`iat` two years ago and no `exp`"),
+    "claims_expired": ("claims_token", "`exp` one hour ago"),
     "claims_empty_list": ("claims_token", "`verified_claims` is an empty list (200, not 404)"),
     "claims_verification_failed": (
         "claims_token",

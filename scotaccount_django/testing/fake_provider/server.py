@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -165,11 +166,13 @@ class FakeHTTPServer(ThreadingHTTPServer):
         port: int,
         answer: Callable[[Request], Response],
         stopping: threading.Event,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         self.answer = answer
         self.stopping = stopping
+        self.clock = clock
         super().__init__((host, port), _RequestHandler)
 
 
@@ -185,6 +188,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the journal is the log."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header follows the fake's clock, as ScotAccount's follows its own."""
+        return super().date_time_string(self.server.clock() if timestamp is None else timestamp)
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)

@@ -147,6 +147,11 @@ def _id_token_claims(state: ProviderState, grant: CodeGrant, faults: list[str]) 
         "id_token_iat_future": {"iat": now + 3600, "exp": now + 4500},
         "id_token_wrong_nonce": {"nonce": f"not-{grant.request.nonce}"},
         "id_token_sub_not_uuid": {"sub": f"{grant.persona.id}@example.com"},
+        "id_token_sub_upper_case": {"sub": grant.persona.sub.upper()},
+        "id_token_exp_string": {"exp": str(claims["exp"])},
+        "id_token_iat_string": {"iat": str(now)},
+        "id_token_nbf_future": {"nbf": now + 3600},
+        "id_token_aud_list": {"aud": [state.registration.client_id]},
     }
     removals = {
         "id_token_missing_exp": "exp",
