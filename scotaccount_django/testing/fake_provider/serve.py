@@ -24,6 +24,8 @@ def banner(fake: FakeScotAccount) -> list[str]:
         f"Attributes JWKS URL: {fake.attributes_jwks_url}",
         f"Client id: {fake.client_id} ({fake.mode} mode)",
     ]
+    if fake.ca_file is not None:
+        lines.append(f"CA certificate: {fake.ca_file}")
     if fake.variants:
         lines.append(f"Documented variants: {', '.join(sorted(fake.variants))}")
     return lines
@@ -31,16 +33,17 @@ def banner(fake: FakeScotAccount) -> list[str]:
 
 def settings_block(fake: FakeScotAccount) -> str:
     """Ready-to-paste Django settings that point a project at this running fake."""
-    return "\n".join(
-        [
-            "# Paste into your development settings (the fake is for local use only):",
-            f'SCOTACCOUNT_CLIENT_ID = "{fake.client_id}"',
-            f'SCOTACCOUNT_DISCOVERY_URL = "{fake.discovery_url}"',
-            f'SCOTACCOUNT_ATTRIBUTES_URL = "{fake.attributes_url}"',
-            f'SCOTACCOUNT_ATTRIBUTES_ISSUER = "{fake.attributes_issuer}"',
-            f'SCOTACCOUNT_ATTRIBUTES_JWKS_URL = "{fake.attributes_jwks_url}"',
-        ]
-    )
+    lines = [
+        "# Paste into your development settings (the fake is for local use only):",
+        f'SCOTACCOUNT_CLIENT_ID = "{fake.client_id}"',
+        f'SCOTACCOUNT_DISCOVERY_URL = "{fake.discovery_url}"',
+        f'SCOTACCOUNT_ATTRIBUTES_URL = "{fake.attributes_url}"',
+        f'SCOTACCOUNT_ATTRIBUTES_ISSUER = "{fake.attributes_issuer}"',
+        f'SCOTACCOUNT_ATTRIBUTES_JWKS_URL = "{fake.attributes_jwks_url}"',
+    ]
+    if fake.ca_file is not None:
+        lines.insert(1, f'SCOTACCOUNT_CA_BUNDLE = "{fake.ca_file}"')
+    return "\n".join(lines)
 
 
 def serve_until_interrupted(fake: FakeScotAccount, write: Callable[[str], None]) -> None:
