@@ -41,8 +41,8 @@ def test_e030_unknown_scope_in_max_age(settings):
     assert "scotaccount.E030" in ids()
 
 
-@pytest.mark.parametrize("value", [0, 59 * 60, timedelta(minutes=5), "a day", -1])
-def test_e031_max_age_too_short_or_not_a_duration(settings, value):
+@pytest.mark.parametrize("value", [0, 59 * 60, timedelta(minutes=5), -1])
+def test_e031_max_age_too_short(settings, value):
     settings.SCOTACCOUNT_ATTRIBUTE_MAX_AGE = {"scotaccount.address": value}
     assert "scotaccount.E031" in ids()
 

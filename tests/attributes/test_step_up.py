@@ -30,7 +30,8 @@ from tests.attributes.helpers import (
 )
 from tests.flow_helpers import complete, return_to_app, sign_in
 
-pytestmark = pytest.mark.django_db
+# any_user_model: `make test` runs these with tests.settings_custom_user as well.
+pytestmark = [pytest.mark.django_db, pytest.mark.any_user_model]
 
 
 def requested_scope(authorize_url: str) -> list[str]:

@@ -136,7 +136,8 @@ def test_a_key_scotaccount_would_refuse_fails(healthy, key_file):
     )
     output, ok = diagnose()
     assert not ok
-    assert "FAIL key: The ScotAccount private key is RSA 1024 bits" in output
+    assert "FAIL key: The ScotAccount private key cannot be used: " in output
+    assert "The ScotAccount private key is RSA 1024 bits" in output
 
 
 def test_a_key_file_others_can_read_fails(healthy, key_file):
@@ -150,7 +151,8 @@ def test_missing_key_fails(healthy, key_file):
     key_file.unlink()
     output, ok = diagnose()
     assert not ok
-    assert "FAIL key: SCOTACCOUNT_PRIVATE_KEY_FILE cannot be read" in output
+    assert "FAIL key: The ScotAccount private key cannot be used: " in output
+    assert "SCOTACCOUNT_PRIVATE_KEY_FILE cannot be read" in output
 
 
 @pytest.mark.parametrize("skew", [600, -600])

@@ -294,7 +294,17 @@ class Browser:
         location = complete_authorization(
             authorize.headers["Location"], persona="morag", **choices
         )
-        return self.get(callback, location)
+        response = self.get(callback, location)
+        assert response.status_code == 302, self.explain(response)
+        return response
+
+    def explain(self, response: requests.Response) -> str:
+        """A failed answer, with what the servers and the fake logged."""
+        logs = "\n".join(
+            f"--- {path.name}\n{path.read_text()[-2000:]}"
+            for path in sorted(self.deployment.a.logs.glob("*.log"))
+        )
+        return f"HTTP {response.status_code}: {response.text[:300]}\n{logs}"
 
     def is_signed_in(self, server: Server) -> bool:
         response = self.get(server, "/apply/")
