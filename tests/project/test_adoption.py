@@ -241,3 +241,15 @@ def test_scotaccount_fake_warns_about_redirects_off_this_machine(settings, monke
     assert len(served) == 1
     assert "SCOTACCOUNT_REDIRECT_URI is https://www.example.gov.scot" in errors.getvalue()
     assert "SCOTACCOUNT_ENVIRONMENT is not 'local'" not in errors.getvalue()
+
+
+def test_the_settings_block_trusts_the_fakes_ca_in_tls_mode(tmp_path) -> None:
+    from scotaccount_django.testing import FakeScotAccount
+    from scotaccount_django.testing.fake_provider.serve import settings_block
+    from scotaccount_django.testing.fake_provider.tls import make_certificates
+
+    with FakeScotAccount(tls=make_certificates(tmp_path)) as fake:
+        namespace: dict[str, object] = {}
+        exec(settings_block(fake), namespace)
+    assert namespace["SCOTACCOUNT_CA_BUNDLE"] == str(fake.ca_file)
+    assert str(namespace["SCOTACCOUNT_DISCOVERY_URL"]).startswith("https://")
