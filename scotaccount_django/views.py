@@ -17,7 +17,7 @@ from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +36,7 @@ from scotaccount_django._internal.redirects import (
     end_session_url,
     read_query_parameters,
     redirect_to_next,
+    redirect_to_sign_in,
     requested_next_url,
     safe_next_url,
     sign_in_url,
@@ -141,6 +142,7 @@ class CallbackView(FlowView):
         # The URL carried a code: keep it out of caches and other sites' Referer.
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
+        forget_query(request)
         return response
 
     def next_url(self) -> str:
@@ -296,13 +298,14 @@ class AttributesView(FlowView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
+            return redirect_to_sign_in(request)
         next_url = requested_next_url(request)
         try:
             scopes = self.wanted_scopes(request)
             identity = identity_for(request.user)
             if identity is None:
                 # Signed in some other way: sign in with ScotAccount first, then come back.
+                # Not LOGIN_URL: that page may offer other ways in, which would not help.
                 return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
@@ -450,7 +453,7 @@ class SessionEndedView(View):
         context = {
             "reason": reason if reason in ("lifetime", "idle") else "",
             "duration": describe_duration(limit.total_seconds()) if limit else "",
-            "sign_in_url": sign_in_url(requested_next_url(request)),
+            "sign_in_url": sign_in_url(requested_next_url(request), project_login=True),
         }
         response = render(request, self.template_name, context)
         response["Cache-Control"] = "no-store"
@@ -512,3 +515,15 @@ class FrontChannelLogoutView(View):
                 )
             )
         logger.info("Front-channel logout ended %d session(s)", len(ended))
+
+
+def forget_query(request: HttpRequest) -> None:
+    """Drop the callback's query (code, state) from the request once it is handled.
+
+    Django prints the request after the view in error reports and logs: its
+    5xx logging, ``mail_admins`` reports and, on Django 4.2, a DEBUG record of
+    the whole error-report context. The code and state are spent by now, but
+    are still secrets that logs must never carry (SECURITY I3).
+    """
+    request.META["QUERY_STRING"] = ""
+    request.GET = QueryDict()
