@@ -232,7 +232,7 @@ def test_scotaccount_fake_warns_about_redirects_off_this_machine(settings, monke
     served = []
     monkeypatch.setattr(
         "scotaccount_django.management.commands.scotaccount_fake.serve_until_interrupted",
-        lambda fake, write: served.append(fake),
+        lambda fake, write, next_steps: served.append(fake),
     )
     settings.SCOTACCOUNT_ENVIRONMENT = "local"
     settings.SCOTACCOUNT_REDIRECT_URI = "https://www.example.gov.scot/scotaccount/callback/"
@@ -241,6 +241,21 @@ def test_scotaccount_fake_warns_about_redirects_off_this_machine(settings, monke
     assert len(served) == 1
     assert "SCOTACCOUNT_REDIRECT_URI is https://www.example.gov.scot" in errors.getvalue()
     assert "SCOTACCOUNT_ENVIRONMENT is not 'local'" not in errors.getvalue()
+
+
+def test_scotaccount_fake_says_where_to_sign_in_not_what_to_paste(settings, monkeypatch) -> None:
+    """With "local" set, the fake's settings block would only tempt people to paste it."""
+    told = []
+    monkeypatch.setattr(
+        "scotaccount_django.management.commands.scotaccount_fake.serve_until_interrupted",
+        lambda fake, write, next_steps: told.append(next_steps),
+    )
+    settings.SCOTACCOUNT_ENVIRONMENT = "local"
+    settings.SCOTACCOUNT_REDIRECT_URI = None
+    call_command("scotaccount_fake", "--site", "http://127.0.0.1:9000", stderr=io.StringIO())
+    assert "nothing to paste" in told[0]
+    assert "http://127.0.0.1:9000/scotaccount/login/" in told[0]
+    assert "SCOTACCOUNT_DISCOVERY_URL" not in told[0]
 
 
 def test_the_settings_block_trusts_the_fakes_ca_in_tls_mode(tmp_path) -> None:
