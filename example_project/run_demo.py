@@ -36,6 +36,8 @@ def busy_port_message(host: str, ports: dict[str, int]) -> str | None:
     """
     for variable, port in ports.items():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # As the servers do: connections of a demo just stopped (TIME_WAIT) do not count.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError:
