@@ -31,6 +31,11 @@ def test_docs_build_with_warnings_as_errors(tmp_path) -> None:
     status = build_main(["-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(out)])
     assert status == 0
     assert (out / "index.html").exists()
+    # MyST parses autodoc's reST output as Markdown unless the directive sits in an
+    # eval-rst block, and then the page shows ".. py:class::" as text with no warning.
+    api = (out / "reference" / "api.html").read_text(encoding="utf-8")
+    assert ".. py:" not in api
+    assert 'class="py class"' in api
     shutil.rmtree(out)
 
 
