@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -45,3 +46,15 @@ def test_every_management_command_is_documented() -> None:
     text = (DOCS / "installation.md").read_text()
     assert commands
     assert {command for command in commands if f"manage.py {command}" not in text} == set()
+
+
+def test_every_diagram_is_drawn_from_its_current_source() -> None:
+    diagrams = DOCS / "diagrams"
+    sources = sorted(diagrams.glob("*.mmd"))
+    assert sources
+    for source in sources:
+        drawn = source.with_suffix(".svg").read_text().splitlines()[0]
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        assert drawn == f"<!-- source sha256: {digest} -->", (
+            f"{source.name} changed: redraw with docs/diagrams/render.py"
+        )
