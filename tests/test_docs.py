@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from scotaccount_django.checks import MESSAGES
 from scotaccount_django.conf import DEFAULTS
@@ -17,6 +20,48 @@ def test_every_setting_is_documented_with_its_own_heading() -> None:
         re.findall(r"^### (SCOTACCOUNT_\w+)$", (DOCS / "settings.md").read_text(), re.M)
     )
     assert headings == set(DEFAULTS)
+
+
+def settings_sections() -> dict[str, str]:
+    """Each ``### SCOTACCOUNT_*`` heading of docs/settings.md, with the text under it."""
+    parts = re.split(r"^### (SCOTACCOUNT_\w+)$", (DOCS / "settings.md").read_text(), flags=re.M)
+    return {
+        name: body.split("\n#", 1)[0] for name, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+def documented(section: str, label: str) -> list[str]:
+    """The code spans of the section's ``Type:`` or ``Default:`` line (it must open a line)."""
+    line = re.search(rf"^{label}: (.+)$", section, re.M)
+    assert line, f"no line starting with {label}:"
+    return re.findall(r"`([^`]+)`", line.group(1))
+
+
+def type_name(value: object) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_every_setting_is_documented_with_its_type_and_default(name: str) -> None:
+    section = settings_sections()[name]
+    # The default is the first code span of the Default line, written as Python.
+    default_spans = documented(section, "Default")
+    assert default_spans, "the Default line shows no value in backticks"
+    value = eval(default_spans[0], {"__builtins__": {}, "timedelta": timedelta})
+    assert value == DEFAULTS[name]
+    # The documented type admits the default: `str`, `list[str]`, `None`, ...
+    types = documented(section, "Type")
+    assert any(
+        span == type_name(DEFAULTS[name]) or span.startswith(f"{type_name(DEFAULTS[name])}[")
+        for span in types
+    ), f"Type: {types} does not include the default's type {type_name(DEFAULTS[name])}"
+
+
+def test_a_setting_without_type_or_default_is_caught() -> None:
+    with pytest.raises(AssertionError, match="no line starting with Type:"):
+        documented("Default: `None`. Missing its type.\n", "Type")
+    with pytest.raises(AssertionError, match="no line starting with Default:"):
+        documented("Type: `str`.\nThe default is only in prose.\n", "Default")
 
 
 def test_every_check_id_is_in_troubleshooting() -> None:
