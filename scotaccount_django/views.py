@@ -17,7 +17,7 @@ from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -141,6 +141,7 @@ class CallbackView(FlowView):
         # The URL carried a code: keep it out of caches and other sites' Referer.
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
+        forget_query(request)
         return response
 
     def next_url(self) -> str:
@@ -512,3 +513,15 @@ class FrontChannelLogoutView(View):
                 )
             )
         logger.info("Front-channel logout ended %d session(s)", len(ended))
+
+
+def forget_query(request: HttpRequest) -> None:
+    """Drop the callback's query (code, state) from the request once it is handled.
+
+    Django prints the request after the view in error reports and logs: its
+    5xx logging, ``mail_admins`` reports and, on Django 4.2, a DEBUG record of
+    the whole error-report context. The code and state are spent by now, but
+    are still secrets that logs must never carry (SECURITY I3).
+    """
+    request.META["QUERY_STRING"] = ""
+    request.GET = QueryDict()

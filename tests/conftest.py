@@ -10,12 +10,23 @@ from datetime import datetime, timezone
 import pytest
 import time_machine
 from django.test import override_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.flow_helpers import EXAMPLE_PROJECT
 
 # Loaded here, not through the pytest11 entry point (disabled in pyproject.toml), so that
 # coverage is already running when the fake is imported.
 pytest_plugins = ["scotaccount_django.testing.pytest_plugin"]
+
+# Fuzzers (tests/test_fuzz.py): a quick run by default; `--hypothesis-profile=long` for a deep one.
+_FUZZ = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("fast", max_examples=12, **_FUZZ)
+hypothesis_settings.register_profile("long", max_examples=1500, **_FUZZ)
+hypothesis_settings.load_profile("fast")
 
 #: A fixed instant that sign-ins in the session tests happen at.
 SIGN_IN_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

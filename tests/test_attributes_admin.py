@@ -47,7 +47,7 @@ def staff(client, *codenames):
     return client
 
 
-def test_staff_without_the_view_permission_see_nothing(client, attribute):
+def test_i2_staff_without_the_view_permission_see_nothing(client, attribute):
     staff(client, "change_verifiedattribute", "change_attributerequest")
     assert client.get(LIST).status_code == 403
     assert client.get(f"{LIST}{attribute.pk}/change/").status_code == 403

@@ -40,7 +40,9 @@ def signed_in(client, fake_scotaccount):
         "claims_wrong_iss",
     ],
 )
-def test_a_forged_claims_token_is_refused_and_nothing_stored(signed_in, fake_scotaccount, fault):
+def test_f3_a_forged_claims_token_is_refused_and_nothing_stored(
+    signed_in, fake_scotaccount, fault
+):
     fake_scotaccount.scenarios.add(fault)
     response = step_up(signed_in, fake_scotaccount, ALL_SCOPES)
     assert response.status_code == 200
@@ -83,7 +85,7 @@ def claims_for(fake, person: str, **overrides) -> dict:
         pytest.param(lambda fake, c: "", id="empty"),
     ],
 )
-def test_forged_tokens_are_refused_before_anything_is_read(fake_scotaccount, forge):
+def test_f2_forged_tokens_are_refused_before_anything_is_read(fake_scotaccount, forge):
     sub = uuid.UUID(PERSONAS["morag"].sub)
     token = forge(fake_scotaccount, claims_for(fake_scotaccount, str(sub)))
     with pytest.raises(InvalidClaimsToken):
@@ -106,7 +108,7 @@ def test_a_genuine_token_for_this_person_is_read(fake_scotaccount):
     ],
     ids=["other-person", "not-a-uuid", "other-issuer", "issued-in-the-future"],
 )
-def test_genuine_signatures_with_wrong_claims_are_refused(fake_scotaccount, overrides):
+def test_f4_genuine_signatures_with_wrong_claims_are_refused(fake_scotaccount, overrides):
     sub = uuid.UUID(PERSONAS["morag"].sub)
     token = fake_scotaccount.attributes_keys.sign(
         claims_for(fake_scotaccount, str(sub), **overrides)
@@ -163,7 +165,7 @@ def test_every_entry_failed(signed_in, fake_scotaccount):
     }
 
 
-def test_the_legacy_layout_is_parsed(signed_in, fake_scotaccount):
+def test_f6_the_legacy_layout_is_parsed(signed_in, fake_scotaccount):
     fake_scotaccount.legacy_claims_layout = True
     response = step_up(signed_in, fake_scotaccount, ALL_SCOPES)
     assert response["Location"] == NEXT

@@ -29,7 +29,7 @@ def assert_still_signed_in(client):
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_refusing_our_client_is_a_configuration_error(signed_in, fake_scotaccount, status):
+def test_f7_refusing_our_client_is_a_configuration_error(signed_in, fake_scotaccount, status):
     fake_scotaccount.scenarios.add(f"attributes_http_{status}")
     response = step_up(signed_in, fake_scotaccount, [ADDRESS])
     assert response.context["error_code"] == "provider_rejected_client"
@@ -63,7 +63,7 @@ def test_a_5xx_is_retried_with_a_fresh_assertion(signed_in, fake_scotaccount, fa
     assert list(get_verified_attributes(ScotAccountIdentity.objects.get().user)) == [ADDRESS]
 
 
-def test_retries_are_bounded_then_a_friendly_page(signed_in, fake_scotaccount, retry_pauses):
+def test_f7_retries_are_bounded_then_a_friendly_page(signed_in, fake_scotaccount, retry_pauses):
     fake_scotaccount.scenarios.add("attributes_http_503", times=None)
     response = step_up(signed_in, fake_scotaccount, [ADDRESS])
     assert retry_pauses == [0.25, 0.75]  # backed off before each retry, never slept in tests

@@ -70,7 +70,7 @@ def test_all_scopes_released(signed_in, fake_scotaccount, django_capture_on_comm
     assert signed_in.get("/signed-in/").content == b"signed in: True"
 
 
-def test_the_step_up_asks_for_openid_and_only_the_missing_scopes(signed_in, fake_scotaccount):
+def test_a1_the_step_up_asks_for_openid_and_only_the_missing_scopes(signed_in, fake_scotaccount):
     step_up(signed_in, fake_scotaccount, [ADDRESS])
     authorize_url = start_step_up(signed_in, ALL_SCOPES)
     assert requested_scope(authorize_url) == ["openid", IDENTITY, EMAIL]
@@ -127,7 +127,7 @@ def test_a_deliberate_retry_asks_again(signed_in, fake_scotaccount):
     assert list(get_verified_attributes(the_user())) == [ADDRESS]
 
 
-def test_identity_verification_failed_is_never_stored_as_verified(client, fake_scotaccount):
+def test_f5_identity_verification_failed_is_never_stored_as_verified(client, fake_scotaccount):
     sign_in(client, fake_scotaccount, persona="idv-failed")
     response = step_up(client, fake_scotaccount, [IDENTITY, ADDRESS], persona="idv-failed")
     assert response["Location"] == NEXT
@@ -171,7 +171,7 @@ def test_the_same_attribute_is_never_asked_for_twice(signed_in, fake_scotaccount
     assert not AuthorizationFlow.objects.exists()
 
 
-def test_the_same_verification_received_twice_is_one_record(
+def test_f8_the_same_verification_received_twice_is_one_record(
     signed_in, fake_scotaccount, settings, time_machine
 ):
     settings.SCOTACCOUNT_ATTRIBUTE_MAX_AGE = {ADDRESS: 3600}
@@ -200,7 +200,7 @@ def test_a_step_up_completed_after_the_session_ended(signed_in, fake_scotaccount
     assert list(get_verified_attributes(user)) == [ADDRESS]
 
 
-def test_a_step_up_coming_back_as_someone_else_is_refused(signed_in, fake_scotaccount):
+def test_b6_a_step_up_coming_back_as_someone_else_is_refused(signed_in, fake_scotaccount):
     authorize_url = start_step_up(signed_in, [ADDRESS])
     response = complete(signed_in, fake_scotaccount, authorize_url, persona="seonaid")
     assert response.status_code == 403
@@ -259,7 +259,7 @@ def test_the_callback_is_not_replayable(signed_in, fake_scotaccount):
     assert AttributeRequest.objects.count() == 1
 
 
-def test_the_attributes_assertion_is_for_the_attributes_url(signed_in, fake_scotaccount):
+def test_f1_the_attributes_assertion_is_for_the_attributes_url(signed_in, fake_scotaccount):
     step_up(signed_in, fake_scotaccount, [ADDRESS])
     token_assertion = fake_scotaccount.journal.last("token").client_assertion
     attributes_entry = fake_scotaccount.journal.last("attributes")
@@ -272,7 +272,7 @@ def test_the_attributes_assertion_is_for_the_attributes_url(signed_in, fake_scot
     assert not attributes_entry.failed_rules
 
 
-def test_tokens_and_claims_token_are_not_kept(signed_in, fake_scotaccount, caplog):
+def test_f9_tokens_and_claims_token_are_not_kept(signed_in, fake_scotaccount, caplog):
     caplog.set_level("DEBUG")
     step_up(signed_in, fake_scotaccount, ALL_SCOPES)
     access_token = fake_scotaccount.journal.last("attributes").headers["authorization"][7:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -27,9 +28,20 @@ def check_ids() -> set[str]:
     return {message.id for message in checks.run_checks() if message.id}
 
 
-def test_check_ids_are_unique_and_namespaced() -> None:
+def test_check_ids_are_namespaced_and_messages_distinct() -> None:
     assert all(check_id.startswith("scotaccount.") for check_id in MESSAGES)
     assert len({message for message, _ in MESSAGES.values()}) == len(MESSAGES)
+
+
+def test_every_check_id_is_raised_somewhere_and_every_raised_id_exists() -> None:
+    """The table and the checks agree: no dead ids, no id raised without a message."""
+    import inspect
+
+    from scotaccount_django import checks as checks_module
+
+    source = inspect.getsource(checks_module)
+    raised = set(re.findall(r'_error\(\s*"(scotaccount\.[EWI]\d{3})"', source))
+    assert raised == set(MESSAGES)
 
 
 def test_a_correct_configuration_has_no_scotaccount_messages() -> None:

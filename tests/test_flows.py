@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from django.test import RequestFactory
+from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal.discovery import ProviderMetadata
 from scotaccount_django._internal.redirects import authorization_url
@@ -58,7 +59,14 @@ def callback_request(cookie: str | None):
     return request
 
 
-def test_authorization_request_has_everything_scotaccount_requires(settings) -> None:
+def test_a2_pkce_s256_matches_rfc7636_appendix_b() -> None:
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert (
+        generate_code_challenge(verifier, "S256") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )
+
+
+def test_a1_authorization_request_has_everything_scotaccount_requires(settings) -> None:
     _, params = start()
     assert params["response_type"] == "code"
     assert params["scope"] == "openid"
@@ -69,7 +77,7 @@ def test_authorization_request_has_everything_scotaccount_requires(settings) -> 
     assert len(params["nonce"]) >= 43
 
 
-def test_secrets_are_stored_hashed_and_verifier_matches_challenge() -> None:
+def test_a8_secrets_are_stored_hashed_and_verifier_matches_challenge() -> None:
     _, params = start()
     flow = AuthorizationFlow.objects.get()
     assert flow.state_hash == hash_secret(params["state"])
@@ -80,7 +88,7 @@ def test_secrets_are_stored_hashed_and_verifier_matches_challenge() -> None:
     assert params["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def test_every_flow_gets_fresh_state_nonce_and_verifier() -> None:
+def test_a3_a4_every_flow_gets_fresh_state_nonce_and_verifier() -> None:
     firsts = [start()[1] for _ in range(5)]
     assert len({p["state"] for p in firsts}) == 5
     assert len({p["nonce"] for p in firsts}) == 5
@@ -95,7 +103,7 @@ def test_flow_is_consumed_exactly_once() -> None:
         consume_flow(callback_request(started.browser_cookie), params["state"])
 
 
-def test_missing_or_unknown_state_is_refused() -> None:
+def test_b2_missing_or_unknown_state_is_refused() -> None:
     started, _ = start()
     with pytest.raises(UnknownFlow):
         consume_flow(callback_request(started.browser_cookie), None)
@@ -115,14 +123,14 @@ def test_another_browser_cannot_complete_the_flow_and_it_is_spent() -> None:
         consume_flow(callback_request(started.browser_cookie), params["state"])
 
 
-def test_flow_one_minute_short_of_seven_days_succeeds() -> None:
+def test_b5_flow_one_minute_short_of_seven_days_succeeds() -> None:
     with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         started, params = start()
         clock.shift(timedelta(days=7) - timedelta(minutes=1))
         consume_flow(callback_request(started.browser_cookie), params["state"])
 
 
-def test_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
+def test_b5_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
     with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
         started, params = start()
         clock.shift(timedelta(days=7) + timedelta(minutes=1))

@@ -40,3 +40,13 @@ def test_hostile_query_values_never_cause_a_server_error(client, fake_scotaccoun
             assert b"Traceback" not in response.content
     for value in HOSTILE:
         assert client.post(path, {"next": value}).status_code < 500, value
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_hostile_cookies_never_cause_a_server_error(client, fake_scotaccount, path) -> None:
+    # A Cookie header is latin-1 on one line: the other values cannot be sent at all.
+    for value in [v for v in HOSTILE if v.isascii() and "\n" not in v]:
+        client.cookies["scotaccount_flow"] = value
+        client.cookies["sessionid"] = value
+        response = client.get(path, {"state": "x", "code": "y"})
+        assert response.status_code < 500, (value, response.status_code)

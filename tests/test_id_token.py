@@ -47,13 +47,13 @@ def test_the_same_fault_off_again_signs_in(client, fake_scotaccount) -> None:
     assert sign_in(client, fake_scotaccount).status_code == 302
 
 
-def test_clock_skew_within_leeway_is_accepted(client, fake_scotaccount, settings) -> None:
+def test_j3_clock_skew_within_leeway_is_accepted(client, fake_scotaccount, settings) -> None:
     settings.SCOTACCOUNT_CLOCK_LEEWAY = 60
     fake_scotaccount.clock.advance(45)  # ScotAccount's clock runs 45 s fast: iat in our future
     assert sign_in(client, fake_scotaccount).status_code == 302
 
 
-def test_clock_skew_beyond_leeway_is_refused(client, fake_scotaccount, settings) -> None:
+def test_j3_clock_skew_beyond_leeway_is_refused(client, fake_scotaccount, settings) -> None:
     settings.SCOTACCOUNT_CLOCK_LEEWAY = 30
     fake_scotaccount.clock.advance(120)
     assert sign_in(client, fake_scotaccount).status_code == 502
@@ -86,7 +86,7 @@ def _id_token(fake, *, headers: dict, nonce: str = "n") -> str:
     )
 
 
-def test_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
+def test_d1_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
     fake_scotaccount,
 ) -> None:
     from scotaccount_django._internal.discovery import get_provider_metadata
@@ -97,7 +97,7 @@ def test_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
     verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
 
 
-def test_unknown_critical_header_is_refused(fake_scotaccount) -> None:
+def test_d16_unknown_critical_header_is_refused(fake_scotaccount) -> None:
     from scotaccount_django._internal.discovery import get_provider_metadata
     from scotaccount_django._internal.statekit import hash_secret
     from scotaccount_django._internal.tokens import verify_id_token
@@ -110,7 +110,7 @@ def test_unknown_critical_header_is_refused(fake_scotaccount) -> None:
         verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
 
 
-def test_key_location_headers_are_never_followed(fake_scotaccount) -> None:
+def test_d16_key_location_headers_are_never_followed(fake_scotaccount) -> None:
     """``jku``/``x5u``/``jwk`` naming an attacker's key change nothing: the JWKS decides."""
     import jwt
     from cryptography.hazmat.primitives.asymmetric import rsa

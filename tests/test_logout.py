@@ -67,7 +67,7 @@ def test_get_only_asks_to_confirm(person):
     assert is_signed_in(person)
 
 
-def test_post_without_csrf_is_refused(person):
+def test_g3_post_without_csrf_is_refused(person):
     response = person.post(LOGOUT)
     assert response.status_code == 403
     assert is_signed_in(person)
@@ -80,7 +80,7 @@ def test_post_with_a_foreign_csrf_token_is_refused(person, fake_scotaccount):
     assert is_signed_in(person)
 
 
-def test_logout_redirects_to_scotaccount_with_exactly_the_three_parameters(
+def test_g4_logout_redirects_to_scotaccount_with_exactly_the_three_parameters(
     person, fake_scotaccount, settings, sign_outs, django_capture_on_commit_callbacks
 ):
     id_token = person.session[sessions.ID_TOKEN]
@@ -199,7 +199,7 @@ def test_return_with_the_right_state_goes_to_logout_redirect_url(logging_out, se
     [{}, {"state": ""}, {"state": "forged"}, {"state": "x" * 5000}],
     ids=["missing", "empty", "forged", "oversized"],
 )
-def test_return_without_the_right_state_changes_nothing(logging_out, settings, query):
+def test_g5_return_without_the_right_state_changes_nothing(logging_out, settings, query):
     settings.LOGOUT_REDIRECT_URL = "/goodbye/"
     client, state = logging_out
     pending = dict(client.session)

@@ -24,7 +24,7 @@ def test_the_longest_allowed_next_is_kept(client, fake_scotaccount) -> None:
     assert sign_in(client, fake_scotaccount, next=longest)["Location"] == longest
 
 
-def test_a_stored_next_is_checked_again_when_used(client, fake_scotaccount) -> None:
+def test_h2_a_stored_next_is_checked_again_when_used(client, fake_scotaccount) -> None:
     authorize_url = start_flow(client, next="/fine/")
     AuthorizationFlow.objects.update(next_url=EVIL)  # e.g. written by an older release
     response = complete(client, fake_scotaccount, authorize_url)

@@ -37,7 +37,7 @@ def count(fake, endpoint: str) -> int:
         ("token_missing_access_token", 502),
     ],
 )
-def test_token_endpoint_faults_end_cleanly(client, fake_scotaccount, fault, status) -> None:
+def test_c6_token_endpoint_faults_end_cleanly(client, fake_scotaccount, fault, status) -> None:
     fake_scotaccount.scenarios.add(fault)
     response = sign_in(client, fake_scotaccount)
     assert response.status_code == status

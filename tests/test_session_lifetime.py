@@ -61,7 +61,7 @@ def assert_sent_to_sign_in(response, next_url=None, reason=None):
     assert response["Cache-Control"] == "no-store"
 
 
-def test_constant_activity_does_not_extend_the_four_hours(person, frozen_clock, expiries):
+def test_g2_constant_activity_does_not_extend_the_four_hours(person, frozen_clock, expiries):
     key = person.session.session_key
     for _ in range(47):  # a request every 5 minutes, up to 3:55
         frozen_clock.shift(300)
@@ -214,7 +214,7 @@ def test_anonymous_visitors_get_no_session(client, settings):
     assert "sessionid" not in response.cookies
 
 
-def test_a_deactivated_users_session_stops_working(person, expiries):
+def test_g6_a_deactivated_users_session_stops_working(person, expiries):
     key = person.session.session_key
     get_user_model().objects.update(is_active=False)
     assert_sent_to_sign_in(person.get(PAGE), next_url=PAGE)

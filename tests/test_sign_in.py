@@ -29,7 +29,7 @@ def assert_signed_out(client: Client) -> None:
     assert not ScotAccountIdentity.objects.exists()
 
 
-def test_sign_in_creates_user_keyed_on_sub(
+def test_i1_sign_in_creates_user_keyed_on_sub(
     client, fake_scotaccount, django_capture_on_commit_callbacks
 ) -> None:
     received = []
@@ -73,7 +73,7 @@ def test_different_people_get_different_users(client, fake_scotaccount) -> None:
     assert User.objects.count() == 2
 
 
-def test_session_key_is_rotated_at_sign_in(client, fake_scotaccount) -> None:
+def test_g1_session_key_is_rotated_at_sign_in(client, fake_scotaccount) -> None:
     client.get("/signed-in/")
     session = client.session
     session["marker"] = "before"
@@ -93,7 +93,7 @@ def test_session_key_is_rotated_when_the_same_person_signs_in_again(
     assert client.session["_auth_user_id"]
 
 
-def test_a_tab_completing_as_another_person_starts_a_fresh_session(
+def test_k3_a_tab_completing_as_another_person_starts_a_fresh_session(
     client, fake_scotaccount
 ) -> None:
     sign_in(client, fake_scotaccount, "morag")
@@ -126,7 +126,7 @@ def test_next_is_honoured_when_on_this_site(client, fake_scotaccount) -> None:
         "/apply/\u202e",
     ],
 )
-def test_next_to_another_site_is_ignored(client, fake_scotaccount, next_url) -> None:
+def test_h1_next_to_another_site_is_ignored(client, fake_scotaccount, next_url) -> None:
     response = sign_in(client, fake_scotaccount, next=next_url)
     assert response["Location"] == "/signed-in/"
 
@@ -138,13 +138,13 @@ def test_two_tabs_each_return_to_their_own_next(client, fake_scotaccount) -> Non
     assert complete(client, fake_scotaccount, first)["Location"] == "/one/"
 
 
-def test_callback_is_never_cached_nor_leaked_in_referer(client, fake_scotaccount) -> None:
+def test_b11_callback_is_never_cached_nor_leaked_in_referer(client, fake_scotaccount) -> None:
     response = sign_in(client, fake_scotaccount)
     assert response["Cache-Control"] == "no-store"
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def test_replayed_callback_is_refused_without_a_second_token_call(
+def test_b4_replayed_callback_is_refused_without_a_second_token_call(
     client, fake_scotaccount
 ) -> None:
     location = fake_scotaccount.complete_authorization(start_flow(client))
@@ -162,7 +162,7 @@ def test_replayed_callback_is_refused_without_a_second_token_call(
     assert count(fake_scotaccount, "token") == 1
 
 
-def test_callback_in_another_browser_is_refused(client, fake_scotaccount) -> None:
+def test_b3_callback_in_another_browser_is_refused(client, fake_scotaccount) -> None:
     location = fake_scotaccount.complete_authorization(start_flow(client))
     victim = Client()
     response = return_to_app(victim, location)
@@ -199,7 +199,7 @@ def test_same_callback_twice_at_once_signs_in_once(fake_scotaccount, transaction
     assert User.objects.count() == 1
 
 
-def test_missing_state_is_refused_before_any_token_call(client, fake_scotaccount) -> None:
+def test_b1_missing_state_is_refused_before_any_token_call(client, fake_scotaccount) -> None:
     start_flow(client)
     response = client.get("/scotaccount/callback/", {"code": "abc"})
     assert response.status_code == 400
@@ -217,7 +217,7 @@ def test_missing_state_is_refused_before_any_token_call(client, fake_scotaccount
     ],
     ids=["two-codes", "two-states", "oversized", "two-errors"],
 )
-def test_malformed_callback_is_a_clean_400(client, fake_scotaccount, query) -> None:
+def test_b9_malformed_callback_is_a_clean_400(client, fake_scotaccount, query) -> None:
     response = client.get(f"/scotaccount/callback/?{query}")
     assert response.status_code == 400
     assert count(fake_scotaccount, "token") == 0
@@ -246,7 +246,7 @@ def test_code_and_error_together_are_refused_and_state_consumed(client, fake_sco
         ("authorize_unknown_error", 400, True),
     ],
 )
-def test_each_documented_error_gets_a_fitting_page(
+def test_b7_each_documented_error_gets_a_fitting_page(
     client, fake_scotaccount, fault, status, retry
 ) -> None:
     fake_scotaccount.scenarios.add(fault)
@@ -265,7 +265,7 @@ def test_cancelled_sign_in_offers_to_try_again(client, fake_scotaccount) -> None
     assert b"Try signing in again" in response.content
 
 
-def test_error_description_is_never_reflected(client, fake_scotaccount, caplog) -> None:
+def test_b8_error_description_is_never_reflected(client, fake_scotaccount, caplog) -> None:
     fake_scotaccount.scenarios.add("authorize_description_markup")
     response = complete(client, fake_scotaccount, start_flow(client))
     body = response.content.decode()
@@ -274,7 +274,7 @@ def test_error_description_is_never_reflected(client, fake_scotaccount, caplog) 
     assert "injected" not in response.cookies
 
 
-def test_iss_on_the_callback_must_be_our_issuer(client, fake_scotaccount) -> None:
+def test_b10_iss_on_the_callback_must_be_our_issuer(client, fake_scotaccount) -> None:
     location = fake_scotaccount.complete_authorization(start_flow(client))
     response = return_to_app(client, location + "&iss=https%3A%2F%2Fevil.example")
     assert response.status_code == 502
@@ -293,7 +293,7 @@ def test_iss_on_the_callback_matching_our_issuer_is_fine(client, fake_scotaccoun
 @pytest.mark.parametrize(
     "table", ["scotaccount_scotaccountidentity", "scotaccount_scotaccountsession"]
 )
-def test_database_failure_mid_callback_is_a_page_and_leaves_nothing_half_written(
+def test_j5_database_failure_mid_callback_is_a_page_and_leaves_nothing_half_written(
     client, fake_scotaccount, table
 ) -> None:
     def fail_identity_insert(execute, sql, params, many, context):
