@@ -30,8 +30,14 @@ typecheck: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-bench: $(STAMP)  ## Print speed and memory figures.
-	$(BIN)/python benchmarks/sign_in.py
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e . --group bench
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (docs/performance.md).
+	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
 
 messages: $(STAMP)  ## Refresh the translation template after changing user-facing strings.
 	cd scotaccount_django && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \

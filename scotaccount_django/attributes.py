@@ -20,6 +20,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django.conf import conf
 from scotaccount_django.models import (
     FINAL_REASONS,
@@ -348,6 +349,6 @@ def purge_attributes(older_than: datetime.timedelta) -> PurgeResult:
     forgotten, so the scope may be requested again.
     """
     cutoff = timezone.now() - older_than
-    attributes, _ = VerifiedAttribute.objects.filter(received_at__lt=cutoff).delete()
-    requests, _ = AttributeRequest.objects.filter(completed_at__lt=cutoff).delete()
+    attributes = delete_in_batches(VerifiedAttribute.objects.filter(received_at__lt=cutoff))
+    requests = delete_in_batches(AttributeRequest.objects.filter(completed_at__lt=cutoff))
     return PurgeResult(attributes=attributes, requests=requests)

@@ -65,8 +65,10 @@ class AuthorizationFlow(models.Model):
         SIGN_IN = "sign_in", _("Sign in")
         ATTRIBUTES = "attributes", _("Verified attributes")
 
+    # Uniqueness as a constraint, not ``unique=True``: that would add a second,
+    # ``varchar_pattern_ops`` index on PostgreSQL for LIKE queries we never make.
     state_hash = models.CharField(
-        _("state hash"), max_length=64, unique=True, help_text=_("SHA-256 of the state.")
+        _("state hash"), max_length=64, help_text=_("SHA-256 of the state.")
     )
     nonce_hash = models.CharField(
         _("nonce hash"), max_length=64, help_text=_("SHA-256 of the nonce.")
@@ -114,6 +116,9 @@ class AuthorizationFlow(models.Model):
     class Meta:
         verbose_name = _("pending ScotAccount flow")
         verbose_name_plural = _("pending ScotAccount flows")
+        constraints = [
+            models.UniqueConstraint(fields=["state_hash"], name="scotaccount_flow_unique_state")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} flow {self.pk}"
@@ -253,9 +258,11 @@ class VerifiedAttribute(models.Model):
     ``claims`` is personal data; it is empty when verification failed.
     """
 
+    # No index of its own: the (identity, scope) unique constraint leads with it.
     identity = models.ForeignKey(
         ScotAccountIdentity,
         on_delete=models.CASCADE,
+        db_index=False,
         related_name="verified_attributes",
         verbose_name=_("identity"),
         help_text=_("The person these claims are about."),
@@ -366,11 +373,13 @@ class ScotAccountSession(models.Model):
     issuer = models.CharField(
         _("issuer"), max_length=255, help_text=_("The ScotAccount issuer that issued the sid.")
     )
+    # Indexes and uniqueness in Meta, not ``db_index``/``unique``: those add a second,
+    # ``varchar_pattern_ops`` index per column on PostgreSQL for LIKE queries we never make.
     sid_hash = models.CharField(
-        _("sid hash"), max_length=64, db_index=True, help_text=_("SHA-256 of ScotAccount's sid.")
+        _("sid hash"), max_length=64, help_text=_("SHA-256 of ScotAccount's sid.")
     )
     session_key = models.CharField(
-        _("session key"), max_length=40, unique=True, help_text=_("The local Django session.")
+        _("session key"), max_length=40, help_text=_("The local Django session.")
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -383,6 +392,10 @@ class ScotAccountSession(models.Model):
     class Meta:
         verbose_name = _("ScotAccount session")
         verbose_name_plural = _("ScotAccount sessions")
+        constraints = [
+            models.UniqueConstraint(fields=["session_key"], name="scotaccount_session_unique_key")
+        ]
+        indexes = [models.Index(fields=["sid_hash"], name="scotaccount_session_sid_hash")]
 
     def __str__(self) -> str:
         return f"ScotAccount session {self.pk}"

@@ -35,6 +35,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
 
+from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django._internal.statekit import hash_secret
 from scotaccount_django.conf import conf
 from scotaccount_django.models import ScotAccountSession
@@ -108,10 +109,8 @@ def _retention() -> timedelta:
 
 def purge_records() -> int:
     """Delete registry rows older than any session can live (housekeeping, off the hot path)."""
-    deleted, _ = ScotAccountSession.objects.filter(
-        created_at__lt=timezone.now() - _retention()
-    ).delete()
-    return deleted
+    stale = ScotAccountSession.objects.filter(created_at__lt=timezone.now() - _retention())
+    return delete_in_batches(stale)
 
 
 def record(request: HttpRequest, *, issuer: str, sid: str, user: _User) -> None:

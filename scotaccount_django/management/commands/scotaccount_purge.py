@@ -3,7 +3,9 @@
 Always deletes expired flows and the front-channel logout records of sessions
 that have ended (neither is deleted on the sign-in path). With
 ``--attributes-older-than DAYS`` it also applies a retention limit to verified
-attributes (personal data) and the records of attribute requests.
+attributes (personal data) and the records of attribute requests. Every delete
+runs in batches by primary key, so a backlog of millions of rows is purged in
+constant memory.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from scotaccount_django import audit
+from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django._internal.sessions import purge_records
 from scotaccount_django.attributes import purge_attributes
 from scotaccount_django.models import AuthorizationFlow
@@ -39,7 +42,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        deleted, _ = AuthorizationFlow.objects.filter(expires_at__lte=timezone.now()).delete()
+        now = timezone.now()
+        deleted = delete_in_batches(AuthorizationFlow.objects.filter(expires_at__lte=now))
         self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
         records = purge_records()
         self.stdout.write(f"Deleted {records} front-channel logout record(s) of ended sessions.\n")

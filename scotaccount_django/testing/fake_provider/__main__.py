@@ -16,6 +16,7 @@ from types import FrameType
 from scotaccount_django._internal.http import is_loopback_host
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
 from scotaccount_django.testing.fake_provider.provider import FakeScotAccount
+from scotaccount_django.testing.fake_provider.tls import make_certificates
 from scotaccount_django.testing.fake_provider.variants import VARIANTS
 
 
@@ -43,6 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=("strict", "lax"), default="strict")
     parser.add_argument("--auto-approve", choices=sorted(PERSONAS), metavar="PERSONA_ID")
     parser.add_argument("--legacy-claims-layout", action="store_true")
+    parser.add_argument(
+        "--tls-dir",
+        type=Path,
+        metavar="DIR",
+        help="serve HTTPS: write a new test CA and server certificate into DIR (trust DIR/ca.pem)",
+    )
+    parser.add_argument(
+        "--close-connections",
+        action="store_true",
+        help="close every connection after one response (default: keep-alive)",
+    )
     parser.add_argument(
         "--documented-variants",
         action="store_true",
@@ -77,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         attributes_port=attributes_port,
         legacy_claims_layout=args.legacy_claims_layout,
+        tls=make_certificates(args.tls_dir) if args.tls_dir else None,
+        keep_alive=not args.close_connections,
         documented_variants=args.documented_variants,
         variants=args.variant,
     )
@@ -94,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Attributes issuer: {fake.attributes_issuer}", flush=True)
         print(f"Attributes JWKS URL: {fake.attributes_jwks_url}", flush=True)
         print(f"Client id: {fake.client_id} ({fake.mode} mode)", flush=True)
+        if fake.ca_file is not None:
+            print(f"CA certificate: {fake.ca_file}", flush=True)
         if fake.variants:
             print(f"Documented variants: {', '.join(sorted(fake.variants))}", flush=True)
         stop.wait()

@@ -70,6 +70,7 @@ def complete_authorization(
     persona: str,
     release: list[str] | None = None,
     cancel: bool = False,
+    verify: bool | str = True,
 ) -> str:
     """Open ``authorize_url``, sign in as ``persona``, consent; return the redirect's Location.
 
@@ -77,7 +78,9 @@ def complete_authorization(
     ``cancel=True`` presses Cancel on the consent page (``error=access_denied``).
     """
     with requests.Session() as session:
-        response = session.get(authorize_url, allow_redirects=False, timeout=TIMEOUT)
+        response = session.get(
+            authorize_url, allow_redirects=False, timeout=TIMEOUT, verify=verify
+        )
         if response.is_redirect:
             return _location(response)
         if 'data-testid="sign-in-form"' in response.text:
@@ -87,10 +90,14 @@ def complete_authorization(
                 data={**sign_in.hidden, "persona": persona},
                 allow_redirects=False,
                 timeout=TIMEOUT,
+                verify=verify,  # per request: a session's verify loses to REQUESTS_CA_BUNDLE
             )
             # The fake redirects after the POST (as ScotAccount does), keeping its cookie.
             response = session.get(
-                urljoin(authorize_url, _location(response)), allow_redirects=False, timeout=TIMEOUT
+                urljoin(authorize_url, _location(response)),
+                allow_redirects=False,
+                timeout=TIMEOUT,
+                verify=verify,
             )
         consent = _form(response, "consent-form")
         ticked = consent.checkboxes if release is None else list(release)
@@ -106,5 +113,6 @@ def complete_authorization(
             },
             allow_redirects=False,
             timeout=TIMEOUT,
+            verify=verify,  # per request: a session's verify loses to REQUESTS_CA_BUNDLE
         )
         return _location(response)

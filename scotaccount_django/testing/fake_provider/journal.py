@@ -7,9 +7,10 @@ assertion's ``aud`` was the attributes URL", "the code was refused as reused".
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,19 @@ class JournalEntry:
         return [result.rule for result in self.rules if result.passed]
 
 
-class Journal:
-    """List-like and thread-safe: every server thread appends, the test reads."""
+#: Entries a journal keeps: the newest win, so a long run (a benchmark, a demo left
+#: running) neither grows without bound nor slows down. Far more than any test makes.
+JOURNAL_SIZE = 1000
 
-    def __init__(self) -> None:
-        self._entries: list[JournalEntry] = []
+
+class Journal:
+    """List-like and thread-safe: every server thread appends, the test reads.
+
+    Keeps the newest ``JOURNAL_SIZE`` entries (``maxlen`` to change it).
+    """
+
+    def __init__(self, maxlen: int = JOURNAL_SIZE) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
 
     def append(self, entry: JournalEntry) -> None:
@@ -91,8 +100,14 @@ class Journal:
         with self._lock:
             return iter(list(self._entries))
 
-    def __getitem__(self, index: int) -> JournalEntry:
+    @overload
+    def __getitem__(self, index: int) -> JournalEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[JournalEntry]: ...
+    def __getitem__(self, index: int | slice) -> JournalEntry | list[JournalEntry]:
         with self._lock:
+            if isinstance(index, slice):
+                return list(self._entries)[index]
             return self._entries[index]
 
     def for_endpoint(self, endpoint: str) -> list[JournalEntry]:
@@ -101,10 +116,11 @@ class Journal:
 
     def last(self, endpoint: str | None = None) -> JournalEntry:
         """The most recent entry, optionally for one endpoint."""
-        entries = self.for_endpoint(endpoint) if endpoint else list(self)
-        if not entries:
-            raise LookupError(f"No journal entry for {endpoint or 'any endpoint'}.")
-        return entries[-1]
+        with self._lock:
+            for entry in reversed(self._entries):
+                if endpoint is None or entry.endpoint == endpoint:
+                    return entry
+        raise LookupError(f"No journal entry for {endpoint or 'any endpoint'}.")
 
     def clear(self) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 
 from scotaccount_django._internal.http import is_loopback_host
@@ -30,11 +31,12 @@ from scotaccount_django.testing.fake_provider.state import (
     ProviderState,
     Registration,
 )
+from scotaccount_django.testing.fake_provider.tls import TestCertificates
 from scotaccount_django.testing.fake_provider.variants import VARIANTS, check_variants
 
 
-def _origin(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def _origin(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 class FakeScotAccount:
@@ -63,6 +65,8 @@ class FakeScotAccount:
         id_token_lifetime: int = 900,
         max_assertion_lifetime: int = 600,
         timeout_delay: float = 5.0,
+        tls: TestCertificates | None = None,
+        keep_alive: bool = True,
     ) -> None:
         if mode not in ("strict", "lax"):
             raise ValueError("mode is 'strict' or 'lax'.")
@@ -92,6 +96,9 @@ class FakeScotAccount:
             variants=frozenset(VARIANTS) if documented_variants else check_variants(variants),
         )
         self._host = host
+        self._tls = tls
+        self._keep_alive = keep_alive
+        self._tls_context = tls.server_context() if tls is not None else None
         self._ports = (port, attributes_port)
         self._servers: list[FakeHTTPServer] = []
         self._threads: list[threading.Thread] = []
@@ -107,8 +114,8 @@ class FakeScotAccount:
         attributes = self._bind(self._ports[1], ATTRIBUTES_ROUTES)
         self._servers = [sign_in, attributes]
         self._state.endpoints = Endpoints(
-            issuer=_origin(self._host, sign_in.server_address[1]),
-            attributes_origin=_origin(self._host, attributes.server_address[1]),
+            issuer=_origin(self._scheme, self._host, sign_in.server_address[1]),
+            attributes_origin=_origin(self._scheme, self._host, attributes.server_address[1]),
         )
         for server in self._servers:
             thread = threading.Thread(
@@ -150,13 +157,31 @@ class FakeScotAccount:
         def answer(request: Request) -> Response:
             other = self._servers[1 - index] if len(self._servers) == 2 else None
             other_port = other.server_address[1] if other else 0
-            return dispatch(self._state, routes, request, f"http://localhost:{other_port}")
+            other_origin = f"{self._scheme}://localhost:{other_port}"
+            return dispatch(self._state, routes, request, other_origin)
 
-        server = FakeHTTPServer(self._host, port, answer, self._stopping, self.clock.now)
+        server = FakeHTTPServer(
+            self._host,
+            port,
+            answer,
+            self._stopping,
+            self._tls_context,
+            self._keep_alive,
+            clock=self.clock.now,
+        )
         self._servers.append(server)
         return server
 
     # URLs ------------------------------------------------------------------------------
+
+    @property
+    def _scheme(self) -> str:
+        return "http" if self._tls is None else "https"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """With ``tls=``: the CA certificate a client must trust; otherwise None."""
+        return self._tls.ca_file if self._tls is not None else None
 
     @property
     def issuer(self) -> str:
@@ -277,5 +302,9 @@ class FakeScotAccount:
         if persona not in PERSONAS:
             raise ValueError(f"Unknown persona {persona!r}; choose from {sorted(PERSONAS)}.")
         return complete_authorization(
-            authorize_url, persona=persona, release=release, cancel=cancel
+            authorize_url,
+            persona=persona,
+            release=release,
+            cancel=cancel,
+            verify=str(self.ca_file) if self.ca_file else True,
         )

@@ -9,6 +9,8 @@ and applies the transport-level faults (status, stall, garbage, redirect, drop).
 from __future__ import annotations
 
 import socket
+import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -166,19 +168,43 @@ class FakeHTTPServer(ThreadingHTTPServer):
         port: int,
         answer: Callable[[Request], Response],
         stopping: threading.Event,
+        tls: ssl.SSLContext | None = None,
+        keep_alive: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         self.answer = answer
         self.stopping = stopping
+        self.tls = tls
+        self.keep_alive = keep_alive
         self.clock = clock
         super().__init__((host, port), _RequestHandler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept; with TLS, wrap the socket (the handshake runs in the request's thread)."""
+        connection, address = super().get_request()
+        if self.tls is None:
+            return connection, address
+        return self.tls.wrap_socket(
+            connection, server_side=True, do_handshake_on_connect=False
+        ), address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gives up on a TLS handshake is not news; anything else is."""
+        if sys.exc_info()[0] in (ssl.SSLError, ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: FakeHTTPServer
     server_version = "FakeScotAccount"
+    # Persistent connections, as the real service allows; every response has a length.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the second waits for a
+    # delayed ACK (~40 ms per response on Linux), which dwarfs everything being measured.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._serve()
@@ -220,6 +246,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if not self.server.keep_alive:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if response.truncate:

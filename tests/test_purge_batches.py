@@ -1,0 +1,83 @@
+"""The purge deletes backlogs in primary-key batches and leaves live rows alone."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from scotaccount_django._internal import purge
+from scotaccount_django.models import AuthorizationFlow, ScotAccountSession
+
+pytestmark = pytest.mark.django_db
+
+
+def flows(count: int, expires_in: timedelta, prefix: str) -> None:
+    AuthorizationFlow.objects.bulk_create(
+        AuthorizationFlow(
+            state_hash=f"{prefix}-{number}",
+            nonce_hash="n",
+            code_verifier="v",
+            browser_binding_hash="b",
+            scopes="openid",
+            redirect_uri="https://council.example/cb/",
+            expires_at=timezone.now() + expires_in,
+        )
+        for number in range(count)
+    )
+
+
+def deletes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+
+
+def test_a_backlog_is_deleted_in_batches_of_primary_keys():
+    flows(5, -timedelta(minutes=1), "expired")
+    flows(2, timedelta(minutes=10), "live")
+    with CaptureQueriesContext(connection) as queries:
+        deleted = purge.delete_in_batches(
+            AuthorizationFlow.objects.filter(expires_at__lte=timezone.now()), batch_size=2
+        )
+    assert deleted == 5
+    assert len(deletes(queries)) == 3  # 2 + 2 + 1, never one statement for the lot
+    assert all("IN" in sql for sql in deletes(queries))
+    assert sorted(AuthorizationFlow.objects.values_list("state_hash", flat=True)) == [
+        "live-0",
+        "live-1",
+    ]
+
+
+def test_the_command_batches_and_keeps_live_flows(monkeypatch):
+    monkeypatch.setattr(purge, "BATCH_SIZE", 3)
+    flows(7, -timedelta(seconds=1), "expired")
+    flows(1, timedelta(days=1), "live")
+    out = io.StringIO()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("scotaccount_purge", stdout=out)
+    assert list(AuthorizationFlow.objects.values_list("state_hash", flat=True)) == ["live-0"]
+    assert "Deleted 7 expired flow(s)." in out.getvalue()
+    flow_deletes = [sql for sql in deletes(queries) if "authorizationflow" in sql.lower()]
+    assert len(flow_deletes) == 3
+
+
+def test_the_command_forgets_sessions_that_can_no_longer_exist(settings):
+    user = get_user_model().objects.create_user("someone")
+    old = ScotAccountSession.objects.create(
+        issuer="https://issuer", sid_hash="a", session_key="old", user=user
+    )
+    ScotAccountSession.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE, days=1)
+    )
+    ScotAccountSession.objects.create(
+        issuer="https://issuer", sid_hash="b", session_key="live", user=user
+    )
+    out = io.StringIO()
+    call_command("scotaccount_purge", stdout=out)
+    assert list(ScotAccountSession.objects.values_list("session_key", flat=True)) == ["live"]
+    assert "Deleted 1 front-channel logout record(s) of ended sessions." in out.getvalue()
