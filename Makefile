@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## Fake ScotAccount + the example council site on localhost.
 	$(BIN)/python example_project/run_demo.py
 
-test: $(STAMP)  ## The whole test suite.
+test: $(STAMP)  ## The whole test suite, then sign-in and step-up with a custom user model.
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --ds=tests.settings_custom_user -m any_user_model $(PYTEST_ARGS) --no-cov
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth import get_permission_codename
+from django.contrib.auth import get_permission_codename, get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -35,9 +35,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class ScotAccountIdentityAdmin(ReadOnlyAdmin):
     list_display = ("sub", "user", "issuer", "first_seen", "last_seen")
     list_filter = ("issuer",)
-    search_fields = ("=sub", "user__username")
+    search_fields = ("=sub",)
     fields = ("sub", "user", "issuer", "first_seen", "last_seen")
     list_select_related = ("user",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        """Search by the user's USERNAME_FIELD too, whatever the user model calls it."""
+        return (*self.search_fields, f"user__{get_user_model().USERNAME_FIELD}")
 
 
 @admin.register(AuthorizationFlow)

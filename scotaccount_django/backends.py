@@ -28,6 +28,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
+from django.db.models import EmailField
 from django.http import HttpRequest
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -174,8 +175,23 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         return None
 
     def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
-        """A new user with a random username and no usable password."""
-        user = self.UserModel(**{self.UserModel.USERNAME_FIELD: self.get_username(claims)})
+        """A new user with no usable password, through the model's manager where it can.
+
+        Override this when your user model has other required fields, e.g.
+        ``return self.UserModel.objects.create_user(email=None, council_ref="")``.
+        """
+        name_field = self.UserModel.USERNAME_FIELD
+        is_email = isinstance(self.UserModel._meta.get_field(name_field), EmailField)
+        # ScotAccount gives no email at sign-in and a random name is not an email
+        # address, so an email-keyed user starts empty (the checks insist on null=True).
+        fields = {name_field: None if is_email else self.get_username(claims)}
+        manager = self.UserModel._default_manager
+        if not is_email and hasattr(manager, "create_user"):
+            # Django's UserManager: password None gives an unusable password.
+            return manager.create_user(**fields, password=None)  # type: ignore[arg-type]
+        # Managers' create_user() turns an email of None into "", which would clash
+        # with the second person on a unique field, so those users are saved directly.
+        user = self.UserModel(**fields)
         user.set_unusable_password()
         user.save()
         return user

@@ -1,6 +1,12 @@
 """System checks for every misconfiguration a council could make, with stable ids.
 
 Every message and hint lives in ``MESSAGES``; a test proves each id fires.
+
+The default checks look at the *shape* of the settings only: no file or network
+I/O, so ``migrate``, ``createsuperuser`` or a cron job run where the key is not
+mounted (the same as django-cors-headers' checks). Checks that load the key or
+only make sense with production values are deploy checks, run by
+``manage.py check --deploy``; the key is validated again where it is first used.
 """
 
 from __future__ import annotations
@@ -8,16 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from scotaccount_django import fields
 from scotaccount_django._internal.http import is_https_or_loopback, is_loopback_url
 from scotaccount_django._internal.keys import load_signing_key
+from scotaccount_django._internal.setting_types import SETTING_KINDS
 from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django.models import AttributeScope
@@ -48,9 +58,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SCOTACCOUNT_PRIVATE_KEY (PEM text). `manage.py scotaccount_keygen` makes one.",
     ),
     "scotaccount.E003": (
-        "The ScotAccount private key cannot be used: {detail}",
-        "Use an unencrypted PEM RSA key of at least 2048 bits (3072 recommended) or an "
-        "EC P-256 key; `manage.py scotaccount_keygen` makes one.",
+        "{detail}",
+        "The key is read where sign-in needs it, so fix it before people sign in; "
+        "the same message is logged then.",
     ),
     "scotaccount.E004": (
         "{setting} is not an https URL: {url}",
@@ -85,7 +95,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "scotaccount.E011": (
         "SCOTACCOUNT_ENVIRONMENT is {value!r}.",
-        "Use 'integration' or 'production', or set SCOTACCOUNT_DISCOVERY_URL.",
+        "Use 'integration', 'production' or 'local' (the fake `manage.py scotaccount_fake` "
+        "serves), or set SCOTACCOUNT_DISCOVERY_URL.",
     ),
     "scotaccount.E012": (
         "SCOTACCOUNT_ATTRIBUTES_URL is required in production (ScotAccount does not publish it).",
@@ -149,6 +160,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
         "Give a list of Fernet keys (Fernet.generate_key().decode()), the newest first.",
     ),
+    "scotaccount.E060": (
+        "{setting} is {actual}; it must be {expected}.",
+        "For example {setting} = {example}. Values read from environment variables are "
+        "strings: convert them first, e.g. with int() or float().",
+    ),
+    "scotaccount.E061": (
+        "Sign-in and attributes point at different ScotAccount environments: {detail}.",
+        "Set SCOTACCOUNT_ENVIRONMENT alone ('local', 'integration' or 'production') and "
+        "remove the URL overrides, or point every ScotAccount URL at the same environment.",
+    ),
+    "scotaccount.E062": (
+        "{model}.{field} is the USERNAME_FIELD, an EmailField that cannot be empty, and "
+        "ScotAccount gives no email address at sign-in.",
+        "Make it null=True (addresses stay unique), or override create_user() on a "
+        "subclass of ScotAccountBackend (see 'Your user model' in docs/installation.md).",
+    ),
     "scotaccount.W001": (
         "Both SCOTACCOUNT_PRIVATE_KEY_FILE and SCOTACCOUNT_PRIVATE_KEY are set; the file wins.",
         "Remove one of them.",
@@ -199,12 +226,29 @@ LEVELS: dict[str, int] = {
 def _error(check_id: str, **fmt: Any) -> checks.CheckMessage:
     message, hint = MESSAGES[check_id]
     level = LEVELS[check_id[: len("scotaccount.E")]]
-    return checks.CheckMessage(level, message.format(**fmt), hint=hint, id=check_id)
+    return checks.CheckMessage(level, message.format(**fmt), hint=hint.format(**fmt), id=check_id)
 
 
 @checks.register(checks.Tags.security)
 def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    """The shape of the settings: no I/O, so commands run without the key mounted."""
+    wrong_types = list(_type_problems())
+    if wrong_types:
+        # Every later check reads these values; stop at the message that says why.
+        return wrong_types
     return list(_settings_problems())
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_deploy_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    """What only matters where people sign in: the key itself and production values."""
+    if _has_type_problems():
+        return []  # the default checks already said what is wrong
+    return list(_deploy_problems())
+
+
+def _has_type_problems() -> bool:
+    return any(True for _ in _type_problems())
 
 
 @checks.register(checks.Tags.urls)
@@ -216,9 +260,45 @@ def check_urls(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
+def _type_problems() -> Iterator[checks.CheckMessage]:
+    for setting, kind in SETTING_KINDS.items():
+        if not hasattr(settings, setting):
+            continue
+        value = getattr(settings, setting)
+        if not kind.accepts(value):
+            # The type only, never the value: it may be the private key.
+            actual = "None" if value is None else f"a {type(value).__name__}"
+            yield _error(
+                "scotaccount.E060",
+                setting=setting,
+                actual=actual,
+                expected=kind.expected,
+                example=kind.example,
+            )
+
+
+def _deploy_problems() -> Iterator[checks.CheckMessage]:
+    if conf.PRIVATE_KEY_FILE or conf.PRIVATE_KEY:
+        try:
+            load_signing_key()
+        except ConfigurationError as exc:
+            yield _error("scotaccount.E003", detail=exc)
+    if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
+        yield _error("scotaccount.E012")
+    if not conf.REDIRECT_URI and not settings.DEBUG:
+        yield _error("scotaccount.E009")
+    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
+        yield _error("scotaccount.E021")
+    loopback = [url for url in _provider_urls().values() if url and is_loopback_url(url)]
+    if loopback and not settings.DEBUG:
+        yield _error("scotaccount.E010", url=loopback[0])
+
+
 @checks.register(checks.Tags.caches, deploy=True)
 def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     """``--deploy``: discovery and JWKS belong in a cache every worker shares."""
+    if _has_type_problems():
+        return []
     alias = conf.CACHE_ALIAS
     backend = str(settings.CACHES.get(alias, {}).get("BACKEND", ""))
     if backend in PER_PROCESS_CACHES:
@@ -238,6 +318,8 @@ def check_attribute_encryption(**kwargs: Any) -> list[checks.CheckMessage]:
 @checks.register(checks.Tags.security, deploy=True)
 def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
     """``--deploy``: say where sign-out goes when discovery advertises no endpoint."""
+    if _has_type_problems():
+        return []
     if conf.END_SESSION_URL:
         url, source = conf.END_SESSION_URL, "SCOTACCOUNT_END_SESSION_URL"
     else:
@@ -265,13 +347,11 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
     elif not conf.ISSUER:
         yield _error("scotaccount.E015")
     yield from _url_problems()
-    if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
-        yield _error("scotaccount.E012")
+    yield from _environment_problems()
     if conf.ATTRIBUTES_URL and not conf.ATTRIBUTES_ISSUER:
         yield _error("scotaccount.E033")
     yield from _attribute_problems()
-    if not conf.REDIRECT_URI and not settings.DEBUG:
-        yield _error("scotaccount.E009")
+    yield from _user_model_problems()
     # The configured value: conf.CLOCK_LEEWAY is already clamped to the cap.
     seconds = as_timedelta(conf._get("SCOTACCOUNT_CLOCK_LEEWAY")).total_seconds()
     if seconds > MAX_LEEWAY_SECONDS:
@@ -309,18 +389,54 @@ def _key_problems() -> Iterator[checks.CheckMessage]:
         yield _error("scotaccount.W001")
     if not conf.PRIVATE_KEY_FILE and not conf.PRIVATE_KEY:
         yield _error("scotaccount.E002")
+
+
+def environment_of(url: str) -> str | None:
+    """Which ScotAccount environment a URL belongs to; None for hosts we cannot tell."""
+    if is_loopback_url(url):
+        return "local"
+    host = (urlsplit(url).hostname or "").lower()
+    if host.endswith(".integration.scotaccount.service.gov.scot"):
+        return "integration"
+    if host.endswith(".scotaccount.service.gov.scot"):
+        return "production"
+    return None
+
+
+def _provider_urls() -> dict[str, str | None]:
+    """Where ScotAccount's sign-in and attributes services are, by setting name."""
+    return {
+        "SCOTACCOUNT_DISCOVERY_URL": conf.DISCOVERY_URL,
+        "SCOTACCOUNT_ATTRIBUTES_URL": conf.ATTRIBUTES_URL,
+        "SCOTACCOUNT_ATTRIBUTES_ISSUER": conf.ATTRIBUTES_ISSUER,
+        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
+    }
+
+
+def _environment_problems() -> Iterator[checks.CheckMessage]:
+    found = {name: environment_of(url) for name, url in _provider_urls().items() if url}
+    if len({environment for environment in found.values() if environment}) > 1:
+        detail = ", ".join(f"{name} on {env}" for name, env in found.items() if env)
+        yield _error("scotaccount.E061", detail=detail)
+
+
+def _user_model_problems() -> Iterator[checks.CheckMessage]:
+    if not conf.CREATE_USERS:
         return
     try:
-        load_signing_key()
-    except ConfigurationError as exc:
-        yield _error("scotaccount.E003", detail=exc)
+        user_model = get_user_model()
+    except ImproperlyConfigured:
+        return  # Django's own checks report AUTH_USER_MODEL
+    field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    if isinstance(field, EmailField) and not field.null:
+        yield _error(
+            "scotaccount.E062", model=user_model._meta.label, field=user_model.USERNAME_FIELD
+        )
 
 
 def _url_problems() -> Iterator[checks.CheckMessage]:
     urls = {
-        "SCOTACCOUNT_DISCOVERY_URL": conf.DISCOVERY_URL,
-        "SCOTACCOUNT_ATTRIBUTES_URL": conf.ATTRIBUTES_URL,
-        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
+        **_provider_urls(),
         "SCOTACCOUNT_REDIRECT_URI": conf.REDIRECT_URI,
         "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": conf.POST_LOGOUT_REDIRECT_URI,
         "SCOTACCOUNT_END_SESSION_URL": conf.END_SESSION_URL,
@@ -330,10 +446,6 @@ def _url_problems() -> Iterator[checks.CheckMessage]:
             continue
         if not is_https_or_loopback(url):
             yield _error("scotaccount.E004", setting=setting, url=url)
-    provider_urls = [conf.DISCOVERY_URL, conf.ATTRIBUTES_URL, conf.ATTRIBUTES_JWKS_URL]
-    loopback = [url for url in provider_urls if url and is_loopback_url(url)]
-    if loopback and not settings.DEBUG:
-        yield _error("scotaccount.E010", url=loopback[0])
 
 
 def _is_scotaccount_backend(path: str) -> bool:
@@ -366,8 +478,6 @@ def _wiring_problems() -> Iterator[checks.CheckMessage]:
 
 
 def _session_problems() -> Iterator[checks.CheckMessage]:
-    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
-        yield _error("scotaccount.E021")
     middleware = list(settings.MIDDLEWARE)
     if MIDDLEWARE not in middleware:
         yield _error("scotaccount.W020")

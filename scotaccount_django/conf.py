@@ -13,7 +13,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-Environment = Literal["integration", "production"]
+Environment = Literal["integration", "production", "local"]
 
 #: The endpoints ScotAccount documents for each environment. Production's
 #: attributes endpoint and issuer are not published, so they have no default.
@@ -35,9 +35,25 @@ ENVIRONMENTS: dict[str, dict[str, str | None]] = {
         "attributes_url": None,
         "attributes_issuer": None,
     },
+    # Filled in from SCOTACCOUNT_LOCAL_PORT by ``local_environment``.
+    "local": {},
 }
 
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+LOCAL_HOST = "127.0.0.1"
+
+
+def local_environment(port: int) -> dict[str, str | None]:
+    """Where ``manage.py scotaccount_fake`` serves: sign-in on ``port``, attributes next."""
+    sign_in, attributes = f"http://{LOCAL_HOST}:{port}", f"http://{LOCAL_HOST}:{port + 1}"
+    return {
+        "discovery_url": sign_in + DISCOVERY_SUFFIX,
+        "attributes_url": f"{attributes}/attributes/values",
+        "attributes_issuer": f"{attributes}/jwt",
+        "attributes_jwks_url": f"{attributes}/jwks.json",
+    }
+
+
 #: Where ScotAccount documents its logout, on the sign-in host (reference docs, line 2367).
 DOCUMENTED_LOGOUT_PATH = "/authorize/logout"
 #: Tokens are checked with at most this much clock leeway, whatever the setting says.
@@ -74,6 +90,7 @@ DEFAULTS: dict[str, Any] = {
     "SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS": False,
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
     "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
+    "SCOTACCOUNT_LOCAL_PORT": 8001,
     "SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE": 300,
     "SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER": 5,
     "SCOTACCOUNT_FLOW_RATE_LIMIT": 30,
@@ -107,7 +124,14 @@ class ScotAccountSettings:
         return str(self._get("SCOTACCOUNT_ENVIRONMENT"))
 
     def _environment_default(self, key: str) -> str | None:
+        if self.ENVIRONMENT == "local":
+            return local_environment(self.LOCAL_PORT)[key]
         return ENVIRONMENTS.get(self.ENVIRONMENT, {}).get(key)
+
+    @property
+    def LOCAL_PORT(self) -> int:
+        """The fake's sign-in port when ``SCOTACCOUNT_ENVIRONMENT = "local"``."""
+        return int(self._get("SCOTACCOUNT_LOCAL_PORT"))
 
     @property
     def DISCOVERY_URL(self) -> str | None:
@@ -138,7 +162,8 @@ class ScotAccountSettings:
     @property
     def ATTRIBUTES_JWKS_URL(self) -> str | None:
         """``None`` means: the sign-in JWKS from discovery."""
-        return self._get("SCOTACCOUNT_ATTRIBUTES_JWKS_URL")  # type: ignore[no-any-return]
+        explicit = self._get("SCOTACCOUNT_ATTRIBUTES_JWKS_URL")
+        return explicit or self._environment_default("attributes_jwks_url")
 
     @property
     def PRIVATE_KEY_FILE(self) -> str | None:

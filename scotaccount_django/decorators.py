@@ -13,15 +13,13 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.module_loading import import_string
 
 from scotaccount_django import labels
-from scotaccount_django._internal.redirects import step_up_url
+from scotaccount_django._internal.redirects import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
 from scotaccount_django.conf import conf
 
@@ -31,14 +29,19 @@ ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 
 
 def verified_attributes_response(
-    request: HttpRequest, scopes: Sequence[str], *, unavailable: UnavailableHandler | None = None
+    request: HttpRequest,
+    scopes: Sequence[str],
+    *,
+    unavailable: UnavailableHandler | None = None,
+    login_url: str | None = None,
 ) -> HttpResponse | None:
     """None when the signed-in person holds every scope; otherwise the response to send.
 
     The check behind the decorator and the mixin, for views that need it inline.
+    Signed-out people go to ``login_url``, else ``LOGIN_URL``, else ScotAccount's login.
     """
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
+        return redirect_to_sign_in(request, login_url)
     status = attribute_status(request.user, scopes)
     here = request.get_full_path()
     if status.missing:
@@ -80,13 +83,16 @@ def unavailable_handler() -> UnavailableHandler:
 
 
 def verified_attributes_required(
-    *scopes: str, unavailable: UnavailableHandler | None = None
+    *scopes: str, unavailable: UnavailableHandler | None = None, login_url: str | None = None
 ) -> Callable[[ViewFunc], ViewFunc]:
     """Decorate a view that needs the verified attributes ``scopes``.
 
     ``unavailable(request, unavailable_attributes)`` answers when one could
     not be obtained; it defaults to ``SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER``
     and then to the ``scotaccount/attributes_unavailable.html`` page.
+    ``login_url`` (a URL or URL name, as for Django's ``user_passes_test``) is
+    where signed-out people go; it defaults to ``LOGIN_URL`` when the project
+    sets one, else ``scotaccount:login``.
     """
     if not scopes or any(callable(scope) for scope in scopes):
         raise TypeError(
@@ -97,7 +103,9 @@ def verified_attributes_required(
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            response = verified_attributes_response(request, wanted, unavailable=unavailable)
+            response = verified_attributes_response(
+                request, wanted, unavailable=unavailable, login_url=login_url
+            )
             if response is not None:
                 return response
             response = view(request, *args, **kwargs)

@@ -36,6 +36,7 @@ from django.utils.functional import SimpleLazyObject
 
 from scotaccount_django import signals
 from scotaccount_django._internal import sessions
+from scotaccount_django._internal.redirects import login_url
 from scotaccount_django.attributes import track_value_reads
 from scotaccount_django.conf import conf
 
@@ -126,10 +127,10 @@ class SessionLifetimeMiddleware:
     def expired_response(self, request: HttpRequest, reason: str) -> HttpResponseBase:
         """401 JSON for scripts; otherwise the "you have been signed out" page, which says
         why and links to sign in again (back to this page, for page GETs only)."""
-        login_url = reverse("scotaccount:login")
+        sign_in_url = login_url()
         response: HttpResponseBase
         if wants_json(request):
-            body = {"error": "session_expired", "login_url": login_url}
+            body = {"error": "session_expired", "login_url": sign_in_url}
             response = JsonResponse(body, status=401)
         else:
             params = {"reason": reason}

@@ -17,10 +17,13 @@ class VerifiedAttributesRequiredMixin:
 
     Override ``attributes_unavailable`` to answer when one could not be
     obtained; by default it is ``SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER``
-    or the built-in page.
+    or the built-in page. ``login_url`` is where signed-out people go, as on
+    Django's ``LoginRequiredMixin``; ``None`` means ``LOGIN_URL`` if the project
+    sets one, else ``scotaccount:login``.
     """
 
     required_scopes: Sequence[str] = ()
+    login_url: str | None = None
 
     def get_required_scopes(self) -> Sequence[str]:
         if not self.required_scopes:
@@ -34,7 +37,10 @@ class VerifiedAttributesRequiredMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = verified_attributes_response(
-            request, self.get_required_scopes(), unavailable=self.attributes_unavailable
+            request,
+            self.get_required_scopes(),
+            unavailable=self.attributes_unavailable,
+            login_url=self.login_url,
         )
         if response is not None:
             return response

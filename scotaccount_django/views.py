@@ -36,6 +36,7 @@ from scotaccount_django._internal.redirects import (
     end_session_url,
     read_query_parameters,
     redirect_to_next,
+    redirect_to_sign_in,
     requested_next_url,
     safe_next_url,
     sign_in_url,
@@ -297,13 +298,14 @@ class AttributesView(FlowView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
+            return redirect_to_sign_in(request)
         next_url = requested_next_url(request)
         try:
             scopes = self.wanted_scopes(request)
             identity = identity_for(request.user)
             if identity is None:
                 # Signed in some other way: sign in with ScotAccount first, then come back.
+                # Not LOGIN_URL: that page may offer other ways in, which would not help.
                 return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
@@ -451,7 +453,7 @@ class SessionEndedView(View):
         context = {
             "reason": reason if reason in ("lifetime", "idle") else "",
             "duration": describe_duration(limit.total_seconds()) if limit else "",
-            "sign_in_url": sign_in_url(requested_next_url(request)),
+            "sign_in_url": sign_in_url(requested_next_url(request), project_login=True),
         }
         response = render(request, self.template_name, context)
         response["Cache-Control"] = "no-store"

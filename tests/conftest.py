@@ -19,7 +19,8 @@ from tests.flow_helpers import EXAMPLE_PROJECT
 # coverage is already running when the fake is imported.
 pytest_plugins = ["scotaccount_django.testing.pytest_plugin"]
 
-# Fuzzers (tests/test_fuzz.py): a quick run by default; `--hypothesis-profile=long` for a deep one.
+# Fuzzers (tests/security/test_fuzz.py): a quick run by default;
+# `--hypothesis-profile=long` for a deep one.
 _FUZZ = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

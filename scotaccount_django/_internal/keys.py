@@ -46,8 +46,25 @@ _cache: dict[tuple[Any, ...], SigningKey] = {}
 _lock = threading.Lock()
 
 
+#: Said wherever the key is refused: by ``check --deploy`` (scotaccount.E003) and in
+#: the log line when a sign-in first needs the key.
+KEY_HINT = (
+    "Use an unencrypted PEM RSA key of at least 2048 bits (3072 recommended) or an "
+    "EC P-256 key; `manage.py scotaccount_keygen PATH` makes one."
+)
+
+
 def load_signing_key() -> SigningKey:
-    """Our configured signing key; ``ConfigurationError`` says what is wrong with it."""
+    """Our configured signing key; ``ConfigurationError`` says what is wrong and what to do."""
+    try:
+        return _load_signing_key()
+    except ConfigurationError as exc:
+        raise ConfigurationError(
+            f"The ScotAccount private key cannot be used: {exc} {KEY_HINT}"
+        ) from exc
+
+
+def _load_signing_key() -> SigningKey:
     path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY
     if path:
         try:

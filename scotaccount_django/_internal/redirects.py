@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -77,9 +78,32 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str | None:
     return None
 
 
-def sign_in_url(next_url: str = "") -> str:
-    """Our login URL, carrying ``next`` so that a retry comes back to the same page."""
-    url = reverse("scotaccount:login")
+def login_url(explicit: str | None = None) -> str:
+    """Where people sign in: ``explicit``, else the project's ``LOGIN_URL``, else ours.
+
+    Django always has a ``LOGIN_URL`` (``/accounts/login/``); only one the
+    project set itself counts, so a council's "choose how to sign in" page is
+    honoured and a project without one still gets ScotAccount's login.
+    """
+    own: str | None = None
+    if settings.is_overridden("LOGIN_URL"):  # type: ignore[misc]  # missing from the stubs
+        own = getattr(settings, "LOGIN_URL", None)
+    chosen = explicit or own
+    return resolve_url(chosen) if chosen else reverse("scotaccount:login")
+
+
+def redirect_to_sign_in(request: HttpRequest, explicit: str | None = None) -> HttpResponseRedirect:
+    """Send a signed-out person to sign in, coming back to this page afterwards."""
+    return redirect_to_login(request.get_full_path(), login_url(explicit))
+
+
+def sign_in_url(next_url: str = "", *, project_login: bool = False) -> str:
+    """Our login URL, carrying ``next`` so that a retry comes back to the same page.
+
+    ``project_login``: the project's ``LOGIN_URL`` instead (see ``login_url``), for
+    people starting afresh rather than retrying a ScotAccount sign-in.
+    """
+    url = login_url() if project_login else reverse("scotaccount:login")
     return with_query(url, {"next": next_url}) if next_url else url
 
 

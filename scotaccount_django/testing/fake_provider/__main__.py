@@ -1,21 +1,21 @@
 """Command line: ``python -m scotaccount_django.testing.fake_provider``.
 
-Serves the fake until interrupted, printing its discovery and attributes URLs.
+Serves the fake until interrupted, printing its URLs and a settings block to
+paste into a Django project. Inside a project, ``manage.py scotaccount_fake``
+does the same configured from the project's own settings.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from scotaccount_django._internal.http import is_loopback_host
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
 from scotaccount_django.testing.fake_provider.provider import FakeScotAccount
+from scotaccount_django.testing.fake_provider.serve import serve_until_interrupted
 from scotaccount_django.testing.fake_provider.tls import make_certificates
 from scotaccount_django.testing.fake_provider.variants import VARIANTS
 
@@ -94,25 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         documented_variants=args.documented_variants,
         variants=args.variant,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    with fake:
-        print("FAKE ScotAccount for testing only", flush=True)
-        print(f"Discovery URL: {fake.discovery_url}", flush=True)
-        print(f"Attributes URL: {fake.attributes_url}", flush=True)
-        print(f"Attributes issuer: {fake.attributes_issuer}", flush=True)
-        print(f"Attributes JWKS URL: {fake.attributes_jwks_url}", flush=True)
-        print(f"Client id: {fake.client_id} ({fake.mode} mode)", flush=True)
-        if fake.ca_file is not None:
-            print(f"CA certificate: {fake.ca_file}", flush=True)
-        if fake.variants:
-            print(f"Documented variants: {', '.join(sorted(fake.variants))}", flush=True)
-        stop.wait()
+    serve_until_interrupted(fake, lambda line: print(line, flush=True))
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Verified attributes: step-up, claims tokens, accessors, decorators."""

@@ -1,0 +1,166 @@
+"""The hand-written validator for ScotAccount's verified-claims schema, cross-checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from scotaccount_django._internal import claims_schema
+from scotaccount_django._internal.claims_schema import SchemaViolation, conforms, validate
+
+SCHEMA_PATH = Path(claims_schema.__file__).parent / "schema" / claims_schema.SCHEMA_RESOURCE
+
+
+def full_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def reference_validator(definition: str) -> jsonschema.Draft7Validator:
+    schema = {**full_schema(), "$ref": f"#/$defs/{definition}"}
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+REFERENCE = (
+    Path(__file__).resolve().parents[3]
+    / "shared/reference/scotaccount-verified-claims.schema.json"
+)
+
+
+@pytest.mark.skipif(
+    not REFERENCE.exists(),
+    reason="ScotAccount's reference folder (../shared) is not beside this checkout",
+)
+def test_the_bundled_schema_is_scotaccounts():
+    assert json.loads(REFERENCE.read_text()) == full_schema()
+
+
+def test_the_bundled_schema_uses_only_supported_keywords():
+    assert set(claims_schema.definitions()) >= {
+        "addressType",
+        "verificationType",
+        "gpg45MediumClaimsType",
+        "addressClaimsType",
+        "emailClaimsType",
+        "scopeType",
+    }
+
+
+def test_an_unsupported_keyword_is_refused_at_load_time():
+    with pytest.raises(RuntimeError, match="unsupported keywords"):
+        claims_schema._check_keywords({"type": "string", "minLength": 1}, "x")
+    with pytest.raises(RuntimeError, match="unsupported format"):
+        claims_schema._check_keywords({"type": "string", "format": "ipv4"}, "x")
+
+
+ADDRESS = {"address": {"uprn": "132021690", "postalCode": "G62 7AA", "streetName": "A ST"}}
+
+CASES = [
+    ("addressClaimsType", ADDRESS, True),
+    ("addressClaimsType", {}, False),
+    ("addressClaimsType", {"address": {"uprn": "12a"}}, False),
+    ("addressClaimsType", {"address": {"uprn": "1" * 13}}, False),
+    ("addressClaimsType", {"address": {"postalCode": "123456789"}}, False),
+    ("addressClaimsType", {"address": {"addressLocality": "Ò" * 30}}, True),
+    ("addressClaimsType", {"address": {"addressLocality": "Ò" * 31}}, False),
+    ("addressClaimsType", {"address": []}, False),
+    ("emailClaimsType", {"email": "a@example.com"}, True),
+    ("gpg45MediumClaimsType", {"given_name": "A", "family_name": "B"}, False),
+    ("gpg45MediumClaimsType", {"given_name": "A", "family_name": "B", "birth_date": 1}, False),
+    ("scopeType", "scotaccount.email", True),
+    ("scopeType", "gpg-45-medium", False),
+    ("iatType", 1, True),
+    ("iatType", True, False),
+    ("iatType", "1", False),
+    (
+        "verificationType",
+        {
+            "outcome": "VERIFIED_WITH_WARNINGS",
+            "trust_framework": "uk_tfida",
+            "confidence_level": "very_high",
+            "time": "2025-03-19T10:12:54.123456789+01:00",
+            "verifier": {"organization": "DIS", "txn": "e766b0f2-1873-4199-8f62-e6af182a7f47"},
+        },
+        True,
+    ),
+    (
+        "verificationType",
+        {
+            "outcome": "VERIFIED_SUCCESSFULLY",
+            "trust_framework": "uk_tfida",
+            "time": "2025-03-19T10:12:54Z",
+            "verifier": {"organization": "D" * 61, "txn": "e766b0f2-1873-4199-8f62-e6af182a7f47"},
+        },
+        False,
+    ),
+    (
+        "verificationType",
+        {
+            "outcome": "VERIFIED_SUCCESSFULLY",
+            "trust_framework": "uk_tfida",
+            "confidence_level": "medium-ish",
+            "time": "2025-03-19T10:12:54Z",
+            "verifier": {"organization": "DIS", "txn": "e766b0f2-1873-4199-8f62-e6af182a7f47"},
+        },
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("definition", "value", "valid"), CASES)
+def test_agrees_with_jsonschema(definition, value, valid):
+    assert reference_validator(definition).is_valid(value) is valid
+    if valid:
+        validate(value, definition)
+    else:
+        with pytest.raises(SchemaViolation):
+            validate(value, definition)
+
+
+def test_a_trailing_newline_does_not_pass_a_pattern():
+    # Python's "$" matches before a final newline; JSON Schema's does not.
+    with pytest.raises(SchemaViolation, match="pattern"):
+        validate({"address": {"uprn": "123\n"}}, "addressClaimsType")
+
+
+def test_messages_name_the_path_never_the_value():
+    with pytest.raises(SchemaViolation) as caught:
+        validate({"address": {"streetName": "SECRET STREET" * 10}}, "addressClaimsType")
+    assert "addressClaimsType.address.streetName" in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "valid"),
+    [
+        ("date", "1976-08-24", True),
+        ("date", "1976-02-30", False),
+        ("date", "76-08-24", False),
+        ("date", "1976-08-24T00:00:00Z", False),
+        ("date-time", "2025-03-19T10:12:54Z", True),
+        ("date-time", "2025-03-19t10:12:54z", True),
+        ("date-time", "2025-03-19T10:12:54+01:00", True),
+        ("date-time", "2025-03-19T10:12:54", False),
+        ("date-time", "2025-03-19T10:12Z", False),
+        ("date-time", "2025-03-19T25:12:54Z", False),
+        ("uuid", "e766b0f2-1873-4199-8f62-e6af182a7f47", True),
+        ("uuid", "e766b0f218734199 8f62e6af182a7f47", False),
+        ("uuid", "{e766b0f2-1873-4199-8f62-e6af182a7f47}", False),
+        ("email", "morag@example.com", True),
+        ("email", "morag@localhost", False),
+        ("email", "mo rag@example.com", False),
+        ("email", "a@b@example.com", False),
+        ("email", "a" * 250 + "@example.com", False),
+        ("uri", "https://issuer.example/jwt", True),
+        ("uri", "not a uri", False),
+    ],
+)
+def test_formats(fmt, value, valid):
+    assert conforms(value, fmt) is valid
+
+
+def test_validated_objects_keep_only_declared_properties():
+    cleaned = validate({"email": "a@example.com", "extra": "x"}, "emailClaimsType")
+    assert cleaned == {"email": "a@example.com"}

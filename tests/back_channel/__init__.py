@@ -1,0 +1,1 @@
+"""Calls to ScotAccount: HTTP, discovery, JWKS, keys, assertions, faults."""

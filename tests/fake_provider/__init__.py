@@ -1,0 +1,1 @@
+"""The fake ScotAccount (scotaccount_django.testing) on its own."""

@@ -1,0 +1,1 @@
+"""Signing out: RP-initiated and front-channel logout."""

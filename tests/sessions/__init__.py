@@ -1,0 +1,1 @@
+"""The local session: lifetime, idle timeout, session checks."""

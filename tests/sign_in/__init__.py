@@ -1,0 +1,1 @@
+"""Signing in: flows and one-time state, ID tokens, the backend, next."""

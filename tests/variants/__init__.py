@@ -1,0 +1,1 @@
+"""The documented ScotAccount variants, end to end and as settings."""
