@@ -54,8 +54,11 @@ __all__ = [
     "verified_name",
 ]
 
+#: The scope of the verified name and date of birth.
 IDENTITY = AttributeScope.IDENTITY.value
+#: The scope of the verified address.
 ADDRESS = AttributeScope.ADDRESS.value
+#: The scope of the verified email address.
 EMAIL = AttributeScope.EMAIL.value
 #: GPG45 confidence levels at or above medium.
 MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
@@ -286,11 +289,13 @@ def verified_birth_date(user: User) -> datetime.date | None:
 
 
 def verified_email(user: User) -> str | None:
+    """The verified email address; None if not held."""
     claims = _claims(user, EMAIL)
     return str(claims["email"]) if claims is not None else None
 
 
 def verified_address(user: User) -> VerifiedAddress | None:
+    """The verified address, its lines in postal order; None if not held."""
     claims = _claims(user, ADDRESS)
     if claims is None:
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -86,8 +87,14 @@ def ports_held() -> Iterator[None]:
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` consecutive ports in this suite's range that nothing listens on now."""
-    for first in PORTS[: len(PORTS) - count + 1]:
+    """``count`` consecutive ports in this suite's range that nothing listens on now.
+
+    The search starts at a random place, so runs side by side (tox run-parallel) do not all
+    pick the first free ports at once.
+    """
+    firsts = list(PORTS[: len(PORTS) - count + 1])
+    start = random.randrange(len(firsts))  # spreads ports, not a secret
+    for first in firsts[start:] + firsts[:start]:
         ports = list(range(first, first + count))
         if all(is_free(port) for port in ports):
             return ports
