@@ -252,23 +252,18 @@ def unavailable_scopes(user: User, scopes: Iterable[str]) -> dict[str, str]:
     return attribute_status(user, scopes).unavailable
 
 
-#: Per request (set by ``SessionLifetimeMiddleware``): scopes whose values were read, so
-#: the page showing them is sent with ``Cache-Control: no-store`` (L11). A list, not a
-#: flag, so a read in a copied context (a sync view under ASGI) is still seen.
-_values_read: ContextVar[list[str] | None] = ContextVar("scotaccount_values_read", default=None)
-
-
-def track_value_reads() -> list[str]:
-    """Start recording attribute reads for this request; the list fills as values are read."""
-    reads: list[str] = []
-    _values_read.set(reads)
-    return reads
+#: Per request: scopes whose values were read, so the page showing them is sent with
+#: ``Cache-Control: no-store`` (L11). ``SessionLifetimeMiddleware`` sets a fresh list
+#: at the start of each request (directly, so that requests which never read an
+#: attribute run no code here). A list, not a flag, so a read in a copied context (a
+#: sync view under ASGI) is still seen.
+values_read: ContextVar[list[str] | None] = ContextVar("scotaccount_values_read", default=None)
 
 
 def get_verified_attributes(user: User) -> dict[str, VerifiedAttribute]:
     """Every usable verified attribute of ``user``, by scope."""
     held = attribute_status(user, AttributeScope.values).held
-    reads = _values_read.get()
+    reads = values_read.get()
     if reads is not None:
         reads.extend(held)
     return held

@@ -37,7 +37,7 @@ from django.utils.functional import SimpleLazyObject
 from scotaccount_django import signals
 from scotaccount_django._internal import sessions
 from scotaccount_django._internal.redirects import login_url
-from scotaccount_django.attributes import track_value_reads
+from scotaccount_django.attributes import values_read
 from scotaccount_django.conf import conf
 
 logger = logging.getLogger("scotaccount_django")
@@ -141,6 +141,13 @@ class SessionLifetimeMiddleware:
             response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")
         response["Cache-Control"] = "no-store"
         return response
+
+
+def track_value_reads() -> list[str]:
+    """Start recording this request's attribute reads; the list fills as values are read."""
+    reads: list[str] = []
+    values_read.set(reads)
+    return reads
 
 
 def no_store_if_read(response: HttpResponseBase, reads: list[str]) -> HttpResponseBase:

@@ -29,8 +29,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from scotaccount_django import signals
 from scotaccount_django._internal import sessions, statekit, step_up
-from scotaccount_django._internal.discovery import get_provider_metadata
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
+from scotaccount_django._internal.metadata import get_provider_metadata
 from scotaccount_django._internal.redirects import (
     CALLBACK_PARAMETERS,
     end_session_url,

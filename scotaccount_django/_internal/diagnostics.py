@@ -22,14 +22,14 @@ from django.conf import settings
 from django.http.request import validate_host
 
 from scotaccount_django._internal import http
-from scotaccount_django._internal.assertions import build_client_assertion
-from scotaccount_django._internal.jwtkit import parse_key_set
-from scotaccount_django._internal.keys import (
+from scotaccount_django._internal.client_auth import (
     SigningKey,
+    build_client_assertion,
     jwk_thumbprint,
     load_signing_key,
     public_jwk,
 )
+from scotaccount_django._internal.jwtkit import parse_key_set
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ProviderError, ProviderUnavailable, ScotAccountError
 

@@ -22,9 +22,9 @@ import jwt
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from scotaccount_django._internal import documents
-from scotaccount_django._internal.documents import Document
-from scotaccount_django._internal.keys import MIN_RSA_BITS
+from scotaccount_django._internal import metadata
+from scotaccount_django._internal.client_auth import MIN_RSA_BITS
+from scotaccount_django._internal.metadata import Document
 from scotaccount_django.exceptions import InvalidToken, ProviderError
 
 #: Far beyond any real ScotAccount token; bigger input is refused unparsed.
@@ -114,7 +114,7 @@ def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> 
 
 
 def _key_set(jwks_url: str, issuer: str, *, force_refresh: bool = False) -> KeySet:
-    return documents.load(
+    return metadata.load(
         jwks_url, kind="jwks", issuer=issuer, parse=parse_key_set, force_refresh=force_refresh
     )
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from scotaccount_django._internal import statekit
-from scotaccount_django._internal.discovery import get_provider_metadata
+from scotaccount_django._internal.metadata import get_provider_metadata
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import BadCallback, ConfigurationError, ProviderError
 

@@ -13,22 +13,30 @@ the token endpoint's, so one captured at either endpoint is useless at the
 other; every attempt, retries included, signs a new one (new ``jti``). Only 5xx
 and transport faults are retried, a few times, and never past the access
 token's life.
+
+The token response's ``scope`` is read without reading too much into it. RFC
+6749 lets a provider say which scopes it granted; ScotAccount's own example
+step-up answer (reference lines 829, 2097) instead lists claim names and the
+old scope name: ``"given_name family_name birth_date uprn ... gpg-45-medium
+openid"``. Taking every requested scope missing from such a string as declined
+would record a person's identity and address as refused and never fetch them.
+So a decline is read only from a string that speaks entirely in scope names;
+anything else says nothing, and the ``claimsToken`` decides.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from scotaccount_django._internal import http
-from scotaccount_django._internal.assertions import build_client_assertion
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
-from scotaccount_django._internal.scopes import declined_scopes
+from scotaccount_django._internal.client_auth import build_client_assertion
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     AttributesUnavailable,
@@ -136,7 +144,7 @@ def receive_attributes(
     expires_at = time.monotonic() + tokens.expires_in
     requested = requested_scopes(flow)
     # ScotAccount's documented ``scope`` lists claim names, not scopes: only a string
-    # made of scope names can say "declined" (see ``_internal/scopes.py``).
+    # made of scope names can say "declined" (see ``declined_scopes``).
     declined = declined_scopes(requested, tokens.scopes)
     granted = [scope for scope in requested if scope not in declined]
     missing = dict.fromkeys(declined, Reason.DECLINED.value)
@@ -256,3 +264,33 @@ def record_unanswered(
         status=status,
         created_at=flow.created_at,
     )
+
+
+# Reading the granted ``scope`` ------------------------------------------------------------
+
+#: Older spellings in ScotAccount's pages -> the current scope (``gpg-45-medium``:
+#: reference lines 694, 829). Other capitalisations, such as the pages'
+#: ``ScotAccount.gpg45.medium`` (line 636), are matched without regard to case.
+OLD_SCOPE_NAMES = {"gpg-45-medium": AttributeScope.IDENTITY.value}
+
+
+def current_scope_name(word: str) -> str | None:
+    """``word`` as a current attribute scope name, or ``None`` if it is not one."""
+    lowered = word.lower()
+    if lowered in AttributeScope.values:
+        return lowered
+    return OLD_SCOPE_NAMES.get(lowered)
+
+
+def declined_scopes(requested: Iterable[str], granted: Iterable[str]) -> list[str]:
+    """The requested scopes the token response's ``scope`` clearly refused.
+
+    ``granted`` is that ``scope`` split into words. Empty (absent, per RFC 6749
+    "as requested"), or holding any word that is neither ``openid`` nor a scope
+    name, it refuses nothing.
+    """
+    words = list(granted)
+    names = [word if word == "openid" else current_scope_name(word) for word in words]
+    if not words or None in names:
+        return []
+    return [scope for scope in requested if scope not in names]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 
 from scotaccount_django._internal import http
-from scotaccount_django._internal.assertions import build_client_assertion
-from scotaccount_django._internal.discovery import ProviderMetadata
+from scotaccount_django._internal.client_auth import build_client_assertion
 from scotaccount_django._internal.jwtkit import verify_and_decode
+from scotaccount_django._internal.metadata import ProviderMetadata
 from scotaccount_django._internal.statekit import matches_hash
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import InvalidIDToken, ProviderError

@@ -8,10 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from scotaccount_django._internal import claims_schema
-from scotaccount_django._internal.claims_schema import SchemaViolation, conforms, validate
+from scotaccount_django._internal import claims
+from scotaccount_django._internal.claims import SchemaViolation, conforms, validate
 
-SCHEMA_PATH = Path(claims_schema.__file__).parent / "schema" / claims_schema.SCHEMA_RESOURCE
+SCHEMA_PATH = Path(claims.__file__).parent / "schema" / claims.SCHEMA_RESOURCE
 
 
 def full_schema() -> dict:
@@ -38,7 +38,7 @@ def test_the_bundled_schema_is_scotaccounts():
 
 
 def test_the_bundled_schema_uses_only_supported_keywords():
-    assert set(claims_schema.definitions()) >= {
+    assert set(claims.definitions()) >= {
         "addressType",
         "verificationType",
         "gpg45MediumClaimsType",
@@ -50,9 +50,9 @@ def test_the_bundled_schema_uses_only_supported_keywords():
 
 def test_an_unsupported_keyword_is_refused_at_load_time():
     with pytest.raises(RuntimeError, match="unsupported keywords"):
-        claims_schema._check_keywords({"type": "string", "minLength": 1}, "x")
+        claims._check_keywords({"type": "string", "minLength": 1}, "x")
     with pytest.raises(RuntimeError, match="unsupported format"):
-        claims_schema._check_keywords({"type": "string", "format": "ipv4"}, "x")
+        claims._check_keywords({"type": "string", "format": "ipv4"}, "x")
 
 
 ADDRESS = {"address": {"uprn": "132021690", "postalCode": "G62 7AA", "streetName": "A ST"}}

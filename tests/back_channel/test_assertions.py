@@ -9,8 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from scotaccount_django._internal.assertions import build_client_assertion
-from scotaccount_django._internal.keys import load_signing_key
+from scotaccount_django._internal.client_auth import build_client_assertion, load_signing_key
 from scotaccount_django.exceptions import ConfigurationError
 
 TOKEN_URL = "https://authz.integration.scotaccount.service.gov.scot/token"

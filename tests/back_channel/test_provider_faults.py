@@ -7,8 +7,8 @@ import time
 import pytest
 from django.core.cache import cache
 
-from scotaccount_django._internal.documents import cache_key
 from scotaccount_django._internal.jwtkit import pick_key
+from scotaccount_django._internal.metadata import cache_key
 from scotaccount_django.models import ScotAccountIdentity
 from tests.flow_helpers import sign_in, start_flow
 

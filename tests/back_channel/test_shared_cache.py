@@ -12,8 +12,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 
-from scotaccount_django._internal.discovery import get_provider_metadata
-from scotaccount_django._internal.documents import _claim_refresh
+from scotaccount_django._internal.metadata import _claim_refresh, get_provider_metadata
 from tests.flow_helpers import sign_in
 
 

@@ -10,8 +10,8 @@ from django.core import checks
 from django.template import Context, Template
 
 from scotaccount_django._internal import tokens
-from scotaccount_django._internal.discovery import ProviderMetadata
 from scotaccount_django._internal.http import ProviderResponse
+from scotaccount_django._internal.metadata import ProviderMetadata
 from scotaccount_django.exceptions import ProviderError
 from scotaccount_django.models import ScotAccountSession
 from scotaccount_django.testing.fake_provider.clock import Clock

@@ -16,7 +16,7 @@ import requests
 from django.test import Client
 
 from scotaccount_django._internal.claims import read_claims_token
-from scotaccount_django._internal.scopes import declined_scopes
+from scotaccount_django._internal.step_up import declined_scopes
 from scotaccount_django.attributes import attribute_status, get_verified_attributes
 from scotaccount_django.exceptions import InvalidClaimsToken
 from scotaccount_django.models import AttributeRequest, ScotAccountSession

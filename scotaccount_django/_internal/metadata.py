@@ -1,5 +1,8 @@
-"""Discovery and JWKS documents, shared through Django's cache by every worker.
+"""ScotAccount's metadata: the discovery and JWKS documents, fetched, cached, checked.
 
+- Discovery is trusted only when its ``issuer`` equals the configured issuer
+  exactly (mix-up defence) and every endpoint is https (http is tolerated on
+  loopback, for the fake). The JWKS is parsed by ``jwtkit``, through ``load``.
 - A document is fresh for ``SCOTACCOUNT_METADATA_CACHE_TIMEOUT``. After that one
   worker refreshes it (single-flight through ``cache.add``) while the others
   go on using the stale copy, which is kept for a week. A failed fetch backs
@@ -23,6 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import BaseCache, caches
@@ -30,7 +34,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from scotaccount_django._internal import http
 from scotaccount_django.conf import conf
-from scotaccount_django.exceptions import ProviderError, ProviderUnavailable
+from scotaccount_django.exceptions import ConfigurationError, ProviderError, ProviderUnavailable
 
 logger = logging.getLogger("scotaccount_django")
 
@@ -46,6 +50,61 @@ T = TypeVar("T")
 
 _REFRESHING = "refreshing"
 _FAILED = "failed"
+
+
+# Discovery ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderMetadata:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    end_session_endpoint: str | None
+
+
+def check_endpoint_url(url: object, name: str) -> str:
+    """``url`` if it is an https URL, or http on loopback; ``ProviderError`` otherwise."""
+    if not isinstance(url, str) or not url:
+        raise ProviderError(f"{name} is missing")
+    if http.is_https_or_loopback(url):
+        return url
+    raise ProviderError(f"{name} is not an https URL")
+
+
+def parse_metadata(document: Document, *, issuer: str) -> ProviderMetadata:
+    """The endpoints in ``document``, if it is ``issuer``'s and every endpoint is allowed."""
+    if document.get("issuer") != issuer:
+        raise ProviderError(
+            f"discovery issuer {document.get('issuer')!r:.200} is not the configured {issuer!r}"
+        )
+    end_session = document.get("end_session_endpoint")
+    return ProviderMetadata(
+        issuer=issuer,
+        authorization_endpoint=check_endpoint_url(
+            document.get("authorization_endpoint"), "authorization_endpoint"
+        ),
+        token_endpoint=check_endpoint_url(document.get("token_endpoint"), "token_endpoint"),
+        jwks_uri=check_endpoint_url(document.get("jwks_uri"), "jwks_uri"),
+        end_session_endpoint=(
+            None
+            if end_session is None
+            else check_endpoint_url(end_session, "end_session_endpoint")
+        ),
+    )
+
+
+def get_provider_metadata() -> ProviderMetadata:
+    """The sign-in issuer's endpoints, from Django's cache when fresh."""
+    url, issuer = conf.DISCOVERY_URL, conf.ISSUER
+    if not url or not issuer:
+        raise ConfigurationError("SCOTACCOUNT_DISCOVERY_URL (or SCOTACCOUNT_ISSUER) is not set.")
+    parse = partial(parse_metadata, issuer=issuer)
+    return load(url, kind="discovery", issuer=issuer, parse=parse)
+
+
+# Any document, through the shared cache ----------------------------------------------------
 
 
 @dataclass(frozen=True)

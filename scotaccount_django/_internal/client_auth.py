@@ -1,8 +1,14 @@
-"""Our private key: loaded from a file or a setting, checked, and reloaded when rotated.
+"""How we prove we are the registered client: our private key and the assertions it signs.
 
+The key is loaded from a file or a setting, checked, and reloaded when rotated.
 ScotAccount asks for the key to be mounted as a tmpfs file; operators replace
 that file to rotate it. The cache is keyed on the file's mtime and size, so a
 new key is used on the next request without a restart.
+
+Client assertions (RFC 7523 ``private_key_jwt``) come from one builder for
+every audience. Each call gets a fresh ``jti`` (retries included) and a short
+life, and ``aud`` is one string naming exactly the endpoint it is sent to, so an
+assertion captured at one endpoint is useless at the other.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import stat as stat_module
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
@@ -29,6 +38,8 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 #: The one minimum for every RSA key, ours and ScotAccount's (checks, JWKS, the fake).
 MIN_RSA_BITS = 2048
+#: Long enough for clock skew and a slow network, short enough to be useless if leaked.
+ASSERTION_LIFETIME_SECONDS = 120
 
 logger = logging.getLogger("scotaccount_django")
 
@@ -169,3 +180,23 @@ def jwk_thumbprint(jwk: dict[str, str]) -> str:
     canonical = json.dumps({name: jwk[name] for name in required}, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def build_client_assertion(audience: str) -> str:
+    """A signed assertion that we are the registered client, for ``audience`` only."""
+    client_id = conf.CLIENT_ID
+    if not client_id:
+        raise ConfigurationError("SCOTACCOUNT_CLIENT_ID is not set.")
+    key = load_signing_key()
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ASSERTION_LIFETIME_SECONDS,
+        "jti": secrets.token_urlsafe(32),
+    }
+    return jwt.encode(
+        claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": "JWT"}
+    )
