@@ -91,7 +91,9 @@ def verify_and_decode(
             leeway=leeway,
             options={"require": required_claims, "verify_aud": audience is not None},
         )
-    except PyJWTError as exc:
+    except (PyJWTError, TypeError) as exc:
+        # TypeError: PyJWT 2.12 (our floor) converts exp/iat/nbf with int() and lets a list
+        # or an object through as TypeError; later versions say DecodeError.
         raise error(f"{type(exc).__name__}: {exc}") from exc
     if "iss" in claims and claims["iss"] != issuer:
         raise error("iss is not the expected issuer")
