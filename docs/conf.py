@@ -33,14 +33,12 @@ copyright = "scotaccount-django contributors"
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinxcontrib.mermaid",
 ]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "diagrams/node_modules"]
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
-myst_fence_as_directive = ["mermaid"]
 
 html_theme = "furo"
 html_title = "scotaccount-django"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,6 +28,26 @@ def public_key_pem(private_key_path: Path) -> bytes:
     )
 
 
+def busy_port_message(host: str, ports: dict[str, int]) -> str | None:
+    """Say which port is taken and how to choose another, before anything starts.
+
+    Without this a taken port is a traceback from the fake or a bare "port in use" from
+    runserver, neither of which names the setting that moves it.
+    """
+    for variable, port in ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # As the servers do: connections of a demo just stopped (TIME_WAIT) do not count.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                return (
+                    f"Port {port} ({variable}) on {host} is in use. Stop whatever uses it, "
+                    "or choose other ports: DEMO_PORT=9000 FAKE_SCOTACCOUNT_PORT=9001 make demo"
+                )
+    return None
+
+
 def main() -> None:
     import django
 
@@ -34,6 +55,13 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
+    ports = {"DEMO_PORT": settings.DEMO_PORT}
+    if settings.DEMO_PROVIDER == "fake":
+        ports["FAKE_SCOTACCOUNT_PORT"] = settings.FAKE_PORT
+        ports["FAKE_SCOTACCOUNT_PORT + 1, the attributes endpoint"] = settings.FAKE_PORT + 1
+    message = busy_port_message(settings.DEMO_HOST, ports)
+    if message:
+        sys.exit(message)
     settings.DEMO_DIR.mkdir(exist_ok=True)
     call_command("migrate", verbosity=0)
     with ExitStack() as stack:

@@ -33,11 +33,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ScotAccountIdentity)
 class ScotAccountIdentityAdmin(ReadOnlyAdmin):
-    list_display = ("sub", "user", "issuer", "first_seen", "last_seen")
+    list_display = ("sub", "user_display", "issuer", "first_seen", "last_seen")
     list_filter = ("issuer",)
     search_fields = ("=sub",)
-    fields = ("sub", "user", "issuer", "first_seen", "last_seen")
+    fields = ("sub", "user_display", "issuer", "first_seen", "last_seen")
     list_select_related = ("user",)
+
+    @admin.display(description=_("user"), ordering="user")
+    def user_display(self, identity: ScotAccountIdentity) -> str:
+        """The user, also when their USERNAME_FIELD is still empty (a nullable email the
+        person has not given): ``str()`` of such a user is ``None``, which the admin cannot
+        show."""
+        user = identity.user
+        if user.get_username():
+            return str(user)
+        return _("User %(pk)s") % {"pk": user.pk}
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         """Search by the user's USERNAME_FIELD too, whatever the user model calls it."""

@@ -3,7 +3,7 @@
 A marker is an HTML comment on the line before a fenced block (invisible in the
 built docs): ``run`` blocks are executed, ``pytest`` blocks are run as a test
 module, and ``file PATH`` blocks are written into the new project that
-``tests/test_startproject.py`` builds by following docs/installation.md.
+``tests/project/test_startproject.py`` builds by following docs/installation.md.
 """
 
 from __future__ import annotations

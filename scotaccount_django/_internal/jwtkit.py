@@ -95,6 +95,9 @@ def verify_and_decode(
         # TypeError: PyJWT 2.12 (our floor) converts exp/iat/nbf with int() and lets a list
         # or an object through as TypeError; later versions say DecodeError.
         raise error(f"{type(exc).__name__}: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        # PyJWT 2.12 (our floor) lets int() fail on a null or list exp/iat/nbf.
+        raise error(f"a date claim is not a number: {type(exc).__name__}") from exc
     if "iss" in claims and claims["iss"] != issuer:
         raise error("iss is not the expected issuer")
     for name in NUMERIC_DATE_CLAIMS.intersection(claims):

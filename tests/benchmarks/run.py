@@ -334,6 +334,7 @@ def main(argv: list[str] | None = None) -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="scotaccount-bench-"))
     key = ec.generate_private_key(ec.SECP256R1())
+    (workdir / "rp-key.pem").touch(mode=0o600)
     (workdir / "rp-key.pem").write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,

@@ -166,6 +166,8 @@ def test_pages_use_words_people_read(fake, persona):
             assert scope_name not in visible
         assert PERSONAS[persona].sub not in visible
     assert "Your address" in consent_page
+    # True of every persona, including those whose identity check failed.
+    assert "Your name and date of birth, from your identity check" in consent_page
 
 
 def test_pages_are_accessible_by_construction(fake):

@@ -50,3 +50,19 @@ def test_package_pages_take_the_councils_look(client, settings, example_site) ->
     settings.INSTALLED_APPS = ["council", *[a for a in settings.INSTALLED_APPS if a != "council"]]
     page = client.get("/scotaccount/logged-out/").content.decode()
     assert "Example Council" in page
+
+
+def test_demo_names_a_taken_port_and_how_to_choose_another(example_site) -> None:
+    import socket
+
+    from run_demo import busy_port_message
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        message = busy_port_message("127.0.0.1", {"FAKE_SCOTACCOUNT_PORT": port})
+    assert message is not None
+    assert f"Port {port} (FAKE_SCOTACCOUNT_PORT)" in message
+    assert "DEMO_PORT=9000 FAKE_SCOTACCOUNT_PORT=9001 make demo" in message
+    assert busy_port_message("127.0.0.1", {"DEMO_PORT": port}) is None

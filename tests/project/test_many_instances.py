@@ -10,6 +10,7 @@ one process's memory. Skipped, with the reason, without PostgreSQL or Redis.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -17,9 +18,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,18 @@ def is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+@contextmanager
+def ports_held() -> Iterator[None]:
+    """Held from choosing ports until the servers listen on them.
+
+    Other runs on this machine (tox environments, other checkouts) take turns,
+    so two deployments never pick the same free ports at once.
+    """
+    with (Path(tempfile.gettempdir()) / "scotaccount-many-instances.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def free_ports(count: int) -> list[int]:
@@ -148,8 +163,9 @@ class Server:
     def restart(self) -> None:
         """A new process: whatever the old one held in memory is gone."""
         old_pid = self.process.pid if self.process else None
-        self.stop()
-        self.start()
+        with ports_held():  # nobody may take the port while it is free
+            self.stop()
+            self.start()
         assert self.process is not None
         assert self.process.pid != old_pid
 
@@ -198,12 +214,36 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     pytest.importorskip("gunicorn", reason="gunicorn is not installed (test dependency group)")
     pytest.importorskip("psycopg", reason="psycopg is not installed (test dependency group)")
     directory = tmp_path_factory.mktemp("many_instances")
+    database = f"prod_multi_{uuid.uuid4().hex[:10]}"
+    prefix = f"prod-multi-{uuid.uuid4().hex}"
+    processes: list[subprocess.Popen[bytes]] = []
+    servers: list[Server] = []
+    psql("postgres", f'CREATE DATABASE "{database}"')
+    try:
+        with ports_held():
+            deployment = _start(directory, database, prefix, processes, servers)
+        yield deployment
+    finally:
+        for server in servers:
+            server.stop()
+        for process in processes:
+            stop(process)
+        psql("postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _delete_cache_keys(prefix)
+
+
+def _start(
+    directory: Path,
+    database: str,
+    prefix: str,
+    processes: list[subprocess.Popen[bytes]],
+    servers: list[Server],
+) -> Deployment:
+    """The fake, the schema and both servers, on ports chosen now."""
     public_key = write_key(directory)
     # The example settings put the fake's attributes issuer on the port after its own.
     public_port, fake_port, attributes_port, port_a, port_b = free_ports(5)
-    site_url = f"http://127.0.0.1:{public_port}"  # the load balancer's address
-    database = f"prod_multi_{uuid.uuid4().hex[:10]}"
-    prefix = f"prod-multi-{uuid.uuid4().hex}"
+    site_url = f"http://127.0.0.1:{public_port}"  # the load balancer's address: nothing binds it
     fake_log = directory / "fake.log"
     with fake_log.open("ab") as output:
         fake = subprocess.Popen(
@@ -218,6 +258,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+    processes.append(fake)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "council.settings",
@@ -230,32 +271,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         "DEMO_CACHE_PREFIX": prefix,
         "FAKE_SCOTACCOUNT_PORT": str(fake_port),
     }
+    wait_for(f"http://127.0.0.1:{fake_port}/.well-known/openid-configuration", fake, fake_log)
+    migrate = [sys.executable, str(EXAMPLE_PROJECT / "manage.py"), "migrate", "-v", "0"]
+    subprocess.run([*migrate, "--skip-checks"], env=env, check=True)
     a = Server("a", port_a, env, directory)
     b = Server("b", port_b, env, directory)
-    psql("postgres", f'CREATE DATABASE "{database}"')
-    try:
-        wait_for(f"http://127.0.0.1:{fake_port}/.well-known/openid-configuration", fake, fake_log)
-        subprocess.run(
-            [
-                sys.executable,
-                str(EXAMPLE_PROJECT / "manage.py"),
-                "migrate",
-                "-v",
-                "0",
-                "--skip-checks",
-            ],
-            env=env,
-            check=True,
-        )
-        a.start()
-        b.start()
-        yield Deployment(site_url, f"http://127.0.0.1:{fake_port}", database, a, b)
-    finally:
-        a.stop()
-        b.stop()
-        stop(fake)
-        psql("postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        _delete_cache_keys(prefix)
+    servers.extend([a, b])
+    a.start()
+    b.start()
+    return Deployment(site_url, f"http://127.0.0.1:{fake_port}", database, a, b)
 
 
 def _delete_cache_keys(prefix: str) -> None:

@@ -15,6 +15,7 @@ from django.test import Client
 
 from scotaccount_django._internal import sessions
 from scotaccount_django._internal.discovery import get_provider_metadata
+from scotaccount_django._internal.statekit import hash_secret
 from scotaccount_django._internal.tokens import verify_id_token
 from scotaccount_django.exceptions import InvalidIDToken
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
@@ -160,3 +161,27 @@ def test_i4_attribute_events_carry_ids_not_personal_data(client, fake_scotaccoun
     persona = PERSONAS["morag"]
     assert not any(persona.family_name in event for event in events)
     assert not any(str(identity.sub) in event for event in events)
+
+
+@pytest.mark.parametrize(("name", "value"), [("nbf", None), ("iat", []), ("exp", [])])
+def test_d17_a_null_or_list_date_claim_is_a_clean_refusal(client, fake_scotaccount, name, value):
+    """Found by the fuzzer at the minimum PyJWT: int() raised TypeError through the callback."""
+    import time
+    import uuid
+
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "iss": fake_scotaccount.issuer,
+        "aud": "test-client",
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 300,
+        "nonce": "n",
+        name: value,
+    }
+    key = fake_scotaccount.signing_keys.active
+    token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+    with pytest.raises(InvalidIDToken):
+        verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))

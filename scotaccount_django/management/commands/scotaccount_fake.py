@@ -36,11 +36,28 @@ class Command(BaseCommand):
             help="where this project runs, for the redirect URIs when "
             "SCOTACCOUNT_REDIRECT_URI is unset (default: localhost:8000 and 127.0.0.1:8000)",
         )
-        parser.add_argument("--auto-approve", metavar="PERSONA_ID", default=None)
+        parser.add_argument(
+            "--auto-approve",
+            metavar="PERSONA_ID",
+            default=None,
+            help="sign in as this test person (e.g. morag) without showing the fake's pages",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        fake = self.build_fake(options["site"] or list(DEFAULT_SITES), options["auto_approve"])
-        if conf.ENVIRONMENT != "local":
+        sites = options["site"] or list(DEFAULT_SITES)
+        fake = self.build_fake(sites, options["auto_approve"])
+        next_steps = None  # the fake's settings block, for a project that does not point here
+        if conf.ENVIRONMENT == "local":
+            next_steps = "\n".join(
+                [
+                    'SCOTACCOUNT_ENVIRONMENT = "local" already points this project here: '
+                    "nothing to paste. With runserver running, sign in at:",
+                    *self.sign_in_urls(
+                        self.uris(conf.REDIRECT_URI, sites, "scotaccount:callback")
+                    ),
+                ]
+            )
+        else:
             self.stderr.write(
                 "SCOTACCOUNT_ENVIRONMENT is not 'local', so this project will not use this "
                 'fake: set SCOTACCOUNT_ENVIRONMENT = "local" in your development settings.'
@@ -52,7 +69,7 @@ class Command(BaseCommand):
                     f"SCOTACCOUNT_{setting} is {uri}, not on this machine, so the fake sends "
                     "people there: leave it unset while DEBUG is on."
                 )
-        serve_until_interrupted(fake, self.stdout.write)
+        serve_until_interrupted(fake, self.stdout.write, next_steps)
 
     def build_fake(self, sites: list[str], auto_approve: str | None) -> FakeScotAccount:
         try:
@@ -75,6 +92,12 @@ class Command(BaseCommand):
             port=conf.LOCAL_PORT,
             attributes_port=conf.LOCAL_PORT + 1,
         )
+
+    @staticmethod
+    def sign_in_urls(redirect_uris: list[str]) -> list[str]:
+        """The login view on each origin the fake sends people back to."""
+        callback, login = reverse("scotaccount:callback"), reverse("scotaccount:login")
+        return [f"  {uri.removesuffix(callback)}{login}" for uri in redirect_uris]
 
     @staticmethod
     def uris(configured: str | None, sites: list[str], url_name: str) -> list[str]:

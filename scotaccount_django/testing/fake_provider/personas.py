@@ -18,7 +18,7 @@ SCOPE_EMAIL = "scotaccount.email"
 ATTRIBUTE_SCOPES = (SCOPE_IDENTITY, SCOPE_ADDRESS, SCOPE_EMAIL)
 #: How the consent page names each scope to a person (never the raw scope name).
 SCOPE_LABELS = {
-    SCOPE_IDENTITY: "Your name and date of birth (your identity has been checked)",
+    SCOPE_IDENTITY: "Your name and date of birth, from your identity check",
     SCOPE_ADDRESS: "Your address",
     SCOPE_EMAIL: "Your email address",
 }

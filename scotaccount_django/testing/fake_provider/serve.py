@@ -46,8 +46,14 @@ def settings_block(fake: FakeScotAccount) -> str:
     return "\n".join(lines)
 
 
-def serve_until_interrupted(fake: FakeScotAccount, write: Callable[[str], None]) -> None:
-    """Start ``fake``, print where it is, and serve until SIGINT or SIGTERM."""
+def serve_until_interrupted(
+    fake: FakeScotAccount, write: Callable[[str], None], next_steps: str | None = None
+) -> None:
+    """Start ``fake``, print where it is, and serve until SIGINT or SIGTERM.
+
+    ``next_steps`` replaces the settings block when the project already points at the fake
+    (``manage.py scotaccount_fake``), so nobody pastes settings they do not need.
+    """
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -59,5 +65,5 @@ def serve_until_interrupted(fake: FakeScotAccount, write: Callable[[str], None])
         for line in banner(fake):
             write(line)
         write("")
-        write(settings_block(fake))
+        write(next_steps if next_steps is not None else settings_block(fake))
         stop.wait()

@@ -228,19 +228,35 @@ def test_the_installation_guide_lists_every_url_name() -> None:
     assert [name for name in names if f"`scotaccount:{name}`" not in text] == []
 
 
-def test_scotaccount_fake_warns_about_redirects_off_this_machine(settings, monkeypatch) -> None:
-    served = []
+@pytest.fixture
+def served(settings, monkeypatch) -> list[str | None]:
+    """``scotaccount_fake`` with SCOTACCOUNT_ENVIRONMENT "local", recording what it would
+    print after the banner (its ``next_steps``) instead of serving."""
+    told: list[str | None] = []
     monkeypatch.setattr(
         "scotaccount_django.management.commands.scotaccount_fake.serve_until_interrupted",
-        lambda fake, write: served.append(fake),
+        lambda fake, write, next_steps: told.append(next_steps),
     )
     settings.SCOTACCOUNT_ENVIRONMENT = "local"
+    return told
+
+
+def test_scotaccount_fake_warns_about_redirects_off_this_machine(settings, served) -> None:
     settings.SCOTACCOUNT_REDIRECT_URI = "https://www.example.gov.scot/scotaccount/callback/"
     errors = io.StringIO()
     call_command("scotaccount_fake", stderr=errors)
     assert len(served) == 1
     assert "SCOTACCOUNT_REDIRECT_URI is https://www.example.gov.scot" in errors.getvalue()
     assert "SCOTACCOUNT_ENVIRONMENT is not 'local'" not in errors.getvalue()
+
+
+def test_scotaccount_fake_says_where_to_sign_in_not_what_to_paste(settings, served) -> None:
+    """With "local" set, the fake's settings block would only tempt people to paste it."""
+    settings.SCOTACCOUNT_REDIRECT_URI = None
+    call_command("scotaccount_fake", "--site", "http://127.0.0.1:9000", stderr=io.StringIO())
+    assert "nothing to paste" in str(served[0])
+    assert "http://127.0.0.1:9000/scotaccount/login/" in str(served[0])
+    assert "SCOTACCOUNT_DISCOVERY_URL" not in str(served[0])
 
 
 def test_the_settings_block_trusts_the_fakes_ca_in_tls_mode(tmp_path) -> None:

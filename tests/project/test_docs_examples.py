@@ -12,7 +12,7 @@ import pytest
 
 from tests.docs_blocks import DOCS, blocks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUN, PYTEST = blocks("run"), blocks("pytest")
 
 

@@ -68,6 +68,22 @@ def test_admin_search_uses_the_username_field(admin_client_for_email_user) -> No
     assert response.status_code == 200
 
 
+def test_admin_shows_people_who_have_no_email_yet(
+    admin_client_for_email_user, fake_scotaccount
+) -> None:
+    """str() of such a user is None (its USERNAME_FIELD is empty), which the admin cannot show."""
+    sign_in(Client(), fake_scotaccount, "morag")
+    identity = ScotAccountIdentity.objects.get()
+    pages = [
+        "/admin/scotaccount/scotaccountidentity/",
+        f"/admin/scotaccount/scotaccountidentity/{identity.pk}/change/",
+    ]
+    for page in pages:
+        response = admin_client_for_email_user.get(page)
+        assert response.status_code == 200
+        assert f"User {identity.user_id}" in response.content.decode()
+
+
 def test_a_non_nullable_email_username_is_reported(settings) -> None:
     settings.AUTH_USER_MODEL = "custom_user.StrictEmailUser"
     assert "scotaccount.E062" in {message.id for message in check_settings()}
