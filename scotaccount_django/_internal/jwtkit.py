@@ -91,9 +91,7 @@ def verify_and_decode(
             leeway=leeway,
             options={"require": required_claims, "verify_aud": audience is not None},
         )
-    except (PyJWTError, TypeError) as exc:
-        # TypeError: PyJWT 2.12 (our floor) converts exp/iat/nbf with int() and lets a list
-        # or an object through as TypeError; later versions say DecodeError.
+    except PyJWTError as exc:
         raise error(f"{type(exc).__name__}: {exc}") from exc
     except (TypeError, ValueError) as exc:
         # PyJWT 2.12 (our floor) lets int() fail on a null or list exp/iat/nbf.
