@@ -10,19 +10,15 @@ one process's memory. Skipped, with the reason, without PostgreSQL or Redis.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +34,7 @@ from django.core import signing
 from scotaccount_django._internal import sessions
 from scotaccount_django.testing.fake_provider.browser import complete_authorization
 from tests.flow_helpers import EXAMPLE_PROJECT
+from tests.ports import free_ports, ports_held
 
 PG = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
@@ -61,44 +58,6 @@ pytestmark = [
     pytest.mark.skipif(not answers(PG), reason="no PostgreSQL server on 127.0.0.1:5432"),
     pytest.mark.skipif(not answers(REDIS), reason="no Redis server on 127.0.0.1:6379"),
 ]
-
-
-def is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        # As servers bind: connections of an earlier run in TIME_WAIT do not count.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-@contextmanager
-def ports_held() -> Iterator[None]:
-    """Held from choosing ports until the servers listen on them.
-
-    Other runs on this machine (tox environments, other checkouts) take turns,
-    so two deployments never pick the same free ports at once.
-    """
-    with (Path(tempfile.gettempdir()) / "scotaccount-many-instances.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` consecutive ports in this suite's range that nothing listens on now.
-
-    The search starts at a random place, so runs side by side (tox run-parallel) do not all
-    pick the first free ports at once.
-    """
-    firsts = list(PORTS[: len(PORTS) - count + 1])
-    start = random.randrange(len(firsts))  # spreads ports, not a secret
-    for first in firsts[start:] + firsts[:start]:
-        ports = list(range(first, first + count))
-        if all(is_free(port) for port in ports):
-            return ports
-    pytest.skip(f"no {count} consecutive free ports in {PORTS}")
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -242,7 +201,7 @@ def _start(
     """The fake, the schema and both servers, on ports chosen now."""
     public_key = write_key(directory)
     # The example settings put the fake's attributes issuer on the port after its own.
-    public_port, fake_port, attributes_port, port_a, port_b = free_ports(5)
+    public_port, fake_port, attributes_port, port_a, port_b = free_ports(5, PORTS)
     site_url = f"http://127.0.0.1:{public_port}"  # the load balancer's address: nothing binds it
     fake_log = directory / "fake.log"
     with fake_log.open("ab") as output:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,12 @@ import requests
 
 from scotaccount_django.testing.fake_provider.browser import complete_authorization
 from tests.docs_blocks import DOCS, blocks
+from tests.ports import free_ports, ports_held
 
 pytestmark = pytest.mark.startproject
 
-#: From this engineer's loopback range: sign-in and attributes issuers, then the site.
-FAKE_PORT, SITE_PORT = 9610, 9612
-SITE = f"http://127.0.0.1:{SITE_PORT}"
+#: Where this test's servers may listen: the fake's sign-in and attributes ports, then the site.
+PORTS = range(9600, 9700)
 OWN_LOGIN_URL = "/choose-how-to-sign-in/"
 TIMEOUT = 10
 GUIDE = (DOCS / "installation.md").read_text()
@@ -82,13 +83,8 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
     raise AssertionError(f"nothing listens on {port}: {log.read_text()}")
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, ports: Ports) -> Path:
     """``startproject council`` and ``startapp accounts``, then the guide's blocks."""
     django_admin = Path(sys.executable).with_name("django-admin")
     subprocess.run(
@@ -104,9 +100,27 @@ def project(tmp_path: Path) -> Path:
     with (tmp_path / "council" / "settings.py").open("a") as settings:
         settings.write(
             f'\nLOGIN_URL = "{OWN_LOGIN_URL}"  # the council\'s own page\n'
-            f"SCOTACCOUNT_LOCAL_PORT = {FAKE_PORT}  # 8001 may be taken on a shared machine\n"
+            f"SCOTACCOUNT_LOCAL_PORT = {ports.fake}  # 8001 may be taken on a shared machine\n"
         )
     return tmp_path
+
+
+@dataclass(frozen=True)
+class Ports:
+    fake: int
+    attributes: int
+    site: int
+
+    @property
+    def site_url(self) -> str:
+        return f"http://127.0.0.1:{self.site}"
+
+
+@pytest.fixture
+def ports() -> Iterator[Ports]:
+    """Free ports, held (other runs wait) until this test's servers are gone."""
+    with ports_held():
+        yield Ports(*free_ports(3, PORTS))
 
 
 @pytest.fixture
@@ -118,9 +132,9 @@ def servers(project: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
         process.wait(timeout=10)
 
 
-def test_a_new_project_follows_the_docs_and_signs_in_against_the_fake(project, servers) -> None:
-    if not all(map(port_is_free, (FAKE_PORT, FAKE_PORT + 1, SITE_PORT))):
-        pytest.skip(f"ports {FAKE_PORT}-{SITE_PORT} are in use by something else")
+def test_a_new_project_follows_the_docs_and_signs_in_against_the_fake(
+    project, servers, ports
+) -> None:
     key = project / "secrets" / "scotaccount.pem"
     # Build steps, migration jobs and cron run where the key is not mounted.
     manage(project, "makemigrations", "accounts")
@@ -135,18 +149,20 @@ def test_a_new_project_follows_the_docs_and_signs_in_against_the_fake(project, s
     text = settings.read_text()
     assert text.count('SCOTACCOUNT_ENVIRONMENT = "integration"') == 1
     settings.write_text(text.replace('ENVIRONMENT = "integration"', 'ENVIRONMENT = "local"'))
-    fake = start(project, "scotaccount_fake", "--site", SITE, log="fake.log")
+    fake = start(project, "scotaccount_fake", "--site", ports.site_url, log="fake.log")
     servers.append(fake)
-    site = start(project, "runserver", f"127.0.0.1:{SITE_PORT}", "--noreload", log="site.log")
+    site = start(project, "runserver", f"127.0.0.1:{ports.site}", "--noreload", log="site.log")
     servers.append(site)
-    wait_for_port(FAKE_PORT + 1, fake, project / "fake.log")
-    wait_for_port(SITE_PORT, site, project / "site.log")
+    wait_for_port(ports.attributes, fake, project / "fake.log")
+    wait_for_port(ports.site, site, project / "site.log")
 
     browser = requests.Session()
 
     def get(path: str) -> requests.Response:
         return browser.get(
-            path if "://" in path else SITE + path, allow_redirects=False, timeout=TIMEOUT
+            path if "://" in path else ports.site_url + path,
+            allow_redirects=False,
+            timeout=TIMEOUT,
         )
 
     # Anonymous people go to the project's own LOGIN_URL.
@@ -155,7 +171,7 @@ def test_a_new_project_follows_the_docs_and_signs_in_against_the_fake(project, s
 
     # Sign in at the fake (its real pages, over HTTP), back to the page asked for.
     authorize = get("/scotaccount/login/?next=/permit/").headers["Location"]
-    assert authorize.startswith(f"http://127.0.0.1:{FAKE_PORT}/authorize?")
+    assert authorize.startswith(f"http://127.0.0.1:{ports.fake}/authorize?")
     back = get(complete_authorization(authorize, persona="morag"))
     assert back.headers["Location"] == "/permit/", back.text[:2000]
     assert get("/account/").text == "Signed in."
