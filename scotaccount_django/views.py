@@ -34,11 +34,11 @@ from scotaccount_django._internal.metadata import get_provider_metadata
 from scotaccount_django._internal.redirects import (
     CALLBACK_PARAMETERS,
     end_session_url,
+    next_or_default,
     read_query_parameters,
     redirect_to_next,
     redirect_to_sign_in,
     requested_next_url,
-    safe_next_url,
     sign_in_url,
     start_authorization,
     step_up_url,
@@ -257,9 +257,7 @@ class CallbackView(FlowView):
         if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
             return self.step_up_declined(flow, exc)
         retry_url = step_up_url(step_up.requested_scopes(flow), flow.next_url)
-        continue_url = safe_next_url(self.request, flow.next_url) or resolve_url(
-            settings.LOGIN_REDIRECT_URL
-        )
+        continue_url = next_or_default(self.request, flow.next_url)
         # Django does not save the session on a 5xx answer, which would sign out
         # the person this callback just signed in; they must stay signed in.
         status = 200 if self.user is not None else None

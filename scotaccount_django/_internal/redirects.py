@@ -112,11 +112,14 @@ def requested_next_url(request: HttpRequest) -> str:
     return safe_next_url(request, request.GET.get(auth.REDIRECT_FIELD_NAME)) or ""
 
 
+def next_or_default(request: HttpRequest, url: str) -> str:
+    """``url`` if it is (still) safe, else ``LOGIN_REDIRECT_URL``."""
+    return safe_next_url(request, url) or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 def redirect_to_next(request: HttpRequest, url: str) -> HttpResponseRedirect:
     """To ``url`` if it is (still) safe, else to ``LOGIN_REDIRECT_URL``."""
-    return HttpResponseRedirect(
-        safe_next_url(request, url) or resolve_url(settings.LOGIN_REDIRECT_URL)
-    )
+    return HttpResponseRedirect(next_or_default(request, url))
 
 
 def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:
