@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import secrets
-import stat as stat_module
 import threading
 import time
 from dataclasses import dataclass
@@ -71,56 +70,39 @@ def load_signing_key() -> SigningKey:
         return _load_signing_key()
     except ConfigurationError as exc:
         raise ConfigurationError(
-            f"The ScotAccount private key cannot be used: {exc} {KEY_HINT}"
+            f"The ScotAccount private key cannot be used: {str(exc).rstrip('.')}. {KEY_HINT}"
         ) from exc
 
 
 def _load_signing_key() -> SigningKey:
-    path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY
+    path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY_PEM
     if path:
         try:
             stat = os.stat(path)
         except OSError as exc:
             raise ConfigurationError(
-                f"SCOTACCOUNT_PRIVATE_KEY_FILE cannot be read: {exc.strerror}"
+                f"SCOTACCOUNT_PRIVATE_KEY file {path} cannot be read: {exc.strerror}."
             ) from exc
         cache_key: tuple[Any, ...] = ("file", path, stat.st_mtime_ns, stat.st_size)
     elif text:
         cache_key = ("text", hashlib.sha256(text.encode()).hexdigest())
     else:
-        raise ConfigurationError(
-            "Neither SCOTACCOUNT_PRIVATE_KEY_FILE nor SCOTACCOUNT_PRIVATE_KEY is set."
-        )
-    cache_key += (conf.PRIVATE_KEY_ID,)
+        raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set.")
     with _lock:
         cached = _cache.get(cache_key)
     if cached is not None:
         return cached
-    if path:
-        _warn_if_shared(path, stat.st_mode)
     pem = _read_file(path) if path else (text or "").encode()
     private_key = parse_private_key(pem)
     signing_key = SigningKey(
         private_key=private_key,
         algorithm=algorithm_for(private_key),
-        kid=conf.PRIVATE_KEY_ID or jwk_thumbprint(public_jwk(private_key.public_key())),
+        kid=jwk_thumbprint(public_jwk(private_key.public_key())),
     )
     with _lock:
         _cache.clear()  # only the current key is worth keeping
         _cache[cache_key] = signing_key
     return signing_key
-
-
-def _warn_if_shared(path: str, mode: int) -> None:
-    """A private key others on the machine can read is a leaked key waiting to happen."""
-    if mode & (stat_module.S_IRWXG | stat_module.S_IRWXO):
-        logger.warning(
-            "SCOTACCOUNT_PRIVATE_KEY_FILE %s is readable by group or others (mode %o); "
-            "make it owner-only: chmod 600 %s",
-            path,
-            stat_module.S_IMODE(mode),
-            path,
-        )
 
 
 def _read_file(path: str) -> bytes:
@@ -129,7 +111,7 @@ def _read_file(path: str) -> bytes:
             return handle.read()
     except OSError as exc:
         raise ConfigurationError(
-            f"SCOTACCOUNT_PRIVATE_KEY_FILE cannot be read: {exc.strerror}"
+            f"SCOTACCOUNT_PRIVATE_KEY file {path} cannot be read: {exc.strerror}."
         ) from exc
 
 

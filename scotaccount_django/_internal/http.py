@@ -7,10 +7,9 @@ Each rule stops a known attack or outage:
   would carry the authorization code or our client assertion to another host.
 - TLS is always verified, against one ``SSLContext`` built once per process
   (loading the CA bundle for every new connection costs ~18 ms of CPU).
-- Every call has an overall deadline, ``SCOTACCOUNT_CONNECT_TIMEOUT`` +
-  ``SCOTACCOUNT_READ_TIMEOUT``: a per-read timeout alone lets a server that
-  trickles one byte at a time hold a worker indefinitely, so a watchdog shuts
-  the socket down when the deadline passes.
+- Every call has an overall deadline, ``SCOTACCOUNT_TIMEOUT``: a per-read timeout
+  alone lets a server that trickles one byte at a time hold a worker indefinitely,
+  so a watchdog shuts the socket down when the deadline passes.
 - Bodies are capped after decompression, read in small pieces, so a gzip bomb
   is refused after at most ``MAX_RESPONSE_BYTES`` of output.
 - The client holds nothing between people: a cookie jar that refuses every
@@ -24,7 +23,6 @@ import contextlib
 import heapq
 import http.client
 import http.cookiejar
-import ipaddress
 import itertools
 import json
 import logging
@@ -36,7 +34,6 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
@@ -45,7 +42,7 @@ import urllib3
 import urllib3.connection
 import urllib3.connectionpool
 
-from scotaccount_django.conf import conf
+from scotaccount_django.conf import conf, is_https_or_loopback
 from scotaccount_django.exceptions import (
     ConfigurationError,
     ProviderError,
@@ -65,32 +62,6 @@ try:
     USER_AGENT = f"scotaccount-django/{version('scotaccount-django')}"
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     USER_AGENT = "scotaccount-django"
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1, exactly: ``127.attacker.example`` is not loopback."""
-    host = host.lower().strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for URLs on this machine."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    return host is not None and is_loopback_host(host)
-
-
-def is_https_or_loopback(url: str) -> bool:
-    """The one rule for every ScotAccount URL: https, or http on loopback (the fake)."""
-    scheme = url.split(":", 1)[0].lower()
-    return scheme == "https" or (scheme == "http" and is_loopback_url(url))
 
 
 @dataclass(frozen=True)
@@ -122,7 +93,7 @@ def send(
     """Make one request; raise for transport faults, redirects, oversized or late answers."""
     if not is_https_or_loopback(url):
         raise ProviderError(f"{url!r:.200} is not https (http is allowed on loopback only)")
-    seconds = conf.CONNECT_TIMEOUT + conf.READ_TIMEOUT
+    seconds = conf.TIMEOUT.total_seconds()
     too_late = f"no complete answer from {url} within {seconds:g} s"
     deadline = _watchdog.start(seconds)
     try:
@@ -131,7 +102,7 @@ def send(
             url,
             data=data,
             headers=headers,
-            timeout=(conf.CONNECT_TIMEOUT, conf.READ_TIMEOUT),
+            timeout=seconds,
             allow_redirects=False,
             verify=True,
             stream=True,

@@ -33,7 +33,7 @@ from django.core.cache import BaseCache, caches
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from scotaccount_django._internal import http
-from scotaccount_django.conf import conf
+from scotaccount_django.conf import conf, is_https_or_loopback
 from scotaccount_django.exceptions import ConfigurationError, ProviderError, ProviderUnavailable
 
 logger = logging.getLogger("scotaccount_django")
@@ -68,7 +68,7 @@ def check_endpoint_url(url: object, name: str) -> str:
     """``url`` if it is an https URL, or http on loopback; ``ProviderError`` otherwise."""
     if not isinstance(url, str) or not url:
         raise ProviderError(f"{name} is missing")
-    if http.is_https_or_loopback(url):
+    if is_https_or_loopback(url):
         return url
     raise ProviderError(f"{name} is not an https URL")
 
@@ -171,7 +171,7 @@ def _claim_refresh(key: str, *, forced: bool) -> bool:
             return False
         return bool(_cache().add(f"{key}:forced", True, FORCED_REFETCH_INTERVAL_SECONDS))
     # Held for at most one call's deadline, in case the claimant dies mid-fetch.
-    hold = int(conf.CONNECT_TIMEOUT + conf.READ_TIMEOUT) + 1
+    hold = int(conf.TIMEOUT.total_seconds()) + 1
     return bool(_cache().add(f"{key}:fetch", _REFRESHING, hold))
 
 
