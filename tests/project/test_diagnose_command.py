@@ -125,6 +125,9 @@ def test_wrong_issuer_fails(healthy, monkeypatch):
     assert checks["discovery"]["ok"]
     assert not checks["issuer"]["ok"]
     assert healthy.issuer in checks["issuer"]["detail"]
+    # Issue 19: the jwks_uri of a document from the wrong issuer is never fetched.
+    assert "jwks" not in checks
+    assert "jwks" not in {entry.endpoint for entry in healthy.journal}
 
 
 def test_a_key_scotaccount_would_refuse_fails(healthy, key_file):
