@@ -25,8 +25,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from scotaccount_django import fields
-from scotaccount_django._internal.client_auth import load_signing_key
-from scotaccount_django._internal.http import is_https_or_loopback, is_loopback_url
+from scotaccount_django._internal.provider import (
+    is_https_or_loopback,
+    is_loopback_url,
+    load_signing_key,
+)
 from scotaccount_django._internal.setting_types import SETTING_KINDS
 from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf
 from scotaccount_django.exceptions import ConfigurationError
