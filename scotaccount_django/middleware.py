@@ -24,7 +24,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.contrib.auth import SESSION_KEY, get_user
+from django.contrib.auth import get_user
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
@@ -168,10 +168,8 @@ def expiry_reason(request: HttpRequest, now: float) -> str | None:
 
 
 def is_managed(session: SessionBase) -> bool:
-    """A ScotAccount session, or any signed-in one when asked to manage them all."""
-    if session.get(sessions.SIGNED_IN_AT) is not None:
-        return True
-    return conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session
+    """A session signed in with ScotAccount (others keep Django's own lifetime)."""
+    return session.get(sessions.SIGNED_IN_AT) is not None
 
 
 def time_expiry(session: SessionBase, now: float) -> str | None:

@@ -30,7 +30,7 @@ from scotaccount_django._internal.provider import (
     load_signing_key,
     public_jwk,
 )
-from scotaccount_django.conf import conf
+from scotaccount_django.conf import conf, is_https_or_loopback
 from scotaccount_django.exceptions import ProviderError, ProviderUnavailable, ScotAccountError
 
 #: What ScotAccount answers, or does not, while this server's address is not allow-listed.
@@ -186,7 +186,7 @@ def check_uri(name: str, uri: str | None) -> Result:
     if not uri:
         return Result(name, False, f"SCOTACCOUNT_{name.upper()} is not set")
     host = urlsplit(uri).netloc
-    if not provider.is_https_or_loopback(uri):
+    if not is_https_or_loopback(uri):
         return Result(name, False, f"{uri} is not https")
     if not validate_host(host, settings.ALLOWED_HOSTS):
         return Result(name, False, f"{uri}: host {host} is not in ALLOWED_HOSTS")

@@ -9,9 +9,9 @@ netrc to switch off. Each rule below stops a known attack or outage:
 - Redirects are never followed: a 302/307 from a token or attributes endpoint
   would carry the code or our client assertion to another host.
 - TLS is always verified, against one ``SSLContext`` built once per process.
-- Every call has an overall deadline, ``SCOTACCOUNT_CONNECT_TIMEOUT`` +
-  ``SCOTACCOUNT_READ_TIMEOUT``: urllib3's timeouts bound each read, so a server
-  trickling a byte at a time could otherwise hold a worker for ever.
+- Every call has an overall deadline, ``SCOTACCOUNT_TIMEOUT``: urllib3's timeouts
+  bound each read, so a server trickling a byte at a time could otherwise hold a
+  worker for ever.
 - Bodies are capped after decompression, read in small pieces, so a gzip bomb
   is refused after at most ``MAX_RESPONSE_BYTES`` of output, and hostile JSON
   (deep nesting, huge numbers, not an object) is a ``ProviderError``.
@@ -26,14 +26,12 @@ import base64
 import contextlib
 import hashlib
 import http.client
-import ipaddress
 import json
 import logging
 import os
 import secrets
 import socket
 import ssl
-import stat as stat_module
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +39,7 @@ from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Generic, Literal, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import certifi
 import jwt
@@ -54,7 +52,7 @@ from django.core.cache import BaseCache, caches
 from django.utils.crypto import constant_time_compare, salted_hmac
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from scotaccount_django.conf import conf
+from scotaccount_django.conf import conf, is_https_or_loopback
 from scotaccount_django.exceptions import (
     AttributesUnavailable,
     ConfigurationError,
@@ -80,35 +78,6 @@ try:
     USER_AGENT = f"scotaccount-django/{version('scotaccount-django')}"
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     USER_AGENT = "scotaccount-django"
-
-
-# URLs ---------------------------------------------------------------------------------------
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1, exactly: ``127.attacker.example`` is not loopback."""
-    host = host.lower().strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for URLs on this machine."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    return host is not None and is_loopback_host(host)
-
-
-def is_https_or_loopback(url: str) -> bool:
-    """The one rule for every ScotAccount URL: https, or http on loopback (the fake)."""
-    scheme = url.split(":", 1)[0].lower()
-    return scheme == "https" or (scheme == "http" and is_loopback_url(url))
 
 
 # HTTP ---------------------------------------------------------------------------------------
@@ -149,7 +118,7 @@ def request(
     """Make one request; raise for transport faults, redirects, oversized or late answers."""
     if not is_https_or_loopback(url):
         raise ProviderError(f"{url!r:.200} is not https (http is allowed on loopback only)")
-    seconds = conf.CONNECT_TIMEOUT + conf.READ_TIMEOUT
+    seconds = conf.TIMEOUT.total_seconds()
     too_late = f"no complete answer from {url} within {seconds:g} s"
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
     if data is not None:
@@ -163,7 +132,7 @@ def request(
             headers=headers,
             redirect=False,
             retries=False,
-            timeout=urllib3.Timeout(connect=conf.CONNECT_TIMEOUT, read=conf.READ_TIMEOUT),
+            timeout=seconds,
             preload_content=False,
         )
         try:
@@ -471,7 +440,7 @@ def _claim_refresh(key: str, *, forced: bool) -> bool:
             return False
         return bool(_cache().add(f"{key}:forced", True, FORCED_REFETCH_INTERVAL_SECONDS))
     # Held for at most one call's deadline, in case the claimant dies mid-fetch.
-    hold = int(conf.CONNECT_TIMEOUT + conf.READ_TIMEOUT) + 1
+    hold = int(conf.TIMEOUT.total_seconds()) + 1
     return bool(_cache().add(f"{key}:fetch", _REFRESHING, hold))
 
 
@@ -577,64 +546,43 @@ def load_signing_key() -> SigningKey:
         return _load_signing_key()
     except ConfigurationError as exc:
         raise ConfigurationError(
-            f"The ScotAccount private key cannot be used: {exc} {KEY_HINT}"
+            f"The ScotAccount private key cannot be used: {str(exc).rstrip('.')}. {KEY_HINT}"
         ) from exc
 
 
 def _load_signing_key() -> SigningKey:
-    path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY
-    if path:
-        try:
+    path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY_PEM
+    if not path and not text:
+        raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set.")
+    try:
+        if path:
             stat = os.stat(path)
             cache_key: tuple[Any, ...] = ("file", path, stat.st_mtime_ns, stat.st_size)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"SCOTACCOUNT_PRIVATE_KEY_FILE cannot be read: {exc.strerror}"
-            ) from exc
-    elif text:
-        cache_key = ("text", hashlib.sha256(text.encode()).hexdigest())
-    else:
-        raise ConfigurationError(
-            "Neither SCOTACCOUNT_PRIVATE_KEY_FILE nor SCOTACCOUNT_PRIVATE_KEY is set."
-        )
-    cache_key += (conf.PRIVATE_KEY_ID,)
-    with _keys_lock:
-        cached = _keys.get(cache_key)
-    if cached is not None:
-        return cached
-    if path:
-        _warn_if_shared(path, stat.st_mode)
-        try:
+        else:
+            cache_key = ("text", hashlib.sha256((text or "").encode()).hexdigest())
+        with _keys_lock:
+            cached = _keys.get(cache_key)
+        if cached is not None:
+            return cached
+        if path:
             with open(path, "rb") as handle:
                 pem = handle.read()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"SCOTACCOUNT_PRIVATE_KEY_FILE cannot be read: {exc.strerror}"
-            ) from exc
-    else:
-        pem = (text or "").encode()
+        else:
+            pem = (text or "").encode()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"SCOTACCOUNT_PRIVATE_KEY file {path} cannot be read: {exc.strerror}."
+        ) from exc
     private_key = parse_private_key(pem)
     signing_key = SigningKey(
         private_key=private_key,
         algorithm=algorithm_for(private_key),
-        kid=conf.PRIVATE_KEY_ID or jwk_thumbprint(public_jwk(private_key.public_key())),
+        kid=jwk_thumbprint(public_jwk(private_key.public_key())),
     )
     with _keys_lock:
         _keys.clear()  # only the current key is worth keeping
         _keys[cache_key] = signing_key
     return signing_key
-
-
-def _warn_if_shared(path: str, mode: int) -> None:
-    """A private key others on the machine can read is a leaked key waiting to happen."""
-    if mode & (stat_module.S_IRWXG | stat_module.S_IRWXO):
-        logger.warning(
-            "SCOTACCOUNT_PRIVATE_KEY_FILE %s is readable by group or others (mode %o); "
-            "make it owner-only: chmod 600 %s",
-            path,
-            stat_module.S_IMODE(mode),
-            path,
-        )
 
 
 def parse_private_key(pem: bytes) -> PrivateKey:

@@ -211,9 +211,9 @@ def end_session_endpoint() -> str:
     advertised = get_metadata().end_session_endpoint
     if advertised:
         return advertised
-    fallback = conf.END_SESSION_URL or conf.DOCUMENTED_END_SESSION_URL
+    fallback = conf.DOCUMENTED_END_SESSION_URL
     if not fallback:
-        raise ProviderError("no end_session_endpoint, SCOTACCOUNT_END_SESSION_URL or issuer")
+        raise ProviderError("no end_session_endpoint and no issuer")
     return fallback
 
 

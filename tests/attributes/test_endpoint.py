@@ -85,7 +85,7 @@ def test_a_failed_request_does_not_block_the_next_visit(signed_in, fake_scotacco
 
 
 def test_timeouts_are_retried(signed_in, fake_scotaccount, settings):
-    settings.SCOTACCOUNT_READ_TIMEOUT = 0.2
+    settings.SCOTACCOUNT_TIMEOUT = 0.2
     fake_scotaccount.scenarios.timeout_delay = 1.0
     fake_scotaccount.scenarios.add("attributes_timeout", times=1)
     assert step_up(signed_in, fake_scotaccount, [ADDRESS])["Location"] == NEXT

@@ -16,6 +16,7 @@ from mozilla_django_oidc.utils import generate_code_challenge
 from scotaccount_django._internal.provider import ProviderMetadata
 from scotaccount_django._internal.redirects import authorization_url
 from scotaccount_django._internal.statekit import consume_flow, hash_secret, start_flow
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
 from scotaccount_django.models import AuthorizationFlow
 
@@ -165,8 +166,8 @@ def test_l2_an_unprefixed_cookie_is_ignored_on_https() -> None:
         consume_flow(request, params["state"])
 
 
-def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(settings) -> None:
-    settings.SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER = 3
+def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(monkeypatch) -> None:
+    monkeypatch.setattr(conf, "MAX_PENDING_FLOWS_PER_BROWSER", 3)
     cookie = None
     states = []
     for _ in range(10):
