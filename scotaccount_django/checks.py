@@ -25,7 +25,7 @@ from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
 
 from scotaccount_django import fields
-from scotaccount_django._internal.client_auth import load_signing_key
+from scotaccount_django._internal.provider import load_signing_key
 from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,
     ENVIRONMENTS,

@@ -28,9 +28,8 @@ from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from scotaccount_django import signals
-from scotaccount_django._internal import sessions, statekit, step_up
+from scotaccount_django._internal import jwtkit, provider, sessions, statekit, step_up
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
-from scotaccount_django._internal.metadata import get_provider_metadata
 from scotaccount_django._internal.redirects import (
     CALLBACK_PARAMETERS,
     end_session_url,
@@ -43,7 +42,6 @@ from scotaccount_django._internal.redirects import (
     start_authorization,
     step_up_url,
 )
-from scotaccount_django._internal.tokens import exchange_code, verify_id_token
 from scotaccount_django.attributes import attribute_status, check_scopes, identity_for
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
@@ -168,16 +166,12 @@ class CallbackView(FlowView):
             raise AuthorizationDenied(params["error"], params.get("error_description", ""))
         if "code" not in params:
             raise BadCallback("the callback has neither code nor error")
-        metadata = get_provider_metadata()
-        if "iss" in params and params["iss"] != metadata.issuer:
+        if "iss" in params and params["iss"] != provider.get_metadata().issuer:
             raise ProviderError("the callback's iss is not our issuer (mix-up)")
-        tokens = exchange_code(
-            code=params["code"],
-            code_verifier=flow.code_verifier,
-            redirect_uri=flow.redirect_uri,
-            metadata=metadata,
+        tokens = provider.exchange_code(
+            code=params["code"], code_verifier=flow.code_verifier, redirect_uri=flow.redirect_uri
         )
-        claims = verify_id_token(tokens.id_token, metadata=metadata, nonce_hash=flow.nonce_hash)
+        claims = jwtkit.verify_id_token(tokens.id_token, nonce_hash=flow.nonce_hash)
         if flow.initiating_sub is not None and claims.sub != flow.initiating_sub:
             raise SubjectMismatch("the step-up came back as a different person")
         with transaction.atomic():  # user, identity and session registry: all or nothing

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from scotaccount_django._internal import statekit
-from scotaccount_django._internal.metadata import get_provider_metadata
+from scotaccount_django._internal.provider import get_metadata
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import BadCallback, ConfigurationError, ProviderError
 
@@ -158,7 +158,7 @@ def start_authorization(
 ) -> HttpResponse:
     """Record a flow and redirect the browser to ScotAccount, setting the flow cookie."""
     redirect_uri = registered_uri(request, "REDIRECT_URI")
-    metadata = get_provider_metadata()
+    metadata = get_metadata()
     started = statekit.start_flow(
         request,
         purpose=purpose,
@@ -208,7 +208,7 @@ def end_session_endpoint() -> str:
     2363-2367), so a discovery document without the field must not leave people
     signed in at ScotAccount. Check ``scotaccount.I040`` reports the fallback.
     """
-    advertised = get_provider_metadata().end_session_endpoint
+    advertised = get_metadata().end_session_endpoint
     if advertised:
         return advertised
     fallback = conf.DOCUMENTED_END_SESSION_URL

@@ -48,7 +48,7 @@ def _private_key(settings: Any) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKe
 
 def _public_jwk(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> dict[str, Any]:
     """The public half as a JWK, with the kid the app sends: the key's thumbprint."""
-    from scotaccount_django._internal.client_auth import jwk_thumbprint, public_jwk
+    from scotaccount_django._internal.provider import jwk_thumbprint, public_jwk
 
     jwk = public_jwk(key.public_key())
     return {**jwk, "kid": jwk_thumbprint(jwk)}

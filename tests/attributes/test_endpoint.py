@@ -109,12 +109,12 @@ def test_bad_answers_are_refused_without_retry(signed_in, fake_scotaccount, faul
 
 
 def test_no_retry_beyond_the_access_tokens_life(signed_in, fake_scotaccount):
-    from scotaccount_django._internal import step_up as step_up_module
+    from scotaccount_django._internal import provider
 
     fake_scotaccount.scenarios.add("attributes_http_503", times=None)
     # A token with less life left than the safety margin is never retried.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(step_up_module, "EXPIRY_MARGIN_SECONDS", 10_000)
+        patch.setattr(provider, "EXPIRY_MARGIN_SECONDS", 10_000)
         response = step_up(signed_in, fake_scotaccount, [ADDRESS])
     assert response.context["error_code"] == "attributes_unavailable"
     assert len(fake_scotaccount.journal.for_endpoint("attributes")) == 1

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core import checks
 
-from scotaccount_django._internal.client_auth import (
+from scotaccount_django._internal.provider import (
     jwk_thumbprint,
     load_signing_key,
     public_jwk,

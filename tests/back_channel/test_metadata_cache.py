@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 
-from scotaccount_django._internal import metadata
+from scotaccount_django._internal import provider
 from scotaccount_django._internal.jwtkit import pick_key
-from scotaccount_django._internal.metadata import cache_key
+from scotaccount_django._internal.provider import cache_key
 from scotaccount_django.conf import Settings, conf
 from scotaccount_django.models import ScotAccountIdentity
 from tests.back_channel.test_jwks import rsa_jwk
@@ -116,7 +116,7 @@ def test_l9_entry_signed_for_another_key_is_not_used(client, fake_scotaccount) -
     entry = cache.get(discovery_key(fake_scotaccount))
     other = cache_key("discovery", "https://other.example", fake_scotaccount.discovery_url)
     cache.set(other, entry)
-    assert metadata._read(other, lambda document: document) is None
+    assert provider._read(other, lambda document: document) is None
 
 
 def test_l9_cached_document_is_revalidated_on_read(client, fake_scotaccount) -> None:
@@ -127,7 +127,7 @@ def test_l9_cached_document_is_revalidated_on_read(client, fake_scotaccount) -> 
     document = json.loads(entry["body"])
     document["token_endpoint"] = "http://attacker.example/token"  # not https
     body = json.dumps(document)
-    signed = {**entry, "body": body, "mac": metadata._mac(key, entry["fetched_at"], body)}
+    signed = {**entry, "body": body, "mac": provider._mac(key, entry["fetched_at"], body)}
     cache.set(key, signed)
     before = attempts(fake_scotaccount, "discovery")
     response = client.get(LOGIN)

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from scotaccount_django._internal.jwtkit import pick_key
-from scotaccount_django._internal.metadata import cache_key
+from scotaccount_django._internal.provider import cache_key
 from scotaccount_django.conf import Settings, conf
 from scotaccount_django.models import ScotAccountIdentity
 from tests.flow_helpers import sign_in, start_flow

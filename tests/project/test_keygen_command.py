@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.management import CommandError, call_command, get_commands, load_command_class
 
-from scotaccount_django._internal.client_auth import jwk_thumbprint
+from scotaccount_django._internal.provider import jwk_thumbprint
 
 
 def run(*args: str) -> str:

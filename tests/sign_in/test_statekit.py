@@ -13,7 +13,7 @@ import time_machine
 from django.test import RequestFactory
 from mozilla_django_oidc.utils import generate_code_challenge
 
-from scotaccount_django._internal.metadata import ProviderMetadata
+from scotaccount_django._internal.provider import ProviderMetadata
 from scotaccount_django._internal.redirects import authorization_url
 from scotaccount_django._internal.statekit import consume_flow, hash_secret, start_flow
 from scotaccount_django.conf import conf

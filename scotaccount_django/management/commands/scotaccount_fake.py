@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from scotaccount_django._internal.client_auth import load_signing_key, public_jwk
+from scotaccount_django._internal.provider import load_signing_key, public_jwk
 from scotaccount_django.conf import LOCAL_HOST, conf, is_loopback_url
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django.testing.fake_provider import FakeScotAccount

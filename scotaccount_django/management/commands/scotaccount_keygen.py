@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scotaccount_django._internal.client_auth import (
+from scotaccount_django._internal.provider import (
     PrivateKey,
     algorithm_for,
     jwk_thumbprint,
