@@ -28,6 +28,7 @@ from scotaccount_django import fields
 from scotaccount_django._internal.provider import load_signing_key
 from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,
+    DOCUMENTED_LOGOUT_PATH,
     ENVIRONMENTS,
     PREFIX,
     SETTINGS,
@@ -104,7 +105,7 @@ MESSAGES: dict[str, tuple[str, str]] = {f"scotaccount.{key}": text for key, text
              'For example {{"{scope}": timedelta(days=90)}}.'),
     "E040": ("SCOTACCOUNT_CACHE_ALIAS is {alias!r}, which is not in CACHES.",
              "Use one of the aliases in CACHES: {aliases}."),
-    "E041": ("SCOTACCOUNT_CA_BUNDLE cannot be read: {detail}.",
+    "E041": ("SCOTACCOUNT_CA_BUNDLE {path} is not a file this process can read.",
              "Give the path of a PEM file of CA certificates, or None for certifi's."),
     "E050": ("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
              "Give a list of Fernet keys (Fernet.generate_key().decode()), the newest first."),
@@ -265,8 +266,7 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             yield _message("scotaccount.W003", path=path, mode=mode)
     if conf.CA_BUNDLE and not os.access(conf.CA_BUNDLE, os.R_OK):
-        detail = "no such file" if not os.path.exists(conf.CA_BUNDLE) else "permission denied"
-        yield _message("scotaccount.E041", detail=f"{conf.CA_BUNDLE}: {detail}")
+        yield _message("scotaccount.E041", path=conf.CA_BUNDLE)
     if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
         yield _message("scotaccount.E012")
     if not conf.REDIRECT_URI and not settings.DEBUG:
@@ -278,10 +278,8 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
         alias, name = conf.CACHE_ALIAS, backend.rsplit(".", 1)[-1]
         yield _message("scotaccount.W040", alias=alias, backend=name)
     discovery = provider_urls()["SCOTACCOUNT_DISCOVERY_URL"] or ""
-    issuer = (
-        discovery.removesuffix(DISCOVERY_SUFFIX) if discovery.endswith(DISCOVERY_SUFFIX) else ""
-    )
-    url = f"{issuer}/authorize/logout" if issuer else "nowhere: no issuer is configured"
+    issuer = discovery.removesuffix(DISCOVERY_SUFFIX)
+    url = issuer + DOCUMENTED_LOGOUT_PATH if issuer != discovery else "nowhere: no issuer is set"
     yield _message("scotaccount.I040", url=url)
     if not settings.DEBUG and not conf.ATTRIBUTE_ENCRYPTION_KEYS:
         yield _message("scotaccount.W050")
