@@ -94,7 +94,7 @@ def _path(value: Any) -> bool:
 
 def _optional(kind: Kind[T], example: str) -> Kind[T | None]:
     return Kind(
-        f"{kind.expected} or None",
+        f"{kind.expected}, or None",
         lambda value: value is None or kind.accepts(value),
         lambda value: None if value is None else kind.convert(value),
         example,
@@ -211,28 +211,37 @@ class Settings:
         URL,
         None,
         "The discovery URL, if not the environment's; the issuer is derived from it.",
+        '"https://authz.scotaccount.service.gov.scot/.well-known/openid-configuration"',
         by_environment=True,
     )
     ATTRIBUTES_URL = Setting(
         URL,
         None,
         "The attributes URL, if not the environment's (required in production).",
+        '"https://issuer.main.scotaccount.service.gov.scot/attributes/values"',
         by_environment=True,
     )
     ATTRIBUTES_JWKS_URL = Setting(
         URL,
         None,
         "Where the attributes issuer's keys are, if not the sign-in JWKS.",
+        '"https://issuer.main.scotaccount.service.gov.scot/jwks.json"',
         by_environment=True,
     )
     PRIVATE_KEY = Setting(PATH, None, "Your private key: the path of a PEM file, or PEM text.")
     REDIRECT_URI = Setting(URL, None, "The callback URL registered with ScotAccount.")
     POST_LOGOUT_REDIRECT_URI = Setting(
-        URL, None, "The logged-out URL registered with ScotAccount."
+        URL,
+        None,
+        "The logged-out URL registered with ScotAccount.",
+        '"https://www.example.gov.scot/scotaccount/logged-out/"',
     )
     TIMEOUT = Setting(DURATION, 10, "The longest any call to ScotAccount may take.")
     CA_BUNDLE = Setting(
-        PATH, None, "A PEM file of CAs to trust instead of certifi's (a private CA only)."
+        PATH,
+        None,
+        "A PEM file of CAs to trust instead of certifi's (a private CA only).",
+        '"/etc/ssl/certs/private-ca.pem"',
     )
     CACHE_ALIAS = Setting(TEXT, "default", "The cache, shared by every worker, for metadata.")
     CREATE_USERS = Setting(FLAG, True, "Create a user for a person signing in the first time.")
@@ -350,7 +359,7 @@ def is_loopback_host(host: str) -> bool:
             return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return address.is_loopback or address.is_unspecified
+    return address.is_loopback
 
 
 def is_loopback_url(url: str) -> bool:
