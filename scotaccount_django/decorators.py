@@ -19,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.module_loading import import_string
 
 from scotaccount_django import labels
-from scotaccount_django._internal.redirects import redirect_to_sign_in, step_up_url
+from scotaccount_django._internal.flows import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
 from scotaccount_django.conf import conf
 

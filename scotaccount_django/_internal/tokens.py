@@ -10,9 +10,9 @@ import uuid
 
 from scotaccount_django._internal import http
 from scotaccount_django._internal.client_auth import build_client_assertion
+from scotaccount_django._internal.flows import matches_hash
 from scotaccount_django._internal.jwtkit import verify_and_decode
 from scotaccount_django._internal.metadata import ProviderMetadata
-from scotaccount_django._internal.statekit import matches_hash
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import InvalidIDToken, ProviderError
 from scotaccount_django.tokens import IDTokenClaims, TokenSet

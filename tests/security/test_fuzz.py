@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from scotaccount_django._internal import http, tokens
 from scotaccount_django._internal.claims import parse_payload
+from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django._internal.metadata import get_provider_metadata
-from scotaccount_django._internal.statekit import hash_secret
 from scotaccount_django._internal.tokens import verify_id_token
 from scotaccount_django.exceptions import InvalidClaimsToken, InvalidIDToken
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity, VerifiedAttribute

@@ -89,8 +89,8 @@ def _id_token(fake, *, headers: dict, nonce: str = "n") -> str:
 def test_d1_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
     fake_scotaccount,
 ) -> None:
+    from scotaccount_django._internal.flows import hash_secret
     from scotaccount_django._internal.metadata import get_provider_metadata
-    from scotaccount_django._internal.statekit import hash_secret
     from scotaccount_django._internal.tokens import verify_id_token
 
     token = _id_token(fake_scotaccount, headers={})
@@ -98,8 +98,8 @@ def test_d1_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
 
 
 def test_d16_unknown_critical_header_is_refused(fake_scotaccount) -> None:
+    from scotaccount_django._internal.flows import hash_secret
     from scotaccount_django._internal.metadata import get_provider_metadata
-    from scotaccount_django._internal.statekit import hash_secret
     from scotaccount_django._internal.tokens import verify_id_token
     from scotaccount_django.exceptions import InvalidIDToken
 
@@ -116,8 +116,8 @@ def test_d16_key_location_headers_are_never_followed(fake_scotaccount) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from jwt.algorithms import RSAAlgorithm
 
+    from scotaccount_django._internal.flows import hash_secret
     from scotaccount_django._internal.metadata import get_provider_metadata
-    from scotaccount_django._internal.statekit import hash_secret
     from scotaccount_django._internal.tokens import verify_id_token
     from scotaccount_django.exceptions import InvalidIDToken
 
