@@ -35,9 +35,7 @@ from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from scotaccount_django import audit
-from scotaccount_django._internal import flows
-from scotaccount_django._internal.metadata import get_provider_metadata
-from scotaccount_django._internal.tokens import exchange_code, verify_id_token
+from scotaccount_django._internal import flows, jwtkit, provider
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ProviderError, SubjectMismatch
 from scotaccount_django.models import ScotAccountIdentity
@@ -90,15 +88,13 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         completion = flows.in_progress(self.request)
         if completion is None or "code_verifier" not in payload:
             return {}
-        metadata = get_provider_metadata()
         issuer = self.request.GET.get("iss") if self.request is not None else None
-        if issuer is not None and issuer != metadata.issuer:
+        if issuer is not None and issuer != provider.get_metadata().issuer:
             raise ProviderError("the callback's iss is not our issuer (mix-up)")
-        completion.tokens = exchange_code(
+        completion.tokens = provider.exchange_code(
             code=payload["code"],
             code_verifier=payload["code_verifier"],
             redirect_uri=completion.flow.redirect_uri,
-            metadata=metadata,
         )
         return {
             "id_token": completion.tokens.id_token,
@@ -118,7 +114,7 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         nonce = kwargs.get("nonce")
         if completion is None or not token or not isinstance(nonce, str):
             return None
-        claims = verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=nonce)
+        claims = jwtkit.verify_id_token(token, nonce_hash=nonce)
         started_by_sub = completion.flow.initiating_sub
         if started_by_sub is not None and claims.sub != started_by_sub:
             raise SubjectMismatch("the step-up came back as a different person")

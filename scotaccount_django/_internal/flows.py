@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from mozilla_django_oidc.utils import generate_code_challenge
 
-from scotaccount_django._internal.metadata import get_provider_metadata
+from scotaccount_django._internal.provider import get_metadata
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     BadCallback,
@@ -119,7 +119,7 @@ def start_authorization(
     oldest, so one browser cannot pile up flows (L1).
     """
     redirect_uri = registered_uri(request, "REDIRECT_URI")
-    endpoint = get_provider_metadata().authorization_endpoint
+    endpoint = get_metadata().authorization_endpoint
     secure = redirect_uri.startswith("https://")
     check_flow_rate(request)
     state, nonce, binding = new_secret(), new_secret(), new_secret()
@@ -324,12 +324,12 @@ def end_session_endpoint() -> str:
     2363-2367), so a discovery document without the field must not leave people
     signed in at ScotAccount. Check ``scotaccount.I040`` reports the fallback.
     """
-    advertised = get_provider_metadata().end_session_endpoint
+    advertised = get_metadata().end_session_endpoint
     if advertised:
         return advertised
-    fallback = conf.END_SESSION_URL or conf.DOCUMENTED_END_SESSION_URL
+    fallback = conf.DOCUMENTED_END_SESSION_URL
     if not fallback:
-        raise ProviderError("no end_session_endpoint, SCOTACCOUNT_END_SESSION_URL or issuer")
+        raise ProviderError("no end_session_endpoint and no issuer")
     return fallback
 
 

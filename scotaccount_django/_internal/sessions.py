@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils import timezone
@@ -54,9 +53,6 @@ SUB = "_scotaccount_sub"
 #: Server time of the last recorded request (POSIX seconds), written at most once
 #: a minute; read by the middleware for the idle timeout.
 LAST_ACTIVITY = "_scotaccount_last_activity"
-#: Server time the middleware first saw a signed-in session that did not come from
-#: ScotAccount; read by the middleware when SESSION_LIFETIME_FOR_ALL_USERS is on.
-FIRST_SEEN = "_scotaccount_first_seen"
 #: The idle timestamp is rewritten only when it is at least this old (seconds).
 ACTIVITY_RESOLUTION = 60.0
 #: Request attribute: why the middleware is ending this request's session; read by the audit log.
@@ -168,15 +164,10 @@ def end_sessions_for_sid(issuer: str, sid: str) -> list[ScotAccountSession]:
 def expiry_reason(request: HttpRequest, now: float) -> str | None:
     """Why this request's session must end (``lifetime``, ``idle``, ``inactive_user``), or None.
 
-    Only ScotAccount sessions, or any signed-in one with ``SESSION_LIFETIME_FOR_ALL_USERS``
-    (whose lifetime then starts at the first request seen here)."""
+    Only sessions signed in with ScotAccount; others keep Django's own lifetime."""
     session = request.session
     if SUB not in session:
-        if not (conf.SESSION_LIFETIME_FOR_ALL_USERS and SESSION_KEY in session):
-            return None
-        if FIRST_SEEN not in session:
-            session[FIRST_SEEN] = now
-            start_lifetime(session, now)
+        return None
     if not request.user.is_authenticated:
         return "inactive_user"  # the backend refused the session's user: deactivated or deleted
     if now >= lifetime_end(session):

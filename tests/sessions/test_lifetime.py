@@ -195,21 +195,10 @@ def staff(client, frozen_clock):
 def test_other_sessions_are_left_alone(staff, frozen_clock):
     frozen_clock.shift(FOUR_HOURS * 3)
     assert is_signed_in(staff.get(PAGE))
-    assert sessions.FIRST_SEEN not in staff.session
-
-
-def test_other_sessions_are_held_to_the_lifetime_when_configured(staff, frozen_clock, settings):
-    settings.SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS = True
-    frozen_clock.shift(3600)
-    assert is_signed_in(staff.get(PAGE))  # the clock starts at the first request seen
-    frozen_clock.shift(FOUR_HOURS - 1)
-    assert is_signed_in(staff.get(PAGE))
-    frozen_clock.shift(2)
-    assert_sent_to_sign_in(staff.get(PAGE), next_url=PAGE)
+    assert sessions.SUB not in staff.session
 
 
 def test_anonymous_visitors_get_no_session(client, settings):
-    settings.SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS = True
     settings.SCOTACCOUNT_SESSION_IDLE_TIMEOUT = 60
     response = client.get(PAGE)
     assert response.content == b"signed in: False"

@@ -15,7 +15,8 @@ from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal import flows
 from scotaccount_django._internal.flows import hash_secret
-from scotaccount_django._internal.metadata import ProviderMetadata
+from scotaccount_django._internal.provider import ProviderMetadata
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
 from scotaccount_django.models import AuthorizationFlow
 
@@ -35,7 +36,7 @@ COOKIE = "__Host-scotaccount_flow"
 
 @pytest.fixture(autouse=True)
 def provider(monkeypatch, settings) -> None:
-    monkeypatch.setattr(flows, "get_provider_metadata", lambda: METADATA)
+    monkeypatch.setattr(flows, "get_metadata", lambda: METADATA)
     settings.SCOTACCOUNT_REDIRECT_URI = REDIRECT_URI
 
 
@@ -183,8 +184,8 @@ def test_l2_an_unprefixed_cookie_is_ignored_on_https() -> None:
         consume_flow(request, params["state"])
 
 
-def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(settings) -> None:
-    settings.SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER = 3
+def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(monkeypatch) -> None:
+    monkeypatch.setattr(conf, "MAX_PENDING_FLOWS_PER_BROWSER", 3)
     cookie = None
     states = []
     for _ in range(10):
