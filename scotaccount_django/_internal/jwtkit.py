@@ -29,7 +29,7 @@ from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
 from scotaccount_django._internal import provider
-from scotaccount_django._internal.statekit import matches_hash
+from scotaccount_django._internal.flows import matches_hash
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     ConfigurationError,
