@@ -11,7 +11,7 @@ import requests
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
-from scotaccount_django._internal.client_auth import load_signing_key
+from scotaccount_django._internal.provider import load_signing_key
 from scotaccount_django.conf import conf
 from scotaccount_django.testing import FakeScotAccount
 
