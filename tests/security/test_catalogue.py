@@ -14,8 +14,8 @@ from django.core.checks import run_checks
 from django.test import Client
 
 from scotaccount_django._internal import sessions
+from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django._internal.jwtkit import verify_id_token
-from scotaccount_django._internal.statekit import hash_secret
 from scotaccount_django.exceptions import InvalidIDToken
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
 from scotaccount_django.testing import PERSONAS

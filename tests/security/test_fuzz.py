@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from scotaccount_django._internal import provider
 from scotaccount_django._internal.claims import parse_payload
+from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django._internal.jwtkit import verify_id_token
-from scotaccount_django._internal.statekit import hash_secret
 from scotaccount_django.exceptions import InvalidClaimsToken, InvalidIDToken
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity, VerifiedAttribute
 from tests.flow_helpers import LOGIN_PATH, start_flow

@@ -21,7 +21,7 @@ from django.test import Client
 
 from scotaccount_django._internal import jwtkit, provider
 from scotaccount_django._internal.claims import parse_payload
-from scotaccount_django._internal.statekit import hash_secret
+from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     InvalidClaimsToken,

@@ -88,16 +88,16 @@ def _id_token(fake, *, headers: dict, nonce: str = "n") -> str:
 def test_d1_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
     fake_scotaccount,
 ) -> None:
+    from scotaccount_django._internal.flows import hash_secret
     from scotaccount_django._internal.jwtkit import verify_id_token
-    from scotaccount_django._internal.statekit import hash_secret
 
     token = _id_token(fake_scotaccount, headers={})
     verify_id_token(token, nonce_hash=hash_secret("n"))
 
 
 def test_d16_unknown_critical_header_is_refused(fake_scotaccount) -> None:
+    from scotaccount_django._internal.flows import hash_secret
     from scotaccount_django._internal.jwtkit import verify_id_token
-    from scotaccount_django._internal.statekit import hash_secret
     from scotaccount_django.exceptions import InvalidIDToken
 
     token = _id_token(
@@ -113,8 +113,8 @@ def test_d16_key_location_headers_are_never_followed(fake_scotaccount) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from jwt.algorithms import RSAAlgorithm
 
+    from scotaccount_django._internal.flows import hash_secret
     from scotaccount_django._internal.jwtkit import verify_id_token
-    from scotaccount_django._internal.statekit import hash_secret
     from scotaccount_django.exceptions import InvalidIDToken
 
     attacker = rsa.generate_private_key(65537, 2048)
