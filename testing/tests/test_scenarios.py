@@ -289,6 +289,7 @@ CLAIMS_CHECKS = {
     "claims_wrong_iss": lambda fake, t, h, c: c["iss"] == fake.issuer,
     "claims_unsigned": lambda fake, t, h, c: h["alg"] == "none",
     "claims_bad_signature": lambda fake, t, h, c: h["kid"] == fake.attributes_keys.active.kid,
+    "claims_hs256_public_key": lambda fake, t, h, c: h["alg"] == "HS256",
     "claims_unknown_kid": lambda fake, t, h, c: h["kid"] not in fake.attributes_keys.kids,
     "claims_signed_by_sign_in_key": lambda fake, t, h, c: h["kid"] == fake.signing_keys.active.kid,
     "claims_empty_list": lambda fake, t, h, c: c["verified_claims"] == [],
