@@ -125,7 +125,7 @@ def apply(state: ProviderState, body: Any) -> None:
         change()
 
 
-#: ``client`` fields and the registration attribute each replaces.
+#: What ``client`` may hold; ``public_keys`` replaces the registration's ``keys``.
 CLIENT_FIELDS = ("client_id", "public_keys", "redirect_uris", "post_logout_redirect_uris")
 
 
