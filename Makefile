@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs bench check clean messages
+.PHONY: demo test lint typecheck docs bench check clean messages release-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ messages: $(STAMP)  ## Refresh the translation template after changing user-faci
 		../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete --ignore "testing/*"
 
 check: test lint typecheck  ## Everything CI runs.
+
+release-check: $(STAMP)  ## Both wheels and sdists in dist/, a CycloneDX SBOM per wheel, twine check.
+	$(BIN)/python tools/release_check.py
 
 clean:
 	rm -rf $(VENV) docs/_build example_project/.demo
