@@ -22,6 +22,7 @@ from scotaccount_django import labels
 from scotaccount_django._internal.redirects import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
 from scotaccount_django.conf import conf
+from scotaccount_django.models import AttributeRequest
 
 #: ``handler(request, unavailable)``: answers when attributes could not be obtained.
 UnavailableHandler = Callable[[HttpRequest, UnavailableAttributes], HttpResponse]
@@ -54,7 +55,7 @@ def verified_attributes_response(
 
 
 class AttributesUnavailablePage:
-    """The built-in "unavailable" handler: a page with the reasons and a retry link, no loop."""
+    """The built-in "unavailable" handler: the reasons; a retry link only where one can help."""
 
     template_name = "scotaccount/attributes_unavailable.html"
 
@@ -63,9 +64,12 @@ class AttributesUnavailablePage:
             (labels.scope_label(scope), labels.reason_label(reason))
             for scope, reason in unavailable.reasons.items()
         ]
+        # Only a person who declined can change the answer by retrying: ScotAccount gives
+        # the same "not held" or "could not check" however often it is asked (issue 21).
+        declined = AttributeRequest.Reason.DECLINED in unavailable.reasons.values()
         context = {
             "reasons": reasons,
-            "retry_url": unavailable.retry_url,
+            "retry_url": unavailable.retry_url if declined else None,
             "continue_url": resolve_url(settings.LOGIN_REDIRECT_URL),
         }
         return render(request, self.template_name, context)
