@@ -48,7 +48,27 @@ def busy_port_message(host: str, ports: dict[str, int]) -> str | None:
     return None
 
 
+#: The ports the demo reads from the environment, with their defaults (the fake also takes
+#: the port after its own, hence the upper bound).
+PORT_VARIABLES = {"DEMO_PORT": "8000", "FAKE_SCOTACCOUNT_PORT": "8001"}
+
+
+def bad_port_message(environ: dict[str, str]) -> str | None:
+    """Say which port variable is not a port number, before settings.py reads it."""
+    for variable, default in PORT_VARIABLES.items():
+        value = environ.get(variable, default)
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65534):
+            return (
+                f"{variable}={value!r} is not a port number. Choose a number from 1024 to "
+                f"65534, for example: {variable}=9000 make demo"
+            )
+    return None
+
+
 def main() -> None:
+    message = bad_port_message(dict(os.environ))
+    if message:
+        sys.exit(message)
     import django
 
     django.setup()
