@@ -20,16 +20,16 @@ $(BIN)/python:
 		$(BIN)/python -m ensurepip --default-pip >/dev/null
 
 # Everything: the test, docs, lint, release and browser tools (dependency group dev).
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml testing/pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e . --group dev
+	$(BIN)/python -m pip install --quiet -e . -e testing --group dev
 	touch $(STAMP) $(DEMO_STAMP)
 
-# The demo needs the package and its runtime dependencies only (the fake ScotAccount uses
-# nothing more), so a new machine serves its first page in seconds, not minutes (README).
-# No byte-compiling of all of Django up front: Python compiles what the demo imports.
-$(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet --disable-pip-version-check --no-compile -e .
+# The demo needs the package, the testing kit (the fake ScotAccount) and their runtime
+# dependencies only, so a new machine serves its first page in seconds, not minutes
+# (README). No byte-compiling of all of Django up front: Python compiles what it imports.
+$(DEMO_STAMP): pyproject.toml testing/pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --disable-pip-version-check --no-compile -e . -e testing
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)  ## Fake ScotAccount + the example council site on localhost.
@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy scotaccount_django
+	$(BIN)/mypy scotaccount_django testing/src/scotaccount_django_testing
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
@@ -52,7 +52,7 @@ docs: $(STAMP)
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e . --group bench
+	$(BIN)/python -m pip install --quiet -e . -e testing --group bench
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (docs/performance.md).
@@ -60,7 +60,7 @@ bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (
 
 messages: $(STAMP)  ## Refresh the translation template after changing user-facing strings.
 	cd scotaccount_django && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
-		../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete --ignore "testing/*"
+		../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete
 
 check: test lint typecheck  ## Everything CI runs.
 

@@ -110,3 +110,20 @@ def test_docs_cite_no_line_numbers_of_a_file_outside_the_repository() -> None:
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"\blines? \d+", text), page.name
         assert "scotaccount-rp-technical-docs.txt" not in text, page.name
+
+
+def version_of(pyproject: Path) -> str:
+    found = re.search(r'^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"), re.M)
+    assert found, pyproject
+    return found.group(1)
+
+
+def test_the_core_and_the_kit_are_released_together() -> None:
+    """One version for both distributions; the kit needs exactly the core it was tested with."""
+    version = version_of(ROOT / "pyproject.toml")
+    assert re.fullmatch(r"\d+\.\d+\.\d+(rc\d+)?", version)  # a release (candidate)
+    kit = ROOT / "testing" / "pyproject.toml"
+    assert version_of(kit) == version
+    assert f'"scotaccount-django=={version}"' in kit.read_text(encoding="utf-8")
+    # Each distribution carries the licence (an sdist cannot follow a link out of its folder).
+    assert (ROOT / "testing" / "LICENSE").read_bytes() == (ROOT / "LICENSE").read_bytes()
