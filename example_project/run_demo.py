@@ -15,7 +15,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# The council site, and the package and the testing kit from this checkout: `make demo`
+# installs only their dependencies (example_project/requirements.txt), nothing built.
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "testing" / "src")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
 
 

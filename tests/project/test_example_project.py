@@ -105,3 +105,19 @@ def test_make_demo_with_a_bad_port_says_so_without_a_traceback(tmp_path) -> None
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("DEMO_PORT='abc' is not a port number.")
+
+
+def runtime_dependencies(pyproject: Path) -> set[str]:
+    text = pyproject.read_text(encoding="utf-8")
+    block = text.split("\ndependencies = [", 1)[1].split("\n]", 1)[0]
+    return {line.strip().strip('",') for line in block.splitlines() if line.strip()}
+
+
+def test_the_demo_installs_exactly_the_runtime_dependencies() -> None:
+    """make demo installs example_project/requirements.txt: the packages' dependencies only."""
+    lines = (ROOT / "example_project" / "requirements.txt").read_text().splitlines()
+    demo = {line for line in lines if line and not line.startswith("#")}
+    needed = runtime_dependencies(ROOT / "pyproject.toml") | runtime_dependencies(
+        ROOT / "testing" / "pyproject.toml"
+    )
+    assert demo == {dep for dep in needed if not dep.startswith("scotaccount-django")}
