@@ -10,14 +10,14 @@ STAMP := $(VENV)/.installed
 
 DEMO_STAMP := $(VENV)/.installed-demo
 # The venv gets no pip of its own at first: ensurepip alone took 13 s of a busy machine's
-# first `make demo`. The outer pip installs into it (pip >= 22.3 has --python); where the
-# outer pip cannot, the venv gets its own after all.
+# first `make demo`. The outer pip installs into it (pip >= 22.3 has --python); where there
+# is no such pip, the venv gets its own after all.
 PIP = $(if $(wildcard $(BIN)/pip),$(BIN)/python -m pip,$(PYTHON) -m pip --python $(BIN)/python)
 
 $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
-	$(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1 || \
-		$(BIN)/python -m ensurepip --default-pip >/dev/null
+	$(PYTHON) -c 'import pip, sys; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (22, 3))' \
+		2>/dev/null || $(BIN)/python -m ensurepip --default-pip >/dev/null
 
 # Everything: the test, docs, lint, release and browser tools (dependency group dev).
 $(STAMP): pyproject.toml testing/pyproject.toml | $(BIN)/python
