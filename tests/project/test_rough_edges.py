@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -102,3 +104,20 @@ def test_the_demo_has_its_favicon(client, example_site):
     page = client.get("/").content.decode()
     assert 'council/favicon.svg" type="image/svg+xml">' in page
     assert finders.find("council/favicon.svg")
+
+
+def test_the_readme_quickstart_lands_on_a_page_after_sign_in(rf, settings):
+    """A new project that follows the README word for word has a page to come back to."""
+    from django.contrib.auth.models import AnonymousUser
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    code = re.findall(r"```python\n(.*?)```", readme, re.S)
+    settings_block = next(block for block in code if "LOGIN_URL" in block)
+    assert 'LOGIN_REDIRECT_URL = "home"' in settings_block
+    namespace: dict = {}
+    exec(next(block for block in code if "urlpatterns" in block), namespace)
+    assert "home" in [getattr(pattern, "name", None) for pattern in namespace["urlpatterns"]]
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    settings.LOGIN_URL = "/scotaccount/login/"
+    assert namespace["home"](request)["Location"] == "/scotaccount/login/?next=/"
