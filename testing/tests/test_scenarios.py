@@ -330,3 +330,16 @@ def test_claims_token_faults(fake, name):
     header, claims = decode_unverified(response.json()["claimsToken"])
     assert CLAIMS_CHECKS[name](fake, tokens, header, claims)
     assert fake.journal.last("attributes").fault == name
+
+
+def test_every_fault_has_a_test_named_after_it():
+    """Each name in FAULTS is a parameter of one of the tests above (its id names it)."""
+    tested = (
+        set(AUTHORIZE_ERRORS)
+        | {f"{e}_http_{s}" for e in TRANSPORT_ENDPOINTS for s in TRANSPORT_STATUSES}
+        | {f"{e}_{k}" for e in TRANSPORT_ENDPOINTS for k in TRANSPORT_KINDS}
+        | set(ID_TOKEN_CHECKS)
+        | set(CLAIMS_CHECKS)
+        | {"token_missing_id_token", "token_missing_access_token", "key_rotation_mid_flow"}
+    )
+    assert tested == set(FAULTS)

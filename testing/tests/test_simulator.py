@@ -11,10 +11,13 @@ from scotaccount_django_testing.fake.scenarios import ONE_LOGIN_ERRORS
 from testing.tests.support import (
     ALL_SCOPES,
     CLIENT_ID,
+    EC_KID,
     TIMEOUT,
     Flow,
     attributes_request,
+    client_assertion,
     code_from,
+    ec_jwks,
     fake_fixture,
     jwks_key,
     query,
@@ -164,6 +167,44 @@ def test_faults_and_errors_arm_together_and_replace_what_was_armed(fake):
     assert current["faults"] == {"token_http_502": None, "id_token_wrong_iss": None}
 
 
+# The client's registration (One Login's clientConfiguration). -------------------------------
+
+
+def test_client_registration_is_replaced_at_run_time(fake):
+    other_uri = "https://other.example/callback"
+    current = configure(
+        fake,
+        client={
+            "client_id": "other-client",
+            "public_keys": [ec_jwks()],
+            "redirect_uris": [other_uri],
+        },
+        persona="morag",
+    )
+    assert current["client_id"] == "other-client"
+    assert current["redirect_uris"] == [other_uri]
+    assert current["public_keys"] == [{"kid": EC_KID, "algorithm": "ES256"}]
+    flow = Flow()
+    location = requests.get(
+        flow.url(fake, client_id="other-client", redirect_uri=other_uri),
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    ).headers["Location"]
+    assert location.startswith(f"{other_uri}?code=")
+    # The old client id, redirect URI and key are no longer registered.
+    refused_page = requests.get(flow.url(fake), allow_redirects=False, timeout=TIMEOUT)
+    assert refused_page.status_code == 400
+    response = token_request(
+        fake,
+        query(location)["code"],
+        flow,
+        redirect_uri=other_uri,
+        assertion=client_assertion(fake.token_endpoint, iss="other-client", sub="other-client"),
+    )
+    assert response.status_code == 401
+    assert fake.journal.last("token").failed_rules == ["assertion.signature"]
+
+
 # Persona: interactive pages or non-interactive auto-approval. ---------------------------------
 
 
@@ -204,6 +245,11 @@ def test_mode_and_variants_can_be_switched(fake):
         ({"variants": ["no_such_variant"]}, "no_such_variant"),
         ({"signing_keys": "rotate"}, '"signing_keys" is one of'),
         ({"persona": "morag", "colour": "blue"}, "Unknown keys ['colour']"),
+        ({"client": {"client_id": ""}}, '"client_id" is a non-empty string'),
+        ({"client": {"redirect_uri": []}}, "Unknown \"client\" fields ['redirect_uri']"),
+        ({"client": {"redirect_uris": "https://a.example/cb"}}, '"redirect_uris" is a list'),
+        ({"client": {"public_keys": ["not a key"]}}, '"public_keys":'),
+        ({"client": {"public_keys": [{"kty": "oct", "k": "c2VjcmV0"}]}}, '"public_keys":'),
         (["persona"], "JSON object"),
     ],
 )

@@ -1,8 +1,9 @@
 """The simulator's control API, for tests in any language: ``/config`` and ``/journal``.
 
 As the GOV.UK One Login simulator does, ``POST /config`` changes at run time what the fake
-does next: the person it signs in as (or the interactive pages), strict or lax checking, the
-faults armed, the documented variants and a staged signing-key rotation. ``GET /journal``
+does next: the client's registration, the person it signs in as (or the interactive pages),
+strict or lax checking, the faults armed, the documented variants and a staged signing-key
+rotation. ``GET /journal``
 shows what the relying party sent. Control requests are never journaled themselves.
 
 A request body with an unknown key, fault or persona is refused with a 400 naming it, never
@@ -17,11 +18,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import jwt
+
+from scotaccount_django_testing.fake.assertions import load_client_keys
 from scotaccount_django_testing.fake.keys import KeySet, KeyState
 from scotaccount_django_testing.fake.messages import Request, Response, json_response
 from scotaccount_django_testing.fake.personas import PERSONAS
 from scotaccount_django_testing.fake.scenarios import FAULTS, ONE_LOGIN_ERRORS, one_login_fault
-from scotaccount_django_testing.fake.state import ProviderState
+from scotaccount_django_testing.fake.state import ProviderState, Registration
 from scotaccount_django_testing.fake.variants import VARIANTS, check_variants
 
 #: Stages of a key rotation, applied to one issuer's keys: publish a new key beside the
@@ -30,6 +34,9 @@ KEY_STAGES = ("publish", "use", "remove_old")
 
 #: What ``POST /config`` accepts, each key optional, with what it does.
 CONFIG_KEYS: dict[str, str] = {
+    "client": 'the registration, as One Login\'s clientConfiguration: {"client_id", '
+    '"public_keys" (PEM or JWKS texts), "redirect_uris", "post_logout_redirect_uris"}, '
+    "each optional",
     "persona": "sign in as this persona without pages (non-interactive); null: interactive",
     "mode": '"strict" (every documented check) or "lax" (the mock service\'s checks)',
     "faults": "faults to arm, replacing those armed: a list (each always) or "
@@ -52,6 +59,7 @@ def describe(state: ProviderState) -> dict[str, Any]:
     registration = state.registration
     return {
         "client_id": registration.client_id,
+        "public_keys": [{"kid": key.kid, "algorithm": key.algorithm} for key in registration.keys],
         "redirect_uris": list(registration.redirect_uris),
         "post_logout_redirect_uris": list(registration.post_logout_redirect_uris),
         "persona": state.auto_approve,
@@ -83,6 +91,9 @@ def apply(state: ProviderState, body: Any) -> None:
     if unknown:
         raise ConfigError(f"Unknown keys {unknown}; known: {sorted(CONFIG_KEYS)}.")
     changes: list[Callable[[], None]] = []
+    if "client" in body:
+        registration = _registration(state.registration, body["client"])
+        changes.append(lambda: setattr(state, "registration", registration))
     if "persona" in body:
         persona = body["persona"]
         if persona is not None and persona not in PERSONAS:
@@ -112,6 +123,41 @@ def apply(state: ProviderState, body: Any) -> None:
             changes.append(functools.partial(rotate, keys, stage))
     for change in changes:
         change()
+
+
+#: What ``client`` may hold; ``public_keys`` replaces the registration's ``keys``.
+CLIENT_FIELDS = ("client_id", "public_keys", "redirect_uris", "post_logout_redirect_uris")
+
+
+def _registration(current: Registration, value: Any) -> Registration:
+    """A new registration: ``current`` with the fields ``value`` names replaced."""
+    if not isinstance(value, dict):
+        raise ConfigError('"client" is an object.')
+    unknown = sorted(set(value) - set(CLIENT_FIELDS))
+    if unknown:
+        raise ConfigError(f'Unknown "client" fields {unknown}; known: {list(CLIENT_FIELDS)}.')
+    client_id = value.get("client_id", current.client_id)
+    if not isinstance(client_id, str) or not client_id:
+        raise ConfigError('"client_id" is a non-empty string.')
+    uris = {}
+    for field in ("redirect_uris", "post_logout_redirect_uris"):
+        uris[field] = value.get(field, list(getattr(current, field)))
+        if not isinstance(uris[field], list) or not all(isinstance(u, str) for u in uris[field]):
+            raise ConfigError(f'"{field}" is a list of URIs.')
+    keys = current.keys
+    if "public_keys" in value:
+        if not isinstance(value["public_keys"], list):
+            raise ConfigError('"public_keys" is a list of PEM or JWKS texts.')
+        try:
+            keys = load_client_keys(value["public_keys"])
+        except (ValueError, TypeError, jwt.PyJWTError) as error:
+            raise ConfigError(f'"public_keys": {error}') from None
+    return Registration(
+        client_id=client_id,
+        keys=keys,
+        redirect_uris=tuple(uris["redirect_uris"]),
+        post_logout_redirect_uris=tuple(uris["post_logout_redirect_uris"]),
+    )
 
 
 def _faults(value: Any) -> dict[str, int | None]:
