@@ -114,7 +114,7 @@ def start_authorization(
     The flow is bound to a binding secret minted for it alone (L2): a value the
     browser sends is never adopted, so a planted cookie binds nothing. The
     cookie lists this browser's pending flows (several tabs), at most
-    ``SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER``: starting one more forgets the
+    ``conf.MAX_PENDING_FLOWS_PER_BROWSER``: starting one more forgets the
     oldest, so one browser cannot pile up flows (L1).
     """
     redirect_uri = registered_uri(request, "REDIRECT_URI")
