@@ -74,9 +74,7 @@ def test_fuzz_token_response(fake_scotaccount, monkeypatch, body):
 
     def request(endpoint, method, url, **kwargs):
         if endpoint == "token":
-            return provider.ProviderResponse(
-                status=200, content_type="application/json", body=body
-            )
+            return provider.ProviderResponse(status=200, body=body)
         return real_request(endpoint, method, url, **kwargs)
 
     monkeypatch.setattr(provider, "request", request)
