@@ -1,0 +1,233 @@
+"""The council's project as a browser meets it, with the fake ScotAccount in-process.
+
+Everything a check does goes through HTTP: ``django.test.Client`` against the
+project's own URLconf, middleware, backend and templates, and the fake's real
+sign-in pages. Only the settings that name ScotAccount's URLs (and the caches,
+so nothing lands in the council's Redis) are overridden.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.db import connections, transaction
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.test import Client, TestCase, override_settings
+from django.urls import reverse
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from scotaccount_django_testing.fake import FakeScotAccount
+
+#: The ``kid`` of the key made for a project that configures none.
+GENERATED_KEY_ID = "scotaccount-selftest-key"
+#: Settings whose value points at ScotAccount: the self-test points them at the fake.
+PROVIDER_SETTINGS = (
+    "SCOTACCOUNT_DISCOVERY_URL",
+    "SCOTACCOUNT_ISSUER",
+    "SCOTACCOUNT_ATTRIBUTES_URL",
+    "SCOTACCOUNT_ATTRIBUTES_ISSUER",
+    "SCOTACCOUNT_ATTRIBUTES_JWKS_URL",
+)
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+class CheckFailed(Exception):
+    """A check saw the project do what it must not; the message says what."""
+
+
+def expect(condition: bool, failure: str) -> None:
+    if not condition:
+        raise CheckFailed(failure)
+
+
+def _project_key() -> tuple[PrivateKey, str | None, dict[str, Any]]:
+    """The project's own signing key (its public half is registered with the fake), or a new one.
+
+    Returns the key, its ``kid`` and the settings to override (none when the project has a key).
+    """
+    pem = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY", None)
+    key_file = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_FILE", None)
+    if not pem and key_file:
+        pem = Path(key_file).read_bytes()
+    kid = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_ID", None)
+    if pem:
+        key = serialization.load_pem_private_key(
+            pem.encode() if isinstance(pem, str) else pem, password=None
+        )
+        if not isinstance(key, PrivateKey):
+            raise TypeError("SCOTACCOUNT_PRIVATE_KEY must be an RSA or EC P-256 key.")
+        return key, kid, {}
+    generated = ec.generate_private_key(ec.SECP256R1())
+    text = generated.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    overrides = {"SCOTACCOUNT_PRIVATE_KEY": text, "SCOTACCOUNT_PRIVATE_KEY_ID": GENERATED_KEY_ID}
+    return generated, GENERATED_KEY_ID, overrides
+
+
+def _public_jwk(key: PrivateKey, kid: str | None) -> dict[str, Any]:
+    algorithm = RSAAlgorithm if isinstance(key, rsa.RSAPrivateKey) else ECAlgorithm
+    jwk: dict[str, Any] = json.loads(algorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid} if kid else jwk
+
+
+def _uri(name: str, url_name: str) -> tuple[str, dict[str, Any]]:
+    """The configured redirect URI, or this view on ``testserver`` (and the override saying so)."""
+    configured = getattr(settings, name, None)
+    if configured:
+        return str(configured), {}
+    uri = f"http://testserver{reverse(url_name)}"
+    return uri, {name: uri, "ALLOWED_HOSTS": [*settings.ALLOWED_HOSTS, "testserver"]}
+
+
+def overrides_for(fake: FakeScotAccount) -> dict[str, Any]:
+    """The provider URL settings pointing at ``fake``, and a private cache per alias."""
+    caches = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"scotaccount-selftest-{alias}",
+        }
+        for alias in settings.CACHES
+    }
+    return {
+        "SCOTACCOUNT_DISCOVERY_URL": fake.discovery_url,
+        "SCOTACCOUNT_ISSUER": fake.issuer,
+        "SCOTACCOUNT_ATTRIBUTES_URL": fake.attributes_url,
+        "SCOTACCOUNT_ATTRIBUTES_ISSUER": fake.attributes_issuer,
+        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": fake.attributes_jwks_url,
+        "CACHES": caches,
+    }
+
+
+@contextmanager
+def running_fake(**options: Any) -> Iterator[FakeScotAccount]:
+    """A strict fake registered with the project's client id, key and URIs; settings point at it.
+
+    ``options`` go to ``FakeScotAccount``. Everything is put back on exit.
+    """
+    key, kid, key_overrides = _project_key()
+    redirect_uri, redirect_overrides = _uri("SCOTACCOUNT_REDIRECT_URI", "scotaccount:callback")
+    logout_uri, logout_overrides = _uri(
+        "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI", "scotaccount:logged_out"
+    )
+    fake = FakeScotAccount(
+        client_id=getattr(settings, "SCOTACCOUNT_CLIENT_ID", None) or "test-client",
+        client_keys=[_public_jwk(key, kid)],
+        redirect_uris=[redirect_uri],
+        post_logout_redirect_uris=[logout_uri],
+        mode="strict",
+        **options,
+    )
+    with fake, override_settings(
+        **key_overrides, **redirect_overrides, **logout_overrides, **overrides_for(fake)
+    ):
+        yield fake
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """One transaction per database, always rolled back: the council's data is left as it was.
+
+    Like Django's ``TestCase``: ``select_for_update`` works inside it, and a
+    nested ``atomic(durable=True)`` is allowed (the ``_from_testcase`` mark).
+    ``on_commit`` callbacks are run by :class:`Browser` at the end of each request,
+    when a real server would have committed.
+    """
+    with ExitStack() as stack:
+        for alias in connections:
+            atomic = transaction.atomic(using=alias)
+            atomic._from_testcase = True  # type: ignore[attr-defined]  # see docstring
+            stack.enter_context(atomic)
+            stack.callback(transaction.set_rollback, True, using=alias)
+        yield
+
+
+class Browser(Client):
+    """One person's browser on the project's own site (its host and scheme)."""
+
+    def __init__(self, origin: str) -> None:
+        parts = urlsplit(origin)
+        secure = parts.scheme == "https"
+        super().__init__(
+            HTTP_HOST=parts.netloc,
+            SERVER_PORT=str(parts.port or (443 if secure else 80)),
+            **{"wsgi.url_scheme": parts.scheme},
+        )
+
+    def request(self, **request: Any) -> Any:
+        """Run the ``on_commit`` callbacks the request registered, as its commit would."""
+        with ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(TestCase.captureOnCommitCallbacks(using=alias, execute=True))
+            return super().request(**request)
+
+    def is_signed_in(self) -> bool:
+        return SESSION_KEY in self.session
+
+    def visit(self, location: str) -> HttpResponse:
+        """Follow a redirect that points at this site (path and query only)."""
+        parts = urlsplit(location)
+        return self.get(f"{parts.path}?{parts.query}")  # type: ignore[return-value]
+
+
+class Site:
+    """The project under test and the fake ScotAccount it is pointed at, for one check."""
+
+    def __init__(self, fake: FakeScotAccount) -> None:
+        self.fake = fake
+        callback = urlsplit(str(settings.SCOTACCOUNT_REDIRECT_URI))
+        self.origin = f"{callback.scheme}://{callback.netloc}"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.origin).netloc
+
+    @property
+    def after_sign_in(self) -> str:
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+    def browser(self) -> Browser:
+        return Browser(self.origin)
+
+    def start(self, browser: Browser, url_name: str = "scotaccount:login", **query: Any) -> str:
+        """Ask the project to start a flow; the authorize URL it sends the browser to."""
+        response = browser.get(reverse(url_name), query)
+        expect(
+            response.status_code == 302 and response["Location"].startswith(self.fake.issuer),
+            f"{reverse(url_name)} answered {response.status_code}, not a redirect to ScotAccount",
+        )
+        return str(response["Location"])
+
+    def at_scotaccount(self, authorize_url: str, persona: str = "morag", **choices: Any) -> str:
+        """Sign in and consent at the fake; the callback URL it sends the browser back to."""
+        return self.fake.complete_authorization(authorize_url, persona=persona, **choices)
+
+    def sign_in(self, browser: Browser, persona: str = "morag", **query: Any) -> HttpResponse:
+        """The whole sign-in: the login view, the fake's pages, the callback."""
+        return browser.visit(self.at_scotaccount(self.start(browser, **query), persona))
+
+    def signed_in(self, persona: str = "morag") -> Browser:
+        """A new browser, signed in as ``persona`` (a check fails if that does not work)."""
+        browser = self.browser()
+        response = self.sign_in(browser, persona)
+        expect(
+            browser.is_signed_in(),
+            f"an ordinary sign-in did not sign in (callback answered {response.status_code})",
+        )
+        return browser
+
+    def tokens_issued(self) -> int:
+        """How many token responses the fake has sent: proof a hostile token was delivered."""
+        return sum(entry.outcome == "tokens issued" for entry in self.fake.journal)
