@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import time_machine
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.test import override_settings
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -27,6 +28,8 @@ EMAIL = "scotaccount.email"
 ATTRIBUTES = "scotaccount:attributes"
 #: ``next`` values that must never take anyone off the site (Django's own test cases).
 OPEN_REDIRECTS = ("https://evil.example/", "//evil.example/", "/\\evil.example/", "https:evil")
+#: ``LOGOUT_REDIRECT_URL`` while G5 runs: only a genuine post-logout return may go there.
+SIGNED_OUT_MARKER = "/scotaccount-selftest/signed-out/"
 #: The session lifetime the catalogue requires (G2), and one second more.
 FOUR_HOURS_AND_A_SECOND = 4 * 3600 + 1
 
@@ -69,8 +72,22 @@ def _replayed_callback(site: Site) -> None:
     expect(browser.is_signed_in(), "the ordinary sign-in did not sign in")
     # The same browser, signed out (its session cookie gone, its flow cookie kept): replay.
     del browser.cookies[settings.SESSION_COOKIE_NAME]
-    browser.visit(callback)
+    _not_exchanged(site, lambda: browser.visit(callback), "a replayed callback")
     expect(not browser.is_signed_in(), "a replayed callback signed the browser in again")
+
+
+def _not_exchanged(site: Site, visit: Callable[[], object], what: str) -> None:
+    """``visit`` sends no code to the token endpoint: the project refused it by itself.
+
+    ScotAccount's codes are single-use, so a replay would fail there anyway; a
+    project that sends it on has lost its own defence.
+    """
+    before = len(site.fake.journal.for_endpoint("token"))
+    visit()
+    expect(
+        len(site.fake.journal.for_endpoint("token")) == before,
+        f"{what} was sent on to ScotAccount's token endpoint (only the provider stopped it)",
+    )
 
 
 def _another_browser(site: Site) -> None:
@@ -78,7 +95,7 @@ def _another_browser(site: Site) -> None:
     callback = site.at_scotaccount(site.start(attacker), persona="seonaid")
     victim = site.signed_in("morag")
     victim_user = victim.session.get(SESSION_KEY)
-    victim.visit(callback)
+    _not_exchanged(site, lambda: victim.visit(callback), "a callback from another browser")
     expect(
         victim.session.get(SESSION_KEY) == victim_user,
         "a callback started in another browser changed who this browser is signed in as",
@@ -102,11 +119,11 @@ def _open_next(site: Site) -> None:
 def _never_merged(site: Site) -> None:
     browser = site.signed_in("morag")
     first = browser.session.get(SESSION_KEY)
-    site.sign_in(browser, persona="seonaid")
-    second = browser.session.get(SESSION_KEY)
+    response = site.sign_in(browser, persona="seonaid")
     expect(
-        second != first,
-        "a sign-in started by one person and finished as another joined them in one account",
+        browser.session.get(SESSION_KEY) != first,
+        "a sign-in finished as another person left the browser in the first person's "
+        f"account (the callback answered {response.status_code})",
     )
 
 
@@ -157,24 +174,31 @@ def _four_hours(site: Site) -> None:
 
 
 def _logout_state(site: Site) -> None:
-    browser = site.signed_in()
-    browser.get(reverse("scotaccount:logged_out"), {"state": "forged"})
-    expect(browser.is_signed_in(), "a post-logout return with a forged state signed them out")
-    response = browser.post(reverse("scotaccount:logout"))
-    expect(not browser.is_signed_in(), "logout did not end the session here")
-    location = response.get("Location", "")
-    expect(
-        location.startswith(site.fake.end_session_endpoint),
-        f"logout did not go on to ScotAccount's end-session endpoint ({response.status_code})",
-    )
-    states = parse_qs(urlsplit(location).query).get("state", [""])
-    expect(len(states[0]) >= 22, "logout sent ScotAccount no unguessable state")
-    other = site.signed_in("seonaid")
-    returned = other.get(reverse("scotaccount:logged_out"), {"state": states[0]})
-    expect(
-        other.is_signed_in() and returned.status_code == 200,
-        "another browser's logout state, replayed here, acted on this browser",
-    )
+    with override_settings(LOGOUT_REDIRECT_URL=SIGNED_OUT_MARKER):
+        browser = site.signed_in()
+        response = browser.post(reverse("scotaccount:logout"))
+        expect(not browser.is_signed_in(), "logout did not end the session here")
+        location = response.get("Location", "")
+        expect(
+            location.startswith(site.fake.end_session_endpoint),
+            f"logout did not go on to ScotAccount's end-session endpoint ({response.status_code})",
+        )
+        state = parse_qs(urlsplit(location).query).get("state", [""])[0]
+        expect(len(state) >= 22, "logout sent ScotAccount no unguessable state")
+        other = site.signed_in("seonaid")
+        for which, value in (("a forged", "forged"), ("another browser's", state)):
+            returned = other.get(reverse("scotaccount:logged_out"), {"state": value})
+            expect(
+                returned.get("Location") != SIGNED_OUT_MARKER and other.is_signed_in(),
+                f"a post-logout return with {which} state was taken for a genuine one",
+            )
+        genuine = browser.get(reverse("scotaccount:logged_out"), {"state": state})
+        expect(
+            genuine.get("Location") == SIGNED_OUT_MARKER,
+            "inconclusive: the genuine post-logout return did not reach LOGOUT_REDIRECT_URL",
+        )
+        again = browser.get(reverse("scotaccount:logged_out"), {"state": state})
+        expect(again.get("Location") != SIGNED_OUT_MARKER, "a logout state was accepted twice")
 
 
 def _front_channel(site: Site) -> None:
@@ -261,8 +285,8 @@ CHECKS: list[Check] = [
     Check(
         "K3",
         "A sign-in finished as someone else",
-        "A flow started by one person and finished as another must never join the two "
-        "in one account (catches a linking hook that trusts `request.user`).",
+        "A flow started by one person and finished as another must never leave the second "
+        "in the first's account (catches a linking hook that trusts `request.user`).",
         _never_merged,
     ),
     Check(
@@ -292,7 +316,8 @@ CHECKS: list[Check] = [
     Check(
         "G5",
         "Logout `state`",
-        "Logout sends a fresh state; a return with a forged or foreign state does nothing.",
+        "Logout sends a fresh state; a return with a forged, foreign or used state is not "
+        "taken for a genuine one.",
         _logout_state,
     ),
     Check(

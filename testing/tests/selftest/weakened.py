@@ -1,0 +1,40 @@
+"""Two weakened council projects the self-test must catch (issue 18).
+
+Each is the project in ``tests.settings`` with one backend subclass, written the
+way a council might, so the self-test is judged on realistic mistakes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+
+from scotaccount_django.backends import ScotAccountBackend
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class RequestUserBackend(ScotAccountBackend):
+    """Links a new ScotAccount ``sub`` to whoever is signed in: the pattern the docs warn against."""
+
+    def link_existing_user(
+        self, request: HttpRequest | None, claims: dict[str, Any]
+    ) -> AbstractBaseUser | None:
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None  # type: ignore[return-value]
+
+
+class ClockSkewBackend(ScotAccountBackend):
+    """A "clock-skew fix" gone wrong: decodes the ID token without verifying anything."""
+
+    def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        # "ScotAccount's clock runs ahead of ours, so skip the checks": the signature goes too.
+        return jwt.decode(token, options={"verify_signature": False})
+
+
+def backends(backend: type[ScotAccountBackend]) -> list[str]:
+    """``AUTHENTICATION_BACKENDS`` naming ``backend`` where the stock backend was."""
+    return [f"{backend.__module__}.{backend.__qualname__}", MODEL_BACKEND]
