@@ -14,7 +14,7 @@ from scotaccount_django._internal.http import ProviderResponse
 from scotaccount_django._internal.metadata import ProviderMetadata
 from scotaccount_django.exceptions import ProviderError
 from scotaccount_django.models import ScotAccountSession
-from scotaccount_django.testing.fake_provider.clock import Clock
+from scotaccount_django_testing.fake.clock import Clock
 
 METADATA = ProviderMetadata(
     issuer="https://authz.example.test",
