@@ -18,7 +18,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class RequestUserBackend(ScotAccountBackend):
-    """Links a new ScotAccount ``sub`` to whoever is signed in: the pattern the docs warn against."""
+    """Links a new ScotAccount ``sub`` to whoever is signed in: what the docs warn against."""
 
     def link_existing_user(
         self, request: HttpRequest | None, claims: dict[str, Any]

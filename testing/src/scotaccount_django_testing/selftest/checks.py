@@ -127,9 +127,9 @@ def _never_merged(site: Site) -> None:
     )
 
 
-def _step_up(site: Site, browser: Browser, scopes: list[str], **choices: object) -> None:
+def _step_up(site: Site, browser: Browser, scopes: list[str]) -> None:
     authorize = site.start(browser, ATTRIBUTES, scope=scopes, next=site.after_sign_in)
-    browser.visit(site.at_scotaccount(authorize, **choices))
+    browser.visit(site.at_scotaccount(authorize))
 
 
 def _user(browser: Browser) -> object:

@@ -148,7 +148,8 @@ def markdown(results: list[Result]) -> str:
     lines += [f"| {name} | {_version(name)} |" for name in DISTRIBUTIONS]
     lines += ["", "## Settings in force", "", "| setting | value |", "|---|---|"]
     lines += [
-        f"| `{name}` | `{value.replace('|', '/')}` |" for name, value in settings_in_force().items()
+        f"| `{name}` | `{value.replace('|', '/')}` |"
+        for name, value in settings_in_force().items()
     ]
     lines += [
         "",

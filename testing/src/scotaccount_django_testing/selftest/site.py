@@ -78,8 +78,10 @@ def _project_key() -> tuple[PrivateKey, str | None, dict[str, Any]]:
 
 
 def _public_jwk(key: PrivateKey, kid: str | None) -> dict[str, Any]:
-    algorithm = RSAAlgorithm if isinstance(key, rsa.RSAPrivateKey) else ECAlgorithm
-    jwk: dict[str, Any] = json.loads(algorithm.to_jwk(key.public_key()))
+    if isinstance(key, rsa.RSAPrivateKey):
+        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    else:
+        jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
     return {**jwk, "kid": kid} if kid else jwk
 
 
@@ -130,8 +132,11 @@ def running_fake(**options: Any) -> Iterator[FakeScotAccount]:
         mode="strict",
         **options,
     )
-    with fake, override_settings(
-        **key_overrides, **redirect_overrides, **logout_overrides, **overrides_for(fake)
+    with (
+        fake,
+        override_settings(
+            **key_overrides, **redirect_overrides, **logout_overrides, **overrides_for(fake)
+        ),
     ):
         yield fake
 
@@ -160,10 +165,13 @@ class Browser(Client):
     def __init__(self, origin: str) -> None:
         parts = urlsplit(origin)
         secure = parts.scheme == "https"
-        super().__init__(
-            HTTP_HOST=parts.netloc,
-            SERVER_PORT=str(parts.port or (443 if secure else 80)),
-            **{"wsgi.url_scheme": parts.scheme},
+        super().__init__()
+        self.defaults.update(
+            {
+                "HTTP_HOST": parts.netloc,
+                "SERVER_PORT": str(parts.port or (443 if secure else 80)),
+                "wsgi.url_scheme": parts.scheme,
+            }
         )
 
     def request(self, **request: Any) -> Any:
