@@ -157,8 +157,9 @@ def markdown(results: list[Result]) -> str:
         "",
         f"{', '.join(f'`{name}`' for name in PROVIDER_SETTINGS)} point at the fake "
         "ScotAccount, which registers this project's client id, public key and redirect "
-        "URIs; `CACHES` become private in-memory caches so nothing is written to yours. A "
-        "key is generated only if the project configures none.",
+        "URIs; `CACHES` become private in-memory caches so nothing is written to yours, and "
+        "`EMAIL_BACKEND` keeps mail in memory. A key is generated only if the project "
+        "configures none.",
         "",
     ]
     return "\n".join(lines)

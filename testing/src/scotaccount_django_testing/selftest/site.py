@@ -95,7 +95,7 @@ def _uri(name: str, url_name: str) -> tuple[str, dict[str, Any]]:
 
 
 def overrides_for(fake: FakeScotAccount) -> dict[str, Any]:
-    """The provider URL settings pointing at ``fake``, and a private cache per alias."""
+    """The provider URL settings pointing at ``fake``; a private cache per alias; no real mail."""
     caches = {
         alias: {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -110,6 +110,9 @@ def overrides_for(fake: FakeScotAccount) -> dict[str, Any]:
         "SCOTACCOUNT_ATTRIBUTES_ISSUER": fake.attributes_issuer,
         "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": fake.attributes_jwks_url,
         "CACHES": caches,
+        # Receivers of the app's signals run (they are part of the project); mail they send
+        # stays in memory.
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
 
 
