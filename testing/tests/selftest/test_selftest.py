@@ -9,13 +9,21 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 
+from scotaccount_django import signals
 from scotaccount_django.backends import ScotAccountBackend
 from scotaccount_django_testing.selftest import CHECKS
-from testing.tests.selftest.weakened import ClockSkewBackend, RequestUserBackend, backends
+from testing.tests.selftest.weakened import (
+    ClockSkewBackend,
+    CrashingBackend,
+    RefusesEveryoneBackend,
+    RequestUserBackend,
+    backends,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,6 +55,7 @@ def row_counts() -> dict[str, int]:
     return counts
 
 
+@pytest.mark.any_user_model
 def test_the_stock_project_passes_every_check(django_user_model):
     django_user_model.objects.create_user("council-officer", password="x")
     before = row_counts()
@@ -55,6 +64,53 @@ def test_the_stock_project_passes_every_check(django_user_model):
     assert [line.split()[1] for line in said.splitlines()] == ALL_IDS
     assert row_counts() == before
     assert sum(before.values()) > 0
+
+
+@pytest.fixture
+def locking_receiver(django_user_model):
+    """A council's ``signed_in`` receiver that locks the user row and writes after commit."""
+    seen = []
+
+    def receiver(sender, request, user, **kwargs):
+        locked = django_user_model.objects.select_for_update().get(pk=user.pk)
+        seen.append("locked")
+
+        def after_commit():
+            Group.objects.get_or_create(name=f"signed-in-{locked.pk}")
+            seen.append("committed")
+
+        transaction.on_commit(after_commit)
+
+    signals.signed_in.connect(receiver)
+    yield seen
+    signals.signed_in.disconnect(receiver)
+
+
+def test_select_for_update_and_on_commit_run_and_are_rolled_back(locking_receiver):
+    before = row_counts()
+    status, failed, said = selftest()
+    assert (status, failed) == (0, []), said
+    # The receiver ran inside the self-test's transaction, and so did its on_commit callback.
+    assert {"locked", "committed"} == set(locking_receiver)
+    assert row_counts() == before
+    assert not Group.objects.exists()
+
+
+def test_a_project_that_signs_nobody_in_fails_its_positive_control():
+    """A broken setup refuses every forged token too; D1 stops it passing as "secure"."""
+    with override_settings(AUTHENTICATION_BACKENDS=backends(RefusesEveryoneBackend)):
+        status, failed, said = selftest()
+    assert status == 1
+    assert "D1" in failed, said
+    assert "an ordinary sign-in did not sign in" in said
+
+
+def test_a_crash_is_a_failure_that_names_the_exception():
+    with override_settings(AUTHENTICATION_BACKENDS=backends(CrashingBackend)):
+        status, failed, said = selftest()
+    assert status == 1
+    assert "D1" in failed
+    assert "crashed (a 500 in production): RuntimeError('council hook bug')" in said
 
 
 def test_the_catalogue_ids_the_issue_asks_for_are_all_checked():

@@ -35,6 +35,23 @@ class ClockSkewBackend(ScotAccountBackend):
         return jwt.decode(token, options={"verify_signature": False})
 
 
+class RefusesEveryoneBackend(ScotAccountBackend):
+    """A broken setup: every sign-in refused, so every forged token is refused too."""
+
+    def verify_claims(self, claims: dict[str, Any]) -> bool:
+        return False
+
+
+class CrashingBackend(ScotAccountBackend):
+    """A council hook with a bug: the callback raises (a 500 in production)."""
+
+    def update_user(self, user: AbstractBaseUser, claims: dict[str, Any]) -> AbstractBaseUser:
+        raise RuntimeError("council hook bug")
+
+    def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
+        raise RuntimeError("council hook bug")
+
+
 def backends(backend: type[ScotAccountBackend]) -> list[str]:
     """``AUTHENTICATION_BACKENDS`` naming ``backend`` where the stock backend was."""
     return [f"{backend.__module__}.{backend.__qualname__}", MODEL_BACKEND]
