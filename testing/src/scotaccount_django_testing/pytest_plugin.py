@@ -7,60 +7,19 @@ only when it runs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from scotaccount_django_testing.fake import FakeScotAccount
-
-#: The ``kid`` given to the key the fixture generates when the settings name none.
-GENERATED_KEY_ID = "fake-scotaccount-test-key"
+from scotaccount_django_testing.project_key import public_jwk
 
 
 def _as_list(value: Any, default: str) -> list[str]:
     if not value:
         return [default]
     return [value] if isinstance(value, str) else list(value)
-
-
-def _private_key(settings: Any) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
-    """The relying party's configured key, or a fresh EC P-256 key put into the settings."""
-    pem = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY", None)
-    key_file = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_FILE", None)
-    if not pem and key_file:
-        pem = Path(key_file).read_bytes()
-    if pem:
-        key = serialization.load_pem_private_key(
-            pem.encode() if isinstance(pem, str) else pem, password=None
-        )
-        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-            raise TypeError("SCOTACCOUNT_PRIVATE_KEY must be an RSA or EC P-256 key.")
-        return key
-    generated = ec.generate_private_key(ec.SECP256R1())
-    settings.SCOTACCOUNT_PRIVATE_KEY = generated.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    settings.SCOTACCOUNT_PRIVATE_KEY_ID = GENERATED_KEY_ID
-    return generated
-
-
-def _public_jwk(
-    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str | None
-) -> dict[str, Any]:
-    """The public half as a JWK, carrying the relying party's ``kid`` when it has one."""
-    if isinstance(key, rsa.RSAPrivateKey):
-        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    else:
-        jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-    return {**jwk, "kid": kid} if kid else jwk
 
 
 @pytest.fixture
@@ -74,10 +33,9 @@ def fake_scotaccount(request: pytest.FixtureRequest) -> Iterator[FakeScotAccount
     from django.core.cache import caches
 
     settings = request.getfixturevalue("settings")
-    key = _private_key(settings)
     fake = FakeScotAccount(
         client_id=getattr(settings, "SCOTACCOUNT_CLIENT_ID", None) or "test-client",
-        client_keys=[_public_jwk(key, getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_ID", None))],
+        client_keys=[public_jwk(settings)],
         redirect_uris=_as_list(
             getattr(settings, "SCOTACCOUNT_REDIRECT_URI", None),
             "http://testserver/scotaccount/callback/",

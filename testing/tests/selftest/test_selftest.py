@@ -113,6 +113,13 @@ def test_a_crash_is_a_failure_that_names_the_exception():
     assert "crashed (a 500 in production): RuntimeError('council hook bug')" in said
 
 
+def test_a_project_without_a_key_is_tested_with_a_generated_one_that_does_not_stay(settings):
+    del settings.SCOTACCOUNT_PRIVATE_KEY
+    status, failed, said = selftest()
+    assert (status, failed) == (0, []), said
+    assert not hasattr(settings, "SCOTACCOUNT_PRIVATE_KEY")
+
+
 def test_the_catalogue_ids_the_issue_asks_for_are_all_checked():
     asked = {"D2", "D9", "D6", "D7", "D12", "B4", "B3", "H1", "F4", "F2", "A1", "G2", "G5"}
     assert asked <= set(ALL_IDS)

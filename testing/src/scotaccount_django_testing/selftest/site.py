@@ -8,15 +8,11 @@ so nothing lands in the council's Redis) are overridden.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db import connections, transaction
@@ -24,12 +20,10 @@ from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.test import Client, TestCase, override_settings
 from django.urls import reverse
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from scotaccount_django_testing.fake import FakeScotAccount
+from scotaccount_django_testing.project_key import public_jwk
 
-#: The ``kid`` of the key made for a project that configures none.
-GENERATED_KEY_ID = "scotaccount-selftest-key"
 #: Settings whose value points at ScotAccount: the self-test points them at the fake.
 PROVIDER_SETTINGS = (
     "SCOTACCOUNT_DISCOVERY_URL",
@@ -38,7 +32,6 @@ PROVIDER_SETTINGS = (
     "SCOTACCOUNT_ATTRIBUTES_ISSUER",
     "SCOTACCOUNT_ATTRIBUTES_JWKS_URL",
 )
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
 class CheckFailed(Exception):
@@ -48,41 +41,6 @@ class CheckFailed(Exception):
 def expect(condition: bool, failure: str) -> None:
     if not condition:
         raise CheckFailed(failure)
-
-
-def _project_key() -> tuple[PrivateKey, str | None, dict[str, Any]]:
-    """The project's own signing key (its public half is registered with the fake), or a new one.
-
-    Returns the key, its ``kid`` and the settings to override (none when the project has a key).
-    """
-    pem = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY", None)
-    key_file = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_FILE", None)
-    if not pem and key_file:
-        pem = Path(key_file).read_bytes()
-    kid = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_ID", None)
-    if pem:
-        key = serialization.load_pem_private_key(
-            pem.encode() if isinstance(pem, str) else pem, password=None
-        )
-        if not isinstance(key, PrivateKey):
-            raise TypeError("SCOTACCOUNT_PRIVATE_KEY must be an RSA or EC P-256 key.")
-        return key, kid, {}
-    generated = ec.generate_private_key(ec.SECP256R1())
-    text = generated.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    overrides = {"SCOTACCOUNT_PRIVATE_KEY": text, "SCOTACCOUNT_PRIVATE_KEY_ID": GENERATED_KEY_ID}
-    return generated, GENERATED_KEY_ID, overrides
-
-
-def _public_jwk(key: PrivateKey, kid: str | None) -> dict[str, Any]:
-    if isinstance(key, rsa.RSAPrivateKey):
-        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    else:
-        jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-    return {**jwk, "kid": kid} if kid else jwk
 
 
 def _uri(name: str, url_name: str) -> tuple[str, dict[str, Any]]:
@@ -120,28 +78,24 @@ def overrides_for(fake: FakeScotAccount) -> dict[str, Any]:
 def running_fake(**options: Any) -> Iterator[FakeScotAccount]:
     """A strict fake registered with the project's client id, key and URIs; settings point at it.
 
-    ``options`` go to ``FakeScotAccount``. Everything is put back on exit.
+    ``options`` go to ``FakeScotAccount``. Everything is put back on exit, including
+    the key made for a project that configures none.
     """
-    key, kid, key_overrides = _project_key()
     redirect_uri, redirect_overrides = _uri("SCOTACCOUNT_REDIRECT_URI", "scotaccount:callback")
     logout_uri, logout_overrides = _uri(
         "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI", "scotaccount:logged_out"
     )
-    fake = FakeScotAccount(
-        client_id=getattr(settings, "SCOTACCOUNT_CLIENT_ID", None) or "test-client",
-        client_keys=[_public_jwk(key, kid)],
-        redirect_uris=[redirect_uri],
-        post_logout_redirect_uris=[logout_uri],
-        mode="strict",
-        **options,
-    )
-    with (
-        fake,
-        override_settings(
-            **key_overrides, **redirect_overrides, **logout_overrides, **overrides_for(fake)
-        ),
-    ):
-        yield fake
+    with override_settings(**redirect_overrides, **logout_overrides):
+        fake = FakeScotAccount(
+            client_id=getattr(settings, "SCOTACCOUNT_CLIENT_ID", None) or "test-client",
+            client_keys=[public_jwk(settings)],  # may set a generated key, inside the override
+            redirect_uris=[redirect_uri],
+            post_logout_redirect_uris=[logout_uri],
+            mode="strict",
+            **options,
+        )
+        with fake, override_settings(**overrides_for(fake)):
+            yield fake
 
 
 @contextmanager
