@@ -120,6 +120,18 @@ def test_a_project_without_a_key_is_tested_with_a_generated_one_that_does_not_st
     assert not hasattr(settings, "SCOTACCOUNT_PRIVATE_KEY")
 
 
+def test_a_production_shaped_project_behind_a_proxy_passes(settings):
+    site = "https://council.example"
+    settings.SCOTACCOUNT_REDIRECT_URI = f"{site}/scotaccount/callback/"
+    settings.SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = f"{site}/scotaccount/logged-out/"
+    settings.ALLOWED_HOSTS = ["council.example"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    status, failed, said = selftest()
+    assert (status, failed) == (0, []), said
+
+
 def test_the_catalogue_ids_the_issue_asks_for_are_all_checked():
     asked = {"D2", "D9", "D6", "D7", "D12", "B4", "B3", "H1", "F4", "F2", "A1", "G2", "G5"}
     assert asked <= set(ALL_IDS)

@@ -26,7 +26,7 @@ from scotaccount_django_testing.selftest.site import Browser, Site, expect
 ADDRESS = "scotaccount.address"
 EMAIL = "scotaccount.email"
 ATTRIBUTES = "scotaccount:attributes"
-#: ``next`` values that must never take anyone off the site (Django's own test cases).
+#: ``next`` values that must never take anyone off the site (forms listed under H1).
 OPEN_REDIRECTS = ("https://evil.example/", "//evil.example/", "/\\evil.example/", "https:evil")
 #: ``LOGOUT_REDIRECT_URL`` while G5 runs: only a genuine post-logout return may go there.
 SIGNED_OUT_MARKER = "/scotaccount-selftest/signed-out/"
@@ -109,6 +109,7 @@ def _open_next(site: Site) -> None:
     for target in OPEN_REDIRECTS:
         browser = site.browser()
         response = site.sign_in(browser, next=target)
+        expect(browser.is_signed_in(), f"inconclusive: a sign-in with next={target!r} failed")
         location = response.get("Location", "")
         expect(
             url_has_allowed_host_and_scheme(location, allowed_hosts={site.host}),

@@ -130,6 +130,9 @@ class Browser(Client):
                 "wsgi.url_scheme": parts.scheme,
             }
         )
+        proxy_header = settings.SECURE_PROXY_SSL_HEADER
+        if secure and proxy_header:  # behind a proxy, is_secure() reads only this header
+            self.defaults[proxy_header[0]] = proxy_header[1]
 
     def request(self, **request: Any) -> Any:
         """Run the ``on_commit`` callbacks the request registered, as its commit would."""
