@@ -66,7 +66,14 @@ def run_check(check: Check) -> Result:
         with rolled_back(), running_fake() as fake:
             for cache in caches.all():
                 cache.clear()
-            check.run(Site(fake))
+            return _judge(check, Site(fake))
+    except Exception as error:  # the self-test's own setup: still a failure, said as such
+        return Result(check, False, f"the self-test could not run here: {error!r}"[:500])
+
+
+def _judge(check: Check, site: Site) -> Result:
+    try:
+        check.run(site)
     except CheckFailed as failure:
         return Result(check, False, str(failure))
     except Exception as error:  # any crash is a failure to report, not to hide

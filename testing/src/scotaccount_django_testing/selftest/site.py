@@ -43,13 +43,19 @@ def expect(condition: bool, failure: str) -> None:
         raise CheckFailed(failure)
 
 
-def _uri(name: str, url_name: str) -> tuple[str, dict[str, Any]]:
-    """The configured redirect URI, or this view on ``testserver`` (and the override saying so)."""
-    configured = getattr(settings, name, None)
-    if configured:
-        return str(configured), {}
-    uri = f"http://testserver{reverse(url_name)}"
-    return uri, {name: uri, "ALLOWED_HOSTS": [*settings.ALLOWED_HOSTS, "testserver"]}
+def redirect_uri_overrides() -> dict[str, Any]:
+    """For a project that derives its redirect URIs (``DEBUG``): the views on ``testserver``."""
+    missing: dict[str, Any] = {
+        name: f"http://testserver{reverse(url_name)}"
+        for name, url_name in (
+            ("SCOTACCOUNT_REDIRECT_URI", "scotaccount:callback"),
+            ("SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI", "scotaccount:logged_out"),
+        )
+        if not getattr(settings, name, None)
+    }
+    if missing:
+        missing["ALLOWED_HOSTS"] = [*settings.ALLOWED_HOSTS, "testserver"]
+    return missing
 
 
 def overrides_for(fake: FakeScotAccount) -> dict[str, Any]:
@@ -81,16 +87,12 @@ def running_fake(**options: Any) -> Iterator[FakeScotAccount]:
     ``options`` go to ``FakeScotAccount``. Everything is put back on exit, including
     the key made for a project that configures none.
     """
-    redirect_uri, redirect_overrides = _uri("SCOTACCOUNT_REDIRECT_URI", "scotaccount:callback")
-    logout_uri, logout_overrides = _uri(
-        "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI", "scotaccount:logged_out"
-    )
-    with override_settings(**redirect_overrides, **logout_overrides):
+    with override_settings(**redirect_uri_overrides()):
         fake = FakeScotAccount(
             client_id=getattr(settings, "SCOTACCOUNT_CLIENT_ID", None) or "test-client",
             client_keys=[public_jwk(settings)],  # may set a generated key, inside the override
-            redirect_uris=[redirect_uri],
-            post_logout_redirect_uris=[logout_uri],
+            redirect_uris=[settings.SCOTACCOUNT_REDIRECT_URI],
+            post_logout_redirect_uris=[settings.SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI],
             mode="strict",
             **options,
         )
