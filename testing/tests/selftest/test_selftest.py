@@ -174,7 +174,8 @@ def test_a_verify_token_override_that_skips_the_signature_fails_d2():
     with override_settings(AUTHENTICATION_BACKENDS=backends(ClockSkewBackend)):
         status, failed, said = selftest()
     assert status == 1
-    assert {"D2", "D3", "D4"} <= set(failed), said
+    # D3 and D4 (alg none, HS256) may still be refused by the algorithm allow-list.
+    assert "D2" in failed, said
     assert "D1" not in failed
 
 
