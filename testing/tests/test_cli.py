@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from scotaccount_django_testing import FakeScotAccount
-from scotaccount_django_testing.fake.__main__ import build_parser
+from scotaccount_django_testing.fake.__main__ import build_parser, resolve
 from testing.tests.support import TIMEOUT, ec_jwks, rsa_public_pem
 
 
@@ -84,11 +84,11 @@ def test_cli_serves_discovery_and_attributes(tmp_path):
 
 
 def test_cli_defaults_to_loopback():
-    args = build_parser().parse_args([])
-    assert args.host == "127.0.0.1"
-    assert args.port == 8001
-    assert args.attributes_port is None  # port + 1
-    assert args.mode == "strict"
+    settings = resolve(build_parser().parse_args([]), {})
+    assert settings["host"] == "127.0.0.1"
+    assert settings["port"] == 8001
+    assert settings["attributes_port"] is None  # port + 1
+    assert settings["mode"] == "strict"
 
 
 def test_binding_beyond_loopback_needs_an_explicit_host_and_warns():

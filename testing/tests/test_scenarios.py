@@ -289,6 +289,7 @@ CLAIMS_CHECKS = {
     "claims_wrong_iss": lambda fake, t, h, c: c["iss"] == fake.issuer,
     "claims_unsigned": lambda fake, t, h, c: h["alg"] == "none",
     "claims_bad_signature": lambda fake, t, h, c: h["kid"] == fake.attributes_keys.active.kid,
+    "claims_hs256_public_key": lambda fake, t, h, c: h["alg"] == "HS256",
     "claims_unknown_kid": lambda fake, t, h, c: h["kid"] not in fake.attributes_keys.kids,
     "claims_signed_by_sign_in_key": lambda fake, t, h, c: h["kid"] == fake.signing_keys.active.kid,
     "claims_empty_list": lambda fake, t, h, c: c["verified_claims"] == [],
@@ -329,3 +330,16 @@ def test_claims_token_faults(fake, name):
     header, claims = decode_unverified(response.json()["claimsToken"])
     assert CLAIMS_CHECKS[name](fake, tokens, header, claims)
     assert fake.journal.last("attributes").fault == name
+
+
+def test_every_fault_has_a_test_named_after_it():
+    """Each name in FAULTS is a parameter of one of the tests above (its id names it)."""
+    tested = (
+        set(AUTHORIZE_ERRORS)
+        | {f"{e}_http_{s}" for e in TRANSPORT_ENDPOINTS for s in TRANSPORT_STATUSES}
+        | {f"{e}_{k}" for e in TRANSPORT_ENDPOINTS for k in TRANSPORT_KINDS}
+        | set(ID_TOKEN_CHECKS)
+        | set(CLAIMS_CHECKS)
+        | {"token_missing_id_token", "token_missing_access_token", "key_rotation_mid_flow"}
+    )
+    assert tested == set(FAULTS)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import scotaccount_django
+import scotaccount_django_testing
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +24,9 @@ def test_the_package_under_test_is_the_installed_wheel_not_the_checkout() -> Non
     package_dir = Path(scotaccount_django.__file__).resolve().parent
     assert package_dir != CHECKOUT / "scotaccount_django"
     assert package_dir.parent.name == "site-packages"
+    # The testing kit too: tox installs its wheel, built from testing/, beside the core's.
+    kit_dir = Path(scotaccount_django_testing.__file__).resolve().parent
+    assert kit_dir.parent.name == "site-packages"
 
 
 def test_the_package_ships_its_templates_schema_and_type_marker() -> None:

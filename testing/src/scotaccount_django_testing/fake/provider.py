@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
+from scotaccount_django_testing.fake import control
 from scotaccount_django_testing.fake.assertions import KeySource, load_client_keys
 from scotaccount_django_testing.fake.browser import complete_authorization
 from scotaccount_django_testing.fake.clock import Clock
@@ -124,7 +125,7 @@ class FakeScotAccount:
         """Bind both origins and serve them from background threads."""
         if self._servers:
             raise RuntimeError("Already started.")
-        sign_in = self._bind(self._ports[0], SIGN_IN_ROUTES)
+        sign_in = self._bind(self._ports[0], SIGN_IN_ROUTES, serve_control=True)
         attributes = self._bind(self._ports[1], ATTRIBUTES_ROUTES)
         self._servers = [sign_in, attributes]
         self._state.endpoints = Endpoints(
@@ -165,14 +166,20 @@ class FakeScotAccount:
     ) -> None:
         self.stop()
 
-    def _bind(self, port: int, routes: Routes) -> FakeHTTPServer:
+    def _bind(self, port: int, routes: Routes, *, serve_control: bool = False) -> FakeHTTPServer:
         index = len(self._servers)
 
         def answer(request: Request) -> Response:
             other = self._servers[1 - index] if len(self._servers) == 2 else None
             other_port = other.server_address[1] if other else 0
             other_origin = f"{self._scheme}://localhost:{other_port}"
-            return dispatch(self._state, routes, request, other_origin)
+            return dispatch(
+                self._state,
+                routes,
+                request,
+                other_origin,
+                control.CONTROL_ROUTES if serve_control else None,
+            )
 
         server = FakeHTTPServer(
             self._host,
@@ -221,6 +228,16 @@ class FakeScotAccount:
     @property
     def end_session_endpoint(self) -> str:
         return f"{self.issuer}/authorize/logout"
+
+    @property
+    def config_url(self) -> str:
+        """``GET``/``POST /config``: the control API (see ``control.py``)."""
+        return f"{self.issuer}/config"
+
+    @property
+    def journal_url(self) -> str:
+        """``GET /journal``: what the relying party sent, as JSON."""
+        return f"{self.issuer}/journal"
 
     @property
     def attributes_url(self) -> str:
@@ -293,6 +310,11 @@ class FakeScotAccount:
     def variants(self) -> frozenset[str]:
         """The documented variants switched on (see ``variants.VARIANTS``)."""
         return self._state.variants
+
+    def configure(self, config: Mapping[str, object]) -> None:
+        """What ``POST /config`` does, from Python: persona, mode, faults, errors, variants,
+        key-rotation stages (``control.CONFIG_KEYS``). ``ValueError`` names a bad part."""
+        control.apply(self._state, dict(config))
 
     def frontchannel_logout_url(self, logout_uri: str, sid: str) -> str:
         """What ScotAccount loads in an iframe to end the relying party's ``sid`` session.

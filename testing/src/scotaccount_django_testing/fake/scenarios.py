@@ -123,6 +123,10 @@ _TOKEN_LEVEL: dict[str, tuple[str, str]] = {
     "claims_wrong_iss": ("claims_token", "`iss` is the sign-in issuer"),
     "claims_unsigned": ("claims_token", "header `alg: none`, empty signature"),
     "claims_bad_signature": ("claims_token", "signature bytes altered"),
+    "claims_hs256_public_key": (
+        "claims_token",
+        "HS256, HMAC keyed with the PEM of the active attributes key (algorithm confusion)",
+    ),
     "claims_unknown_kid": ("claims_token", "signed by a key not in the attributes JWKS"),
     "claims_signed_by_sign_in_key": (
         "claims_token",
@@ -147,6 +151,53 @@ _TOKEN_LEVEL: dict[str, tuple[str, str]] = {
         "the attributes keys rotate just before the claimsToken is signed",
     ),
 }
+
+
+#: The GOV.UK One Login simulator's configurable errors (its ``docs/configured-errors.md``),
+#: translated to this fake's faults: group (``authorize``, ``id_token``, ``claims_token`` for
+#: One Login's Core Identity JWT) -> One Login name -> (fault, how the translation reads).
+ONE_LOGIN_ERRORS: dict[str, dict[str, tuple[str, str]]] = {
+    "authorize": {
+        "ACCESS_DENIED": ("authorize_access_denied", "the same error"),
+        "TEMPORARILY_UNAVAILABLE": ("authorize_temporarily_unavailable", "the same error"),
+    },
+    "id_token": {
+        "INVALID_ISS": ("id_token_wrong_iss", "the same"),
+        "INVALID_AUD": ("id_token_wrong_aud", "the same"),
+        "INVALID_ALG_HEADER": (
+            "id_token_hs256_public_key",
+            "header `alg` HS256, not the JWKS's RS256",
+        ),
+        "INVALID_SIGNATURE": ("id_token_bad_signature", "the same"),
+        "TOKEN_EXPIRED": ("id_token_expired", "the same"),
+        "TOKEN_NOT_VALID_YET": ("id_token_iat_future", "the same (`iat` ahead)"),
+        "NONCE_NOT_MATCHING": ("id_token_wrong_nonce", "the same"),
+        "INCORRECT_VOT": (
+            "claims_identity_low",
+            "ScotAccount states the level of confidence in the claimsToken, not the ID token",
+        ),
+    },
+    "claims_token": {
+        "INVALID_ALG_HEADER": ("claims_hs256_public_key", "header `alg` HS256, not RS256"),
+        "INVALID_SIGNATURE": ("claims_bad_signature", "the same"),
+        "INVALID_ISS": ("claims_wrong_iss", "the same"),
+        "INVALID_AUD": (
+            "claims_wrong_sub",
+            "the claimsToken has no `aud`; it is bound to the person by `sub`",
+        ),
+        "INCORRECT_SUB": ("claims_wrong_sub", "the same"),
+        "TOKEN_EXPIRED": ("claims_expired", "the same"),
+    },
+}
+
+
+def one_login_fault(group: str, name: str) -> str:
+    """This fake's fault for One Login's error ``name`` in ``group``; ``ValueError`` if none."""
+    try:
+        return ONE_LOGIN_ERRORS[group][name][0]
+    except KeyError:
+        known = {key: sorted(value) for key, value in ONE_LOGIN_ERRORS.items()}
+        raise ValueError(f"Unknown One Login error {group}:{name}; known: {known}.") from None
 
 
 def _build_registry() -> dict[str, FaultSpec]:

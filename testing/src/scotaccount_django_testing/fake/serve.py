@@ -1,6 +1,6 @@
 """Serving a started fake until Ctrl-C, and telling the developer how to point at it.
 
-Shared by ``python -m scotaccount_django_testing.fake`` and
+Shared by ``scotaccount-fake`` and
 ``manage.py scotaccount_fake``, so both print the same banner.
 """
 
@@ -16,13 +16,23 @@ from scotaccount_django_testing.fake.provider import FakeScotAccount
 
 def banner(fake: FakeScotAccount) -> list[str]:
     """The URLs a developer needs, one ``Name: value`` line each."""
+    signs_in = "whoever you choose on its pages (interactive)"
+    if fake.auto_approve:
+        signs_in = f"{fake.auto_approve}, without pages (non-interactive)"
     lines = [
         "FAKE ScotAccount for testing only",
         f"Discovery URL: {fake.discovery_url}",
+        f"Authorization endpoint: {fake.authorization_endpoint}",
+        f"Token endpoint: {fake.token_endpoint}",
+        f"End-session endpoint: {fake.end_session_endpoint}",
+        f"JWKS URL: {fake.jwks_url}",
         f"Attributes URL: {fake.attributes_url}",
         f"Attributes issuer: {fake.attributes_issuer}",
         f"Attributes JWKS URL: {fake.attributes_jwks_url}",
         f"Client id: {fake.client_id} ({fake.mode} mode)",
+        f"Signs in: {signs_in}",
+        f"Config URL: {fake.config_url}",
+        f"Journal URL: {fake.journal_url}",
     ]
     if fake.ca_file is not None:
         lines.append(f"CA certificate: {fake.ca_file}")

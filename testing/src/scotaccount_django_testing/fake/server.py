@@ -26,6 +26,7 @@ from scotaccount_django_testing.fake.authorize import (
     consent_page,
     sign_in,
 )
+from scotaccount_django_testing.fake.control import ControlHandler
 from scotaccount_django_testing.fake.discovery import metadata
 from scotaccount_django_testing.fake.journal import JournalEntry
 from scotaccount_django_testing.fake.logout import logout
@@ -129,9 +130,19 @@ def _transport_fault(
 
 
 def dispatch(
-    state: ProviderState, routes: Routes, request: Request, other_origin: str
+    state: ProviderState,
+    routes: Routes,
+    request: Request,
+    other_origin: str,
+    control: dict[tuple[str, str], ControlHandler] | None = None,
 ) -> Response:
-    """Route one request, journaling it and applying any armed transport fault."""
+    """Route one request, journaling it and applying any armed transport fault.
+
+    ``control`` routes (``/config``, ``/journal``) answer first, unjournaled and never faulty.
+    """
+    control_handler = (control or {}).get((request.method, request.path))
+    if control_handler is not None:
+        return control_handler(state, request)
     route: tuple[str, Handler] = ("captured", _captured)
     if request.path != "/captured":
         route = routes.get((request.method, request.path), ("unknown", _not_found))
@@ -210,6 +221,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._serve()
 
     def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
         self._serve()
 
     def log_message(self, format: str, *args: Any) -> None:
