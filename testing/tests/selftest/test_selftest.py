@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import override_settings
 
-from scotaccount_django import signals
-from scotaccount_django.backends import ScotAccountBackend
 from scotaccount_django_testing.selftest import CHECKS
 from testing.tests.selftest.weakened import (
     ClockSkewBackend,
@@ -68,7 +67,7 @@ def test_the_stock_project_passes_every_check(django_user_model):
 
 @pytest.fixture
 def locking_receiver(django_user_model):
-    """A council's ``signed_in`` receiver that locks the user row and writes after commit."""
+    """A council's ``user_logged_in`` receiver that locks the user row and writes after commit."""
     seen = []
 
     def receiver(sender, request, user, **kwargs):
@@ -81,9 +80,9 @@ def locking_receiver(django_user_model):
 
         transaction.on_commit(after_commit)
 
-    signals.signed_in.connect(receiver)
+    user_logged_in.connect(receiver)
     yield seen
-    signals.signed_in.disconnect(receiver)
+    user_logged_in.disconnect(receiver)
 
 
 def test_select_for_update_and_on_commit_run_and_are_rolled_back(locking_receiver):
@@ -153,23 +152,6 @@ def test_a_project_without_the_lifetime_middleware_fails_g2(settings):
     assert (status, failed) == (1, ["G2"]), said
 
 
-def _core_calls_verify_token() -> bool:
-    """Whether the backend verifies ID tokens through ``verify_token`` (the redesign, issue 17)."""
-    try:
-        ScotAccountBackend().verify_token("x.y.z")
-    except NotImplementedError:
-        return False
-    except Exception:  # the redesigned method refuses a junk token: it is in the path
-        return True
-    return True
-
-
-@pytest.mark.xfail(
-    not _core_calls_verify_token(),
-    reason="until redesign-front lands, the callback verifies ID tokens itself and never "
-    "calls verify_token, so overriding it changes nothing (strict: passes once it does)",
-    strict=True,
-)
 def test_a_verify_token_override_that_skips_the_signature_fails_d2():
     with override_settings(AUTHENTICATION_BACKENDS=backends(ClockSkewBackend)):
         status, failed, said = selftest()
@@ -180,7 +162,7 @@ def test_a_verify_token_override_that_skips_the_signature_fails_d2():
 
 
 def test_the_report_names_versions_settings_and_every_result(tmp_path, settings):
-    settings.SCOTACCOUNT_PRIVATE_KEY_ID = "council-key-2026"
+    settings.SCOTACCOUNT_CLIENT_ID = "council-client-2026"
     report = tmp_path / "selftest.md"
     with override_settings(AUTHENTICATION_BACKENDS=backends(RequestUserBackend)):
         selftest("--report", str(report))
@@ -193,6 +175,7 @@ def test_the_report_names_versions_settings_and_every_result(tmp_path, settings)
         assert component in text
     assert "RequestUserBackend" in text  # the backend in force
     assert "`SCOTACCOUNT_PRIVATE_KEY` | `(set, masked)`" in text
+    assert "`SCOTACCOUNT_CLIENT_ID` | `'council-client-2026'`" in text  # not a secret
     assert "BEGIN" not in text
     assert settings.SECRET_KEY not in text
 

@@ -32,8 +32,8 @@ class ClockSkewBackend(ScotAccountBackend):
     """``verify_token`` with the signature check switched off: a "clock-skew fix" gone wrong.
 
     Every other check still runs through ``super()``, so ordinary sign-ins work and
-    only the signature goes. Meaningful once the backend verifies ID tokens in
-    ``verify_token`` (the redesign, issue 17); today's callback never calls it.
+    only the signature goes: MDO's ``authenticate`` verifies ID tokens through
+    ``verify_token``, so the override is in every sign-in's path.
     """
 
     def verify_token(self, token: str, **kwargs: Any) -> Any:
