@@ -48,5 +48,7 @@ def public_jwk(settings: Any) -> dict[str, Any]:
         jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     else:
         jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-    kid = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_ID", None)
-    return {**jwk, "kid": kid} if kid else jwk
+    # The app sends the key's RFC 7638 thumbprint as its kid (redesign-conf/back).
+    from scotaccount_django._internal.provider import jwk_thumbprint
+
+    return {**jwk, "kid": jwk_thumbprint(jwk)}
