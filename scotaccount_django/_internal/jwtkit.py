@@ -115,7 +115,7 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
     """
     issuer = conf.ATTRIBUTES_ISSUER
     if not issuer:
-        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_ISSUER is not set.")
+        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set (no attributes issuer).")
     payload = _decode(
         token,
         jwks_url=conf.ATTRIBUTES_JWKS_URL or provider.get_metadata().jwks_uri,

@@ -321,7 +321,7 @@ def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
 #
 # - Discovery is trusted only when its ``issuer`` equals the configured issuer
 #   exactly (mix-up defence) and every endpoint is https (or loopback http).
-# - A document is fresh for ``SCOTACCOUNT_METADATA_CACHE_TIMEOUT``. Then one worker
+# - A document is fresh for ``conf.METADATA_CACHE_TIMEOUT``. Then one worker
 #   refreshes it (single-flight through ``cache.add``) while the others use the stale
 #   copy, kept for a week. A failed fetch of any kind backs off for
 #   ``REFRESH_BACKOFF_SECONDS``: nobody retries meanwhile, instead of every request
