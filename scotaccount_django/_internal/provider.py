@@ -171,9 +171,6 @@ def request(
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
         if deadline.expired:
             raise ProviderUnavailable(too_late) from exc
-        refused = isinstance(exc, urllib3.exceptions.NewConnectionError)  # a TimeoutError too
-        if isinstance(exc, urllib3.exceptions.TimeoutError) and not refused:
-            raise ProviderUnavailable(f"timed out calling {url}") from exc
         if isinstance(exc, urllib3.exceptions.DecodeError):
             raise ProviderError(f"response from {url} could not be decoded") from exc
         raise ProviderUnavailable(f"could not reach {url}: {type(exc).__name__}") from exc

@@ -169,23 +169,14 @@ def record_unanswered(
 OLD_SCOPE_NAMES = {"gpg-45-medium": AttributeScope.IDENTITY.value}
 
 
-def current_scope_name(word: str) -> str | None:
-    """``word`` as a current attribute scope name, or ``None`` if it is not one."""
-    lowered = word.lower()
-    if lowered in AttributeScope.values:
-        return lowered
-    return OLD_SCOPE_NAMES.get(lowered)
-
-
 def declined_scopes(requested: Iterable[str], granted: Iterable[str]) -> list[str]:
     """The requested scopes the token response's ``scope`` clearly refused.
 
     ``granted`` is that ``scope`` split into words. Empty (absent, per RFC 6749
     "as requested"), or holding any word that is neither ``openid`` nor a scope
-    name, it refuses nothing.
+    name (in any case, or an older spelling), it refuses nothing.
     """
-    words = list(granted)
-    names = [word if word == "openid" else current_scope_name(word) for word in words]
-    if not words or None in names:
+    names = [OLD_SCOPE_NAMES.get(word.lower(), word.lower()) for word in granted]
+    if not names or not set(names) <= {"openid", *AttributeScope.values}:
         return []
     return [scope for scope in requested if scope not in names]

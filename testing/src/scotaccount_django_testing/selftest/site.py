@@ -69,6 +69,8 @@ def overrides_for(fake: FakeScotAccount) -> dict[str, Any]:
         "SCOTACCOUNT_DISCOVERY_URL": fake.discovery_url,
         "SCOTACCOUNT_ATTRIBUTES_URL": fake.attributes_url,
         "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": fake.attributes_jwks_url,
+        # The fake is on loopback; a self-test run is the CI case the opt-in is for (M7).
+        "SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG": True,
         "CACHES": caches,
         # Receivers of the app's signals run (they are part of the project); mail they send
         # stays in memory.
