@@ -43,8 +43,7 @@ def test_the_production_settings_pass_check_deploy_without_a_warning(tmp_path) -
         "DATABASE_PASSWORD": "not-used-by-check",
         "SCOTACCOUNT_CLIENT_ID": "council-client",
         "SCOTACCOUNT_ATTRIBUTES_URL": "https://issuer.example.gov.scot/attributes/values",
-        "SCOTACCOUNT_ATTRIBUTES_ISSUER": "https://issuer.example.gov.scot/jwt",
-        "SCOTACCOUNT_PRIVATE_KEY_FILE": str(key),
+        "SCOTACCOUNT_PRIVATE_KEY": str(key),
         "SCOTACCOUNT_ATTRIBUTE_KEYS": Fernet.generate_key().decode(),
     }
     result = subprocess.run(

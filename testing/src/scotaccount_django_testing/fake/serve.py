@@ -48,7 +48,6 @@ def settings_block(fake: FakeScotAccount) -> str:
         f'SCOTACCOUNT_CLIENT_ID = "{fake.client_id}"',
         f'SCOTACCOUNT_DISCOVERY_URL = "{fake.discovery_url}"',
         f'SCOTACCOUNT_ATTRIBUTES_URL = "{fake.attributes_url}"',
-        f'SCOTACCOUNT_ATTRIBUTES_ISSUER = "{fake.attributes_issuer}"',
         f'SCOTACCOUNT_ATTRIBUTES_JWKS_URL = "{fake.attributes_jwks_url}"',
     ]
     if fake.ca_file is not None:
