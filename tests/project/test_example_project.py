@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,8 +111,7 @@ def test_make_demo_with_a_bad_port_says_so_without_a_traceback(tmp_path) -> None
 def runtime_dependencies(pyproject: Path) -> set[str]:
     text = pyproject.read_text(encoding="utf-8")
     block = text.split("\ndependencies = [", 1)[1].split("\n]", 1)[0]
-    lines = (line.split("#", 1)[0].strip().strip('",') for line in block.splitlines())
-    return {line for line in lines if line}
+    return set(re.findall(r'^\s*"([^"]+)",', block, re.M))
 
 
 def test_the_demo_installs_exactly_the_runtime_dependencies() -> None:

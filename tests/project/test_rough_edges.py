@@ -121,3 +121,15 @@ def test_the_readme_quickstart_lands_on_a_page_after_sign_in(rf, settings):
     request.user = AnonymousUser()
     settings.LOGIN_URL = "/scotaccount/login/"
     assert namespace["home"](request)["Location"] == "/scotaccount/login/?next=/"
+
+
+def test_the_fakes_sign_in_only_consent_page_is_not_headed_share_your_details():
+    from scotaccount_django_testing.fake import pages
+    from scotaccount_django_testing.fake.personas import PERSONAS
+
+    sign_in_only = pages.consent_page("r1", PERSONAS["morag"], [])
+    assert "<h1>Continue to the service</h1>" in sign_in_only
+    assert "Share your details" not in sign_in_only
+    sharing = pages.consent_page("r2", PERSONAS["morag"], ["scotaccount.address"])
+    assert "<h1>Share your details</h1>" in sharing
+    assert '<link rel="icon" href="data:,">' in sharing

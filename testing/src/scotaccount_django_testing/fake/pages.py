@@ -36,6 +36,7 @@ def page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'  # no favicon request to 404 on every page
         f"<title>{escape(title)} - FAKE ScotAccount</title><style>{_STYLE}</style></head><body>"
         '<p class="fake" data-testid="fake-banner">FAKE ScotAccount for testing only.'
         " This is not the real ScotAccount; never enter real personal data here.</p>"
@@ -102,7 +103,8 @@ def consent_page(request_id: str, persona: Persona, requested: list[str]) -> str
         '<button type="submit" name="action" value="cancel" class="secondary"'
         ' data-testid="consent-cancel">Cancel and go back</button></form>'
     )
-    return page("Share your details", form)
+    # Sign-in only (no scope to share): not headed "Share your details" (issue 21).
+    return page("Share your details" if requested else "Continue to the service", form)
 
 
 def error_page(title: str, message: str) -> str:

@@ -3,7 +3,8 @@ fake's default reading of it.
 
 The default fake answers as the current service is believed to behave; with a
 variant switched on it answers exactly as an example in
-``scotaccount-rp-technical-docs.txt`` does (line numbers below), so a relying
+ScotAccount's relying-party technical documentation does (sections named below; see
+docs/onboarding.md, "ScotAccount's documentation"), so a relying
 party can prove it survives both. ``FakeScotAccount(documented_variants=True)``
 switches every variant on; ``variants=[...]`` picks some.
 """
@@ -22,29 +23,33 @@ from scotaccount_django_testing.fake.personas import (
 VARIANTS: dict[str, str] = {
     "token_scope_as_documented": (
         "the token response's `scope` (and the access token's `scp`) lists claim names and "
-        "the old scope name `gpg-45-medium`, not the scopes asked for (docs lines 829, 2097)"
+        "the old scope name `gpg-45-medium`, not the scopes asked for "
+        "('Responses - Request for Token')"
     ),
     "legacy_claims_token": (
         "the `claimsToken` has the docs' older layout: one `verified_claims` object, "
-        "top-level `claims` with `uuid`, and no `iss`, `sub` or `iat` (lines 922, 2244)"
+        "top-level `claims` with `uuid`, and no `iss`, `sub` or `iat` "
+        "('Response - Get Verified Attribute Data')"
     ),
     "logout_state_appended": (
         "the logout return appends `&state=` to the post-logout redirect URI, with no `?` "
-        "(line 2412)"
+        "('Response - Request for Logout')"
     ),
     "discovery_without_end_session": (
         "discovery has no `end_session_endpoint`; the docs only document "
-        "`/authorize/logout` on the sign-in host (lines 2363-2367)"
+        "`/authorize/logout` on the sign-in host ('Request - Request for Logout')"
     ),
     "frontchannel_sid_only": (
-        "front-channel logout requests carry `sid` only, no `iss` (line 2564)"
+        "front-channel logout requests carry `sid` only, no `iss` ('Understanding the ID Token')"
     ),
     "id_token_typ_at_jwt": (
-        "ID tokens carry the header `typ: at+jwt`, as the docs' example ID token does (line 830)"
+        "ID tokens carry the header `typ: at+jwt`, as the docs' example ID token does "
+        "('Responses - Request for Token')"
     ),
 }
 
-#: The claim names the docs' token response lists for each released scope (line 829).
+#: The claim names the docs' token response lists for each released scope
+#: ("Responses - Request for Token").
 DOCUMENTED_SCOPE_WORDS: dict[str, tuple[str, ...]] = {
     SCOPE_IDENTITY: ("given_name", "family_name", "birth_date"),
     SCOPE_ADDRESS: (
@@ -63,7 +68,8 @@ DOCUMENTED_SCOPE_WORDS: dict[str, tuple[str, ...]] = {
     ),
     SCOPE_EMAIL: ("email",),
 }
-#: The identity scope's name in the older pages (``scope=openid&gpg-45-medium``, line 694).
+#: The identity scope's name in the older pages (``scope=openid&gpg-45-medium``,
+#: "Identity attribute flow").
 OLD_IDENTITY_SCOPE = "gpg-45-medium"
 
 
