@@ -12,6 +12,7 @@ class ScotAccountConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks; audit events listen to the app's and the models' signals.
-        from scotaccount_django import audit, checks  # noqa: F401
+        from scotaccount_django import audit, checks, reporting  # noqa: F401
 
         audit.connect()
+        reporting.escape_app_logs()
