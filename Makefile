@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs bench check clean messages
+.PHONY: demo test lint typecheck docs bench check clean messages mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,31 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (docs/performance.md).
 	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
+
+# Security-critical code under mutation testing: mutmut mutant-name globs, one per function
+# or module (docs/testing.md). Change this list when the code moves.
+MUTATE_TARGETS ?= \
+	scotaccount_django._internal.redirects.x_safe_next_url* \
+	scotaccount_django._internal.redirects.x_next_or_default* \
+	scotaccount_django._internal.redirects.x_read_query_parameters* \
+	scotaccount_django._internal.statekit.x_matches_hash* \
+	scotaccount_django._internal.statekit.x_browser_bindings* \
+	scotaccount_django._internal.statekit.x_consume_flow* \
+	scotaccount_django._internal.statekit.x_consume_logout* \
+	scotaccount_django.backends.*filter_users_by_claims* \
+	scotaccount_django.admin.* \
+	scotaccount_django.reporting.*
+# The tests mutmut may run; for each mutant it runs only those that reach the mutated function.
+MUTATE_TESTS ?= tests/security tests/sign_in tests/logout tests/attributes/test_admin.py \
+	tests/project/test_log_forging.py --ignore=tests/security/test_table.py
+MUTATE_STAMP := $(VENV)/.installed-mutate
+
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e . --group mutate
+	touch $(MUTATE_STAMP)
+
+mutate: $(MUTATE_STAMP)  ## Mutation testing of the security-critical code (slow; not in CI).
+	$(BIN)/python -m tests.mutation.run --tests "$(MUTATE_TESTS)" $(MUTATE_TARGETS)
 
 messages: $(STAMP)  ## Refresh the translation template after changing user-facing strings.
 	cd scotaccount_django && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
