@@ -151,14 +151,10 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
         return tuple("claims_hidden" if name == "claims_display" else name for name in self.fields)
 
     def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
     ) -> HttpResponse:
         """The detail page; showing it with values is an audit event (SECURITY M3)."""
-        response = super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, *args, **kwargs)
         if response.status_code == 200 and request.user.has_perm(VALUES_PERMISSION):
             audit.attribute_values_viewed(request.user, object_id)
         return response

@@ -25,8 +25,9 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 from django.utils.log import AdminEmailHandler
-from django.views.debug import get_default_exception_reporter_filter
+from django.views.debug import ExceptionReporter, get_default_exception_reporter_filter
 
+from scotaccount_django import reporting
 from scotaccount_django import urls as app_urls
 from scotaccount_django.models import (
     AttributeRequest,
@@ -179,6 +180,9 @@ def test_m3_harmless_filters_still_work(client, records) -> None:
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
     assert client.get(url, {"verified_at__year": "1999"}).context["cl"].result_count == 0
+    # A relation alone, or with a lookup Django resolves (not a field): both harmless.
+    assert client.get(url, {"identity": records.identity_id}).context["cl"].result_count == 1
+    assert client.get(url, {"request__isnull": "False"}).context["cl"].result_count == 1
 
 
 def test_m3_search_and_ordering_never_reach_a_hidden_value(client, records) -> None:
@@ -236,8 +240,11 @@ def test_m3_seeing_a_record_without_its_values_is_not_a_values_event(
     staff_client(client)
     page = reverse(f"admin:{APP_LABEL}_verifiedattribute_change", args=[records.pk])
     response = client.get(page)
+    html = response.content.decode()
     assert response.status_code == 200
-    assert "Campbell" not in response.content.decode()
+    assert "Campbell" not in html
+    assert "Hidden: seeing values needs the permission" in html
+    assert "uk_tfida" in html, "the rest of the record is still shown"
     assert audit_events(audit_records) == []
 
 
@@ -387,6 +394,23 @@ def test_m4_no_provider_fault_forges_a_log_line(fake_scotaccount, every_record, 
     assert_no_forged_line(every_record)
 
 
+def test_m4_every_app_logger_escapes_what_it_is_given(every_record) -> None:
+    """The central defence itself, on loggers present at start-up and added later."""
+    late = logging.getLogger("scotaccount_django.added_after_start_up")
+    reporting.escape_app_logs()
+    reporting.escape_app_logs()
+    assert sum(isinstance(f, reporting.EscapeControlCharacters) for f in late.filters) == 1
+    for name in ("scotaccount_django", "scotaccount_django.audit", late.name):
+        logging.getLogger(name).warning("value %s at %d%%", FORGED, 5)
+        logging.getLogger(name).warning("plain %s", "value")
+    forged, plain = every_record.records[0], every_record.records[1]
+    assert forged.getMessage() == f"value {reporting.escape(FORGED)} at 5%"
+    assert "\\r\\n2026-03-02" in forged.getMessage()
+    assert plain.args == ("value",), "a clean record keeps its arguments"
+    assert len(every_record.records) == 6
+    assert_no_forged_line(every_record)
+
+
 def test_m4_our_exception_messages_are_escaped() -> None:
     from scotaccount_django.exceptions import BadAttributeRequest
 
@@ -445,11 +469,15 @@ def reporter_filter(settings) -> Iterator[object]:
     get_default_exception_reporter_filter.cache_clear()
 
 
-def report_for(request) -> str:
-    """What Django's AdminEmailHandler mails for an exception raised while handling ``request``."""
+def report_for(request, *, html_only: bool = False) -> str:
+    """What Django's AdminEmailHandler mails (text, then HTML) for an exception in a view,
+    or only the HTML page (as ``DEBUG`` shows it, or a reporter that renders HTML alone)."""
+    posted = request.POST  # a local the HTML report lists: sensitive_post_parameters apply
     try:
-        raise RuntimeError("council view failed")
+        raise RuntimeError(f"council view failed on {len(posted)} fields")
     except RuntimeError:
+        if html_only:
+            return str(ExceptionReporter(request, *sys.exc_info()).get_traceback_html())
         record = logging.LogRecord(
             "django.request",
             logging.ERROR,
@@ -460,8 +488,9 @@ def report_for(request) -> str:
             sys.exc_info(),
         )
     record.request = request
-    AdminEmailHandler().emit(record)
-    return str(mail.outbox[-1].body)  # type: ignore[attr-defined]
+    AdminEmailHandler(include_html=True).emit(record)
+    message = mail.outbox[-1]
+    return str(message.body) + "".join(str(content) for content, _ in message.alternatives)
 
 
 def test_m5_the_reporter_filter_scrubs_any_views_request(
@@ -470,7 +499,14 @@ def test_m5_the_reporter_filter_scrubs_any_views_request(
     def council_request():
         uri = "/council/apply/?code=SECRETCODE123&state=SECRETSTATE456"
         cookie = "__Host-scotaccount_flow=SECRETCOOKIE789"
-        request = rf.get(uri, RAW_URI=uri, REQUEST_URI=uri, HTTP_COOKIE=cookie)
+        request = rf.post(
+            uri,
+            {"password": "SECRETPASSWORD0"},
+            RAW_URI=uri,
+            REQUEST_URI=uri,
+            HTTP_COOKIE=cookie,
+        )
+        request.sensitive_post_parameters = ["password"]  # @sensitive_post_parameters
         assert request.COOKIES  # read during the request, as middleware does
         return request
 
@@ -478,10 +514,10 @@ def test_m5_the_reporter_filter_scrubs_any_views_request(
     assert "SECRETCODE123" in plain, "Django alone prints the query: the test would prove nothing"
     assert "SECRETCOOKIE789" in plain
     reporter_filter("scotaccount_django.reporting.ExceptionReporterFilter")
-    filtered = report_for(council_request())
+    filtered = report_for(council_request()) + report_for(council_request(), html_only=True)
     assert "council view failed" in filtered
-    assert "__Host-scotaccount_flow" in filtered
-    for secret in ("SECRETCODE123", "SECRETSTATE456", "SECRETCOOKIE789"):
+    assert "PATH_INFO" in filtered, "the rest of the request is still reported"
+    for secret in ("SECRETCODE123", "SECRETSTATE456", "SECRETCOOKIE789", "SECRETPASSWORD0"):
         assert secret not in filtered
 
 
