@@ -72,7 +72,7 @@ def scrub_request(request: HttpRequest) -> None:
     for key in SECRET_META:
         request.META.pop(key, None)
     request.GET = QueryDict()
-    request.COOKIES = dict.fromkeys(request.COOKIES)  # names kept, values gone
+    request.COOKIES = dict.fromkeys(request.COOKIES, "")  # names kept, values gone
 
 
 def scrubbed_before_reporting(
