@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 def key_not_mounted(settings, tmp_path: Path) -> Path:
     """A key file that is configured but absent, as in a build step or a migration job."""
     settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(tmp_path / "secrets" / "scotaccount.pem")
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(tmp_path / "secrets" / "scotaccount.pem")
     return tmp_path
 
 
@@ -71,7 +71,7 @@ def test_the_key_is_still_checked_when_first_used(
     client, fake_scotaccount, settings, tmp_path, caplog
 ) -> None:
     settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(tmp_path / "absent.pem")
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(tmp_path / "absent.pem")
     with caplog.at_level(logging.WARNING, logger="scotaccount_django"):
         response = sign_in(client, fake_scotaccount)
     assert response.status_code == 502

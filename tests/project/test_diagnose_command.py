@@ -51,7 +51,7 @@ def key_file(settings, tmp_path):
 @pytest.fixture
 def healthy(fake_scotaccount, settings, key_file):
     settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(key_file)
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(key_file)
     return fake_scotaccount
 
 
@@ -109,7 +109,7 @@ def test_allow_list_statuses_are_named_as_such(healthy, status):
 
 
 def test_a_timeout_is_named_as_the_allow_list_symptom(healthy, settings):
-    settings.SCOTACCOUNT_READ_TIMEOUT = 0.3
+    settings.SCOTACCOUNT_TIMEOUT = 0.3
     healthy.scenarios.timeout_delay = 2
     healthy.scenarios.add("discovery_timeout")
     detail = results()["discovery"]["detail"]

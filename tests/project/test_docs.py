@@ -21,6 +21,9 @@ API_SURFACE = [
     *(
         f"backends.ScotAccountBackend.{hook}"
         for hook in (
+            "get_settings",
+            "get_token",
+            "verify_token",
             "get_userinfo",
             "verify_claims",
             "filter_users_by_claims",
@@ -44,7 +47,6 @@ API_SURFACE = [
             "purge_attributes",
         )
     ),
-    *(f"signals.{signal}" for signal in ("signed_in", "signed_out", "session_expired")),
     "signals.attributes_received",
     "exceptions.ScotAccountError",
     "exceptions.ProviderUnavailable",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.core import checks
-
 from scotaccount_django._internal.setting_types import SETTING_KINDS
+
 from scotaccount_django.conf import DEFAULTS
 
 #: One wrong value per setting, as a council would write it (often from os.environ).
