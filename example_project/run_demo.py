@@ -66,9 +66,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     with ExitStack() as stack:
         if settings.DEMO_PROVIDER == "fake":
-            from scotaccount_django.testing import FakeScotAccount
+            from scotaccount_django_testing import FakeScotAccount
 
-            key_path = Path(settings.SCOTACCOUNT_PRIVATE_KEY_FILE)
+            key_path = Path(settings.SCOTACCOUNT_PRIVATE_KEY)
             if not key_path.exists():
                 print("Making demo keys (first run only)...")
                 call_command(

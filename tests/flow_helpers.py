@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.http import HttpResponse
 from django.test import Client
 
-from scotaccount_django.testing import FakeScotAccount
+from scotaccount_django_testing import FakeScotAccount
 
 LOGIN_PATH = "/scotaccount/login/"
 EXAMPLE_PROJECT = Path(__file__).resolve().parent.parent / "example_project"

@@ -66,8 +66,10 @@ def _run() -> Iterator[Result]:
         yield Result("public_jwk", True, "register this public key", {"jwk": jwk})
     provider = yield from fetch_discovery()
     if provider is not None:
-        yield check_issuer(provider.document)
-        yield from check_jwks(provider.document)
+        issuer = check_issuer(provider.document)
+        yield issuer
+        if issuer.ok:  # keys from a provider that is not ours prove nothing, so not fetched
+            yield from check_jwks(provider.document)
         yield check_clock(provider)
     yield check_uri("redirect_uri", conf.REDIRECT_URI)
     yield check_uri("post_logout_redirect_uri", conf.POST_LOGOUT_REDIRECT_URI)

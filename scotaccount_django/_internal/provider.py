@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import certifi
@@ -359,35 +359,23 @@ class ProviderMetadata:
     end_session_endpoint: str | None
 
 
-def check_endpoint_url(url: object, name: str) -> str:
-    """``url`` if it is an https URL, or http on loopback; ``ProviderError`` otherwise."""
-    if not isinstance(url, str) or not url:
-        raise ProviderError(f"{name} is missing")
-    if is_https_or_loopback(url):
-        return url
-    raise ProviderError(f"{name} is not an https URL")
-
-
 def parse_metadata(document: Document, *, issuer: str) -> ProviderMetadata:
     """The endpoints in ``document``, if it is ``issuer``'s and every endpoint is allowed."""
     if document.get("issuer") != issuer:
         raise ProviderError(
             f"discovery issuer {document.get('issuer')!r:.200} is not the configured {issuer!r}"
         )
-    end_session = document.get("end_session_endpoint")
-    return ProviderMetadata(
-        issuer=issuer,
-        authorization_endpoint=check_endpoint_url(
-            document.get("authorization_endpoint"), "authorization_endpoint"
-        ),
-        token_endpoint=check_endpoint_url(document.get("token_endpoint"), "token_endpoint"),
-        jwks_uri=check_endpoint_url(document.get("jwks_uri"), "jwks_uri"),
-        end_session_endpoint=(
-            None
-            if end_session is None
-            else check_endpoint_url(end_session, "end_session_endpoint")
-        ),
-    )
+    urls: dict[str, Any] = {
+        name: document.get(name) for name in ProviderMetadata.__dataclass_fields__
+    }
+    for name, url in urls.items():
+        if url is None and name == "end_session_endpoint":
+            continue  # optional: the documented URL is used instead
+        if not isinstance(url, str) or not url:
+            raise ProviderError(f"{name} is missing")
+        if not is_https_or_loopback(url):
+            raise ProviderError(f"{name} is not an https URL")
+    return ProviderMetadata(**urls)
 
 
 def get_metadata() -> ProviderMetadata:
@@ -396,15 +384,6 @@ def get_metadata() -> ProviderMetadata:
     if not url or not issuer:
         raise ConfigurationError("SCOTACCOUNT_DISCOVERY_URL (or SCOTACCOUNT_ISSUER) is not set.")
     return load(url, kind="discovery", issuer=issuer, parse=partial(parse_metadata, issuer=issuer))
-
-
-@dataclass(frozen=True)
-class _Copy(Generic[T]):
-    value: T
-    fetched_at: float
-
-    def is_fresh(self) -> bool:
-        return time.time() - self.fetched_at < conf.METADATA_CACHE_TIMEOUT.total_seconds()
 
 
 def load(
@@ -425,10 +404,10 @@ def load(
     cached = _read(key, parse)
     holds_refresh_lock = False
     if cached is not None:
-        if cached.is_fresh() and not force_refresh:
-            return cached.value
-        if not _claim_refresh(key, forced=force_refresh):
-            return cached.value
+        value, fetched_at = cached
+        fresh = time.time() - fetched_at < conf.METADATA_CACHE_TIMEOUT.total_seconds()
+        if (fresh and not force_refresh) or not _claim_refresh(key, forced=force_refresh):
+            return value
         holds_refresh_lock = not force_refresh
     elif _cache().get(f"{key}:fetch") == _FAILED:
         raise ProviderUnavailable(f"{url} failed moments ago; not retrying yet")
@@ -439,7 +418,7 @@ def load(
         if cached is None or not isinstance(exc, ProviderError):
             raise
         logger.warning("Using the cached copy of %s: %s", url, exc)
-        return cached.value
+        return cached[0]
     if holds_refresh_lock:
         _cache().delete(f"{key}:fetch")
     return value
@@ -479,7 +458,7 @@ def _fetch(key: str, url: str, kind: Endpoint, parse: Callable[[Document], T]) -
     return value
 
 
-def _read(key: str, parse: Callable[[Document], T]) -> _Copy[T] | None:
+def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
     """The cached copy, if it is ours, intact and still valid; None otherwise."""
     entry = _cache().get(key)
     if entry is None:
@@ -498,7 +477,7 @@ def _read(key: str, parse: Callable[[Document], T]) -> _Copy[T] | None:
         logger.warning("Ignoring a cache entry this app did not write (%s)", key)
         return None
     try:
-        return _Copy(_parse_once(key, body, parse), fetched_at)
+        return _parse_once(key, body, parse), fetched_at
     except ProviderError as exc:
         logger.warning("Ignoring a cached document that is no longer valid (%s): %s", key, exc)
         return None

@@ -16,7 +16,7 @@ from scotaccount_django.models import (
     VerifiedAttribute,
 )
 from scotaccount_django.signals import attributes_received
-from scotaccount_django.testing import PERSONAS
+from scotaccount_django_testing import PERSONAS
 from tests.attributes.helpers import (
     ADDRESS,
     ALL_SCOPES,

@@ -148,6 +148,7 @@ def test_a7_plain_http_beyond_loopback_is_never_called() -> None:
         "http://localhost.attacker.example/",
         "http://attacker.example/",
         "http://[::2]/",
+        "http://0.0.0.0/",
         "ftp://127.0.0.1/",
         "http://0x7f000001.attacker.example/",
         "http://127.1.attacker.example/",
@@ -169,7 +170,6 @@ def test_a7_127_prefixed_hostname_is_not_loopback(url) -> None:
         "http://0x7f000001/",
         "http://[::ffff:127.0.0.1]/",
         "http://localhost.localdomain/",
-        "http://0.0.0.0/",  # reaches this machine too
         "https://authz.scotaccount.service.gov.scot/token",
     ],
 )

@@ -13,7 +13,7 @@ from scotaccount_django._internal import provider
 from scotaccount_django._internal.provider import ProviderMetadata, ProviderResponse, TokenSet
 from scotaccount_django.exceptions import ProviderError
 from scotaccount_django.models import ScotAccountSession
-from scotaccount_django.testing.fake_provider.clock import Clock
+from scotaccount_django_testing.fake.clock import Clock
 
 METADATA = ProviderMetadata(
     issuer="https://authz.example.test",

@@ -42,7 +42,10 @@ def test_writes_owner_only_private_key_and_prints_public_parts(
     jwk = public_jwk(output)
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)
     assert jwk["kid"] == jwk_thumbprint(jwk)
-    assert f"SCOTACCOUNT_PRIVATE_KEY_ID = {jwk['kid']!r}" in output
+    # The one setting the minimum settings need, and no other (issue 21).
+    assert f"Set SCOTACCOUNT_PRIVATE_KEY = {str(path.resolve())!r}." in output
+    assert f"the kid {jwk['kid']!r} (the key's thumbprint)" in output
+    assert "PRIVATE_KEY_ID" not in output
 
 
 def test_refuses_to_overwrite_without_force(tmp_path) -> None:

@@ -18,7 +18,7 @@ from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django._internal.jwtkit import verify_id_token
 from scotaccount_django.exceptions import InvalidIDToken
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
-from scotaccount_django.testing import PERSONAS
+from scotaccount_django_testing import PERSONAS
 from tests.attributes.helpers import ALL_SCOPES, step_up
 from tests.flow_helpers import LOGIN_PATH, complete, sign_in, signed_in_client, start_flow
 
