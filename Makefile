@@ -43,19 +43,31 @@ bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (
 # Security-critical code under mutation testing: mutmut mutant-name globs, one per function
 # or module (docs/testing.md). Change this list when the code moves.
 MUTATE_TARGETS ?= \
-	scotaccount_django._internal.redirects.x_safe_next_url* \
-	scotaccount_django._internal.redirects.x_next_or_default* \
-	scotaccount_django._internal.redirects.x_read_query_parameters* \
-	scotaccount_django._internal.statekit.x_matches_hash* \
-	scotaccount_django._internal.statekit.x_browser_bindings* \
-	scotaccount_django._internal.statekit.x_consume_flow* \
-	scotaccount_django._internal.statekit.x_consume_logout* \
+	scotaccount_django._internal.flows.x_safe_next_url* \
+	scotaccount_django._internal.flows.x_next_or_default* \
+	scotaccount_django._internal.flows.x_read_query_parameters* \
+	scotaccount_django._internal.flows.x_matches_hash* \
+	scotaccount_django._internal.flows.x_browser_bindings* \
+	scotaccount_django._internal.flows.x_consume_* \
+	scotaccount_django._internal.flows.x_end_flows_started_by* \
+	scotaccount_django._internal.jwtkit.x_verify_* \
+	scotaccount_django._internal.jwtkit.x__decode* \
+	scotaccount_django._internal.jwtkit.x_parse_sub* \
+	scotaccount_django._internal.jwtkit.*KeySet*select* \
+	scotaccount_django._internal.provider.x__read_body* \
+	scotaccount_django._internal.provider.x_parse_json_object* \
+	scotaccount_django._internal.claims.*meets_minimum* \
 	scotaccount_django.backends.*filter_users_by_claims* \
+	scotaccount_django.backends.*link_existing_user* \
+	scotaccount_django.backends.*started_by_id* \
+	scotaccount_django.backends.*update_user* \
 	scotaccount_django.admin.* \
 	scotaccount_django.reporting.*
 # The tests mutmut may run; for each mutant it runs only those that reach the mutated function.
-MUTATE_TESTS ?= tests/security tests/sign_in tests/logout tests/attributes/test_admin.py \
-	tests/project/test_log_forging.py --ignore=tests/security/test_table.py
+MUTATE_TESTS ?= tests/security tests/sign_in tests/logout tests/back_channel \
+	tests/attributes/test_admin.py tests/attributes/test_claims_token.py \
+	tests/attributes/test_step_up.py tests/project/test_log_forging.py \
+	--ignore=tests/security/test_table.py
 MUTATE_STAMP := $(VENV)/.installed-mutate
 
 $(MUTATE_STAMP): $(STAMP)

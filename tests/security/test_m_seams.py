@@ -35,7 +35,7 @@ from scotaccount_django.models import (
     ScotAccountIdentity,
     VerifiedAttribute,
 )
-from scotaccount_django.testing import FAULTS
+from scotaccount_django_testing import FAULTS
 from tests.flow_helpers import complete, return_to_app, signed_in_client, start_flow
 
 pytestmark = pytest.mark.django_db
