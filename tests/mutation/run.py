@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / ".mutate"
 EQUIVALENT = Path(__file__).with_name("equivalent.txt")
 TARGET_SCORE = 0.95
+#: Statements whose wording is not mutated: log calls and the message of a raise. What a log
+#: line or an error may carry is tested (SECURITY I3, L7, M4); its wording is not a defence.
+WORDING = (r"^\s*logger\.\w+\(", r"^\s*raise \w+\(")
 SKIP = shutil.ignore_patterns(".git", ".venv", ".mutate", "_build", "node_modules", "__pycache__")
 
 
@@ -47,6 +50,8 @@ def prepare(targets: list[str], tests: list[str]) -> None:
         "[mutmut]\nsource_paths=scotaccount_django\n"
         + "only_mutate=\n"
         + "".join(f"    {module}\n" for module in modules)
+        + "do_not_mutate_patterns=\n"
+        + "".join(f"    {pattern}\n" for pattern in WORDING)
         + "pytest_add_cli_args=\n    -p\n    no:xdist\n    --no-cov\n    -q\n"
         + "pytest_add_cli_args_test_selection=\n"
         + "".join(f"    {test}\n" for test in tests),

@@ -183,6 +183,8 @@ def test_m3_harmless_filters_still_work(client, records) -> None:
     # A relation alone, or with a lookup Django resolves (not a field): both harmless.
     assert client.get(url, {"identity": records.identity_id}).context["cl"].result_count == 1
     assert client.get(url, {"request__isnull": "False"}).context["cl"].result_count == 1
+    # Django's own rule still holds: no lookup across two relations it was not given.
+    assert client.get(url, {"identity__user__username": "resident42"}).status_code == 400
 
 
 def test_m3_search_and_ordering_never_reach_a_hidden_value(client, records) -> None:
@@ -396,7 +398,7 @@ def test_m4_no_provider_fault_forges_a_log_line(fake_scotaccount, every_record, 
 
 def test_m4_every_app_logger_escapes_what_it_is_given(every_record) -> None:
     """The central defence itself, on loggers present at start-up and added later."""
-    late = logging.getLogger("scotaccount_django.added_after_start_up")
+    late = logging.getLogger(f"scotaccount_django.added_later_{uuid.uuid4().hex}")
     reporting.escape_app_logs()
     reporting.escape_app_logs()
     assert sum(isinstance(f, reporting.EscapeControlCharacters) for f in late.filters) == 1
