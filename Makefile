@@ -64,10 +64,9 @@ MUTATE_TARGETS ?= \
 	scotaccount_django.admin.* \
 	scotaccount_django.reporting.*
 # The tests mutmut may run; for each mutant it runs only those that reach the mutated function.
-MUTATE_TESTS ?= tests/security tests/sign_in tests/logout tests/back_channel \
-	tests/attributes/test_admin.py tests/attributes/test_claims_token.py \
-	tests/attributes/test_step_up.py tests/project/test_log_forging.py \
-	--ignore=tests/security/test_table.py
+MUTATE_TESTS ?= tests/security tests/sign_in tests/logout tests/back_channel tests/attributes \
+	tests/project/test_log_forging.py tests/project/test_audit_log.py \
+	--ignore=tests/security/test_table.py --ignore=tests/attributes/test_example_project.py
 MUTATE_STAMP := $(VENV)/.installed-mutate
 
 $(MUTATE_STAMP): $(STAMP)
