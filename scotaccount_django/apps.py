@@ -12,13 +12,8 @@ class ScotAccountConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks; audit events listen to Django's and the app's signals;
-        # signing out, by any route, ends the flows that user started (M2); the app's
-        # loggers escape control characters (M4).
-        from django.contrib.auth.signals import user_logged_out
-
+        # the app's loggers escape control characters (M4).
         from scotaccount_django import audit, checks, reporting  # noqa: F401
-        from scotaccount_django._internal import flows
 
         audit.connect()
-        user_logged_out.connect(flows.end_flows_started_by, dispatch_uid="scotaccount_flows_out")
         reporting.escape_app_logs()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
 
-from scotaccount_django import fields
+from scotaccount_django._internal import fields
 from scotaccount_django._internal.provider import load_signing_key
 from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,
@@ -184,23 +184,22 @@ def _value_problems() -> Iterator[checks.CheckMessage]:
             yield _message("scotaccount.E022", value=literal, **fmt)
 
 
-def _values_unusable() -> bool:
-    return any(message.is_serious() for message in _value_problems())
+def _unreadable(messages: Iterable[checks.CheckMessage]) -> bool:
+    """A wrong type stops the round: later checks read the values (a bad range does not)."""
+    return any(message.id == "scotaccount.E060" for message in messages)
 
 
 @checks.register(checks.Tags.security)
 def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """The shape of the settings: no I/O, so commands run without the key mounted."""
     problems = list(_value_problems())
-    if any(message.is_serious() for message in problems):
-        return problems  # every later check reads these values; stop at what says why
-    return problems + list(_settings_problems())
+    return problems if _unreadable(problems) else problems + list(_settings_problems())
 
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_deploy_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """Files and production values, every one in the same round."""
-    return [] if _values_unusable() else list(_deploy_problems())
+    return [] if _unreadable(_value_problems()) else list(_deploy_problems())
 
 
 @checks.register(checks.Tags.urls)

@@ -7,8 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scotaccount_django._internal.fields import EncryptedJSONField
 from scotaccount_django.conf import conf
-from scotaccount_django.fields import EncryptedJSONField
 
 
 class ScotAccountIdentity(models.Model):
@@ -51,81 +51,6 @@ class ScotAccountIdentity(models.Model):
 
     def __str__(self) -> str:
         return str(self.sub)
-
-
-class AuthorizationFlow(models.Model):
-    """One authorization request sent to ScotAccount and not yet answered.
-
-    Kept in the database rather than the session because ScotAccount lets a
-    flow take up to 7 days, far longer than a session. Secrets are stored as
-    hashes where we only need to compare them (state, nonce, browser cookie).
-    """
-
-    class Purpose(models.TextChoices):
-        SIGN_IN = "sign_in", _("Sign in")
-        ATTRIBUTES = "attributes", _("Verified attributes")
-
-    # Uniqueness as a constraint, not ``unique=True``: that would add a second,
-    # ``varchar_pattern_ops`` index on PostgreSQL for LIKE queries we never make.
-    state_hash = models.CharField(
-        _("state hash"), max_length=64, help_text=_("SHA-256 of the state.")
-    )
-    nonce_hash = models.CharField(
-        _("nonce hash"), max_length=64, help_text=_("SHA-256 of the nonce.")
-    )
-    code_verifier = models.CharField(
-        _("PKCE code verifier"), max_length=128, help_text=_("Sent once, to the token endpoint.")
-    )
-    browser_binding_hash = models.CharField(
-        _("browser binding hash"),
-        max_length=64,
-        help_text=_("SHA-256 of the flow cookie of the browser that started the flow."),
-    )
-    purpose = models.CharField(
-        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.SIGN_IN
-    )
-    scopes = models.CharField(
-        _("scopes"), max_length=255, help_text=_("Space-separated scopes requested.")
-    )
-    redirect_uri = models.CharField(
-        _("redirect URI"), max_length=2048, help_text=_("Sent at authorize and again at token.")
-    )
-    initiating_sub = models.UUIDField(
-        _("initiating subject"),
-        null=True,
-        blank=True,
-        help_text=_("For a step-up: the person who started it; only they may complete it."),
-    )
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("started by"),
-        help_text=_(
-            "The user signed in when the flow started: the only one an account may be linked to."
-        ),
-    )
-    next_url = models.CharField(
-        _("next URL"), max_length=2048, blank=True, help_text=_("Where to go afterwards.")
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires"), db_index=True)
-
-    class Meta:
-        verbose_name = _("pending ScotAccount flow")
-        verbose_name_plural = _("pending ScotAccount flows")
-        constraints = [
-            models.UniqueConstraint(fields=["state_hash"], name="scotaccount_flow_unique_state")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_purpose_display()} flow {self.pk}"
-
-    @property
-    def scope_list(self) -> list[str]:
-        return self.scopes.split()
 
 
 class AttributeScope(models.TextChoices):

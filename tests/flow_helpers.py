@@ -22,6 +22,17 @@ def start_flow(client: Client, path: str = LOGIN_PATH, **params: Any) -> str:
     return str(response["Location"])
 
 
+def pending_flows(client: Client) -> list[Any]:
+    """The flows sealed in ``client``'s flow cookies (deleted cookies left out)."""
+    from scotaccount_django._internal.flows import FLOW_COOKIE, unseal
+
+    return [
+        unseal(morsel.value)
+        for name, morsel in client.cookies.items()
+        if name.removeprefix("__Host-").startswith(FLOW_COOKIE) and morsel.value
+    ]
+
+
 def return_to_app(client: Client, location: str) -> HttpResponse:
     """Follow ScotAccount's redirect back to the app's callback in ``client``."""
     parts = urlsplit(location)

@@ -119,7 +119,6 @@ class IDTokenClaims:
 @dataclass(frozen=True)
 class ProviderResponse:
     status: int
-    content_type: str
     body: bytes
     #: The ``Date`` header: diagnostics measure clock offset from it.
     date: str = ""
@@ -184,7 +183,6 @@ def request(
         raise ProviderError(f"{url} answered with a redirect (HTTP {response.status})")
     return ProviderResponse(
         status=response.status,
-        content_type=response.headers.get("Content-Type", ""),
         body=body,
         date=response.headers.get("Date", ""),
     )
@@ -382,7 +380,7 @@ def get_metadata() -> ProviderMetadata:
     """The sign-in issuer's endpoints, from Django's cache when fresh."""
     url, issuer = conf.DISCOVERY_URL, conf.ISSUER
     if not url or not issuer:
-        raise ConfigurationError("SCOTACCOUNT_DISCOVERY_URL (or SCOTACCOUNT_ISSUER) is not set.")
+        raise ConfigurationError("SCOTACCOUNT_DISCOVERY_URL is not set.")
     return load(url, kind="discovery", issuer=issuer, parse=partial(parse_metadata, issuer=issuer))
 
 

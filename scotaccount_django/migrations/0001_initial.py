@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import scotaccount_django.fields
+import scotaccount_django._internal.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -220,7 +220,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "claims",
-                    scotaccount_django.fields.EncryptedJSONField(
+                    scotaccount_django._internal.fields.EncryptedJSONField(
                         default=dict,
                         help_text="The verified claims (personal data), as validated against the schema; encrypted at rest when SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is set.",
                         verbose_name="claims",
@@ -333,111 +333,6 @@ class Migration(migrations.Migration):
                 "verbose_name": "verified attribute",
                 "verbose_name_plural": "verified attributes",
                 "permissions": [("view_attribute_values", "Can see verified attribute values")],
-            },
-        ),
-        migrations.CreateModel(
-            name="AuthorizationFlow",
-            fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "state_hash",
-                    models.CharField(
-                        help_text="SHA-256 of the state.", max_length=64, verbose_name="state hash"
-                    ),
-                ),
-                (
-                    "nonce_hash",
-                    models.CharField(
-                        help_text="SHA-256 of the nonce.", max_length=64, verbose_name="nonce hash"
-                    ),
-                ),
-                (
-                    "code_verifier",
-                    models.CharField(
-                        help_text="Sent once, to the token endpoint.",
-                        max_length=128,
-                        verbose_name="PKCE code verifier",
-                    ),
-                ),
-                (
-                    "browser_binding_hash",
-                    models.CharField(
-                        help_text="SHA-256 of the flow cookie of the browser that started the flow.",
-                        max_length=64,
-                        verbose_name="browser binding hash",
-                    ),
-                ),
-                (
-                    "purpose",
-                    models.CharField(
-                        choices=[("sign_in", "Sign in"), ("attributes", "Verified attributes")],
-                        default="sign_in",
-                        max_length=20,
-                        verbose_name="purpose",
-                    ),
-                ),
-                (
-                    "scopes",
-                    models.CharField(
-                        help_text="Space-separated scopes requested.",
-                        max_length=255,
-                        verbose_name="scopes",
-                    ),
-                ),
-                (
-                    "redirect_uri",
-                    models.CharField(
-                        help_text="Sent at authorize and again at token.",
-                        max_length=2048,
-                        verbose_name="redirect URI",
-                    ),
-                ),
-                (
-                    "initiating_sub",
-                    models.UUIDField(
-                        blank=True,
-                        help_text="For a step-up: the person who started it; only they may complete it.",
-                        null=True,
-                        verbose_name="initiating subject",
-                    ),
-                ),
-                (
-                    "next_url",
-                    models.CharField(
-                        blank=True,
-                        help_text="Where to go afterwards.",
-                        max_length=2048,
-                        verbose_name="next URL",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
-                ("expires_at", models.DateTimeField(db_index=True, verbose_name="expires")),
-                (
-                    "started_by",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="The user signed in when the flow started: the only one an account may be linked to.",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="started by",
-                    ),
-                ),
-            ],
-            options={
-                "verbose_name": "pending ScotAccount flow",
-                "verbose_name_plural": "pending ScotAccount flows",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("state_hash",), name="scotaccount_flow_unique_state"
-                    )
-                ],
             },
         ),
         migrations.AddConstraint(

@@ -44,7 +44,6 @@ API_SURFACE = [
             "verified_address",
             "is_identity_verified",
             "missing_scopes",
-            "purge_attributes",
         )
     ),
     "signals.attributes_received",

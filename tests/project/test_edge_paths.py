@@ -26,7 +26,7 @@ METADATA = ProviderMetadata(
 
 def answer_token_request(monkeypatch: pytest.MonkeyPatch, body: dict[str, object]) -> None:
     """The token endpoint answers 200 with ``body``; no network, no client assertion."""
-    response = ProviderResponse(200, "application/json", json.dumps(body).encode())
+    response = ProviderResponse(200, json.dumps(body).encode())
     monkeypatch.setattr(provider, "request", lambda *args, **kwargs: response)
     monkeypatch.setattr(provider, "build_client_assertion", lambda audience: "assertion")
     monkeypatch.setattr(provider, "get_metadata", lambda: METADATA)
