@@ -67,16 +67,14 @@ MUTATE_TARGETS ?= \
 	scotaccount_django._internal.flows.x_next_or_default* \
 	scotaccount_django._internal.flows.x_read_query_parameters* \
 	scotaccount_django._internal.flows.x_matches_hash* \
-	scotaccount_django._internal.flows.x_browser_bindings* \
-	scotaccount_django._internal.flows.x_consume_* \
-	scotaccount_django._internal.flows.x_end_flows_started_by* \
+	scotaccount_django._internal.flows.x_consume* \
+	scotaccount_django._internal.flows.x_unseal* \
+	scotaccount_django._internal.flows.x__crowded_out* \
 	scotaccount_django._internal.jwtkit.x_verify_* \
 	scotaccount_django._internal.jwtkit.x__decode* \
 	scotaccount_django._internal.jwtkit.x_parse_sub* \
-	scotaccount_django._internal.jwtkit.*KeySet*select* \
 	scotaccount_django._internal.provider.x__read_body* \
 	scotaccount_django._internal.provider.x_parse_json_object* \
-	scotaccount_django._internal.claims.*meets_minimum* \
 	scotaccount_django.backends.*filter_users_by_claims* \
 	scotaccount_django.backends.*link_existing_user* \
 	scotaccount_django.backends.*started_by_id* \

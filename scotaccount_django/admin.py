@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from scotaccount_django import audit
-from scotaccount_django.fields import EncryptedJSONField
+from scotaccount_django._internal.fields import EncryptedJSONField
 from scotaccount_django.models import (
     AttributeRequest,
     ScotAccountIdentity,
@@ -26,17 +26,8 @@ from scotaccount_django.models import (
 VALUES_PERMISSION = "scotaccount.view_attribute_values"
 
 
-#: One-time secrets and their hashes: nobody filters, searches or sorts on them.
-SECRET_FIELDS = frozenset(
-    {
-        "code_verifier",
-        "state_hash",
-        "nonce_hash",
-        "browser_binding_hash",
-        "sid_hash",
-        "session_key",
-    }
-)
+#: Secrets and their hashes (the ``sid`` registry): nobody filters, searches or sorts on them.
+SECRET_FIELDS = frozenset({"sid_hash", "session_key"})
 
 
 def reveals_hidden_value(lookup: str, model: type[Model]) -> bool:

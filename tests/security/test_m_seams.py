@@ -31,8 +31,8 @@ from scotaccount_django import reporting
 from scotaccount_django import urls as app_urls
 from scotaccount_django.models import (
     AttributeRequest,
-    AuthorizationFlow,
     ScotAccountIdentity,
+    ScotAccountSession,
     VerifiedAttribute,
 )
 from scotaccount_django_testing import FAULTS
@@ -46,16 +46,8 @@ CLAIMS = {"given_name": "Morag", "family_name": "Campbell", "birth_date": "1980-
 
 # --- M3: the admin never reveals a hidden value ------------------------------------------
 
-#: Fields whose values the admin keeps hidden: personal data and one-time secrets.
-HIDDEN_FIELD_NAMES = {
-    "claims",
-    "code_verifier",
-    "state_hash",
-    "nonce_hash",
-    "browser_binding_hash",
-    "sid_hash",
-    "session_key",
-}
+#: Fields whose values the admin keeps hidden: personal data and secrets.
+HIDDEN_FIELD_NAMES = {"claims", "sid_hash", "session_key"}
 #: Lookups an attacker would add to a changelist URL, with a value for each.
 PROBES = {
     "": "{}",
@@ -82,15 +74,15 @@ def hidden(field: object) -> bool:
     )
 
 
-def hidden_paths(model: type[Model]) -> list[str]:
-    """Every field path a changelist of ``model`` could filter a hidden value by."""
+def hidden_paths(model: type[Model], depth: int = 2) -> list[str]:
+    """Every field path (up to two relations away) reaching a hidden value from ``model``."""
     paths = []
     for field in model._meta.get_fields():
         if hidden(field):
             paths.append(field.name)
-        elif field.related_model is not None and field.related_model is not model:
-            related = field.related_model._meta.get_fields()  # type: ignore[union-attr]
-            paths += [f"{field.name}__{far.name}" for far in related if hidden(far)]
+        elif depth and field.related_model is not None and field.related_model is not model:
+            far = hidden_paths(field.related_model, depth - 1)  # type: ignore[arg-type]
+            paths += [f"{field.name}__{path}" for path in far]
     return paths
 
 
@@ -116,15 +108,8 @@ def records() -> VerifiedAttribute:
     request = AttributeRequest.objects.create(
         identity=identity, requested_scopes=["scotaccount.gpg45.medium"], status="completed"
     )
-    AuthorizationFlow.objects.create(
-        state_hash="a" * 64,
-        nonce_hash="b" * 64,
-        code_verifier="averysecretverifier" * 3,
-        browser_binding_hash="c" * 64,
-        scopes="openid",
-        redirect_uri="https://council.example/callback/",
-        started_by=person,
-        expires_at=timezone.now() + timezone.timedelta(days=1),
+    ScotAccountSession.objects.create(
+        issuer=identity.issuer, sid_hash="c" * 64, session_key="secretsessionkey", user=person
     )
     return VerifiedAttribute.objects.create(
         identity=identity,
@@ -169,7 +154,7 @@ def test_m3_no_admin_changelist_filters_on_a_hidden_value(client, records, who) 
                 assert response.status_code == 400, (url, path + suffix, response.status_code)
                 tried.append(f"{model._meta.model_name}.{path}{suffix}")
     assert "verifiedattribute.claims__given_name" in tried
-    assert "authorizationflow.code_verifier__startswith" in tried
+    assert "scotaccountidentity.user__scotaccount_sessions__session_key__startswith" in tried
     assert "scotaccountidentity.verified_attributes__claims__birth_date__startswith" in tried
 
 
@@ -204,7 +189,7 @@ def test_m3_search_and_ordering_never_reach_a_hidden_value(client, records) -> N
             parts = name.lstrip("-").split("__")
             assert not HIDDEN_FIELD_NAMES & set(parts), (model, name)
         url = changelist(model)
-        for value in (*CLAIMS.values(), "averysecretverifier", "a" * 64):
+        for value in (*CLAIMS.values(), "secretsessionkey", "c" * 64):
             assert client.get(url, {"q": value}).context["cl"].result_count == 0, (url, value)
         columns = len(model_admin.get_list_display(request))
         for index in range(-columns, columns + 1):
@@ -274,14 +259,15 @@ FORGED = (
 )
 LINE_BREAKERS = {"\r", "\n", "\x1b", "\u2028", "\x85", "\x0b", "\x0c"}
 
-#: Every URL name in ``scotaccount_django/urls.py`` -> the query parameters its view reads.
+#: Every URL of ``scotaccount_django/urls.py`` (by name, or by route when it has none)
+#: -> the query parameters its view reads.
 VIEW_PARAMETERS = {
     "login": ["next"],
     "callback": ["state", "code", "error", "error_description", "iss"],
     "attributes": ["scope", "next", "retry"],
     "logout": ["next"],
     "logged_out": ["state"],
-    "logged_out_appended_state": [],
+    "^logged-out/&state=(?P<appended_state>[^/?#]{1,4096})$": [],
     "session_ended": ["reason", "next"],
     "frontchannel_logout": ["iss", "sid"],
 }
@@ -325,7 +311,8 @@ def assert_no_forged_line(handler: EveryRecord) -> None:
 
 
 def url_names() -> set[str]:
-    return {p.name for p in app_urls.urlpatterns if isinstance(p, URLPattern) and p.name}
+    patterns = [p for p in app_urls.urlpatterns if isinstance(p, URLPattern)]
+    return {p.name or str(p.pattern) for p in patterns}
 
 
 def test_m4_the_forging_test_knows_every_url_of_the_app() -> None:
@@ -336,7 +323,7 @@ def hostile_requests(client: Client, *, callback_state: str) -> Iterator[tuple[s
     """Every view, each parameter forged in turn (the others sensible), GET and POST."""
     sensible = {"state": callback_state, "code": "abc", "scope": "scotaccount.email", "next": "/"}
     for name, parameters in VIEW_PARAMETERS.items():
-        if name == "logged_out_appended_state":
+        if "appended_state" in name:
             path = reverse("scotaccount:logged_out") + "&state=" + quote(FORGED)
             yield path, client.get(path, **FORGED_HEADERS).status_code
             continue
@@ -429,10 +416,12 @@ def callback_that_fails_at_the_token_endpoint(client: Client, fake) -> tuple[str
     fake.scenarios.add("token_http_503", times=None)
     parts = urlsplit(location)
     uri = f"{parts.path}?{parts.query}"
+    secrets = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    # The cookies the browser sends with the callback (the sealed flow among them).
+    secrets.update({f"cookie {name}": m.value for name, m in client.cookies.items() if m.value})
+    assert any(name.startswith("cookie") for name in secrets)
     response = client.get(uri, RAW_URI=uri, REQUEST_URI=uri)
     assert response.status_code == 503
-    secrets = {name: values[0] for name, values in parse_qs(parts.query).items()}
-    secrets.update({f"cookie {name}": morsel.value for name, morsel in client.cookies.items()})
     return uri, secrets
 
 
