@@ -11,11 +11,13 @@ import base64
 import hashlib
 import logging
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+import time_machine
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -29,6 +31,9 @@ from django.views.debug import ExceptionReporter, get_default_exception_reporter
 
 from scotaccount_django import reporting
 from scotaccount_django import urls as app_urls
+from scotaccount_django._internal.jwtkit import verify_claims_token
+from scotaccount_django.conf import conf
+from scotaccount_django.exceptions import InvalidClaimsToken
 from scotaccount_django.models import (
     AttributeRequest,
     ScotAccountIdentity,
@@ -575,3 +580,37 @@ def test_a2_m9_the_challenge_sent_is_s256_of_the_verifier_sent(client, fake_scot
     verifier = fake_scotaccount.journal.last("token").params["code_verifier"]
     assert 43 <= len(verifier) <= 128
     assert query["code_challenge"] == [s256(verifier)]
+
+
+# --- Survivors of `make mutate` in the claimsToken checks (docs/testing.md) ---------------
+
+
+def claims_token_payload(fake, **fields: object) -> dict[str, object]:
+    person = fake.personas["morag"].sub
+    return {"iss": fake.attributes_issuer, "sub": person, "iat": int(time.time()), **fields}
+
+
+def test_m9_a_legacy_claims_token_is_bound_by_its_claims_uuid_too(fake_scotaccount) -> None:
+    """The legacy layout names its person in ``claims.uuid``: another person's is refused,
+    even when ``sub`` is right."""
+    sub = uuid.UUID(fake_scotaccount.personas["morag"].sub)
+    other = fake_scotaccount.personas["seonaid"].sub
+    legacy = {"verified_claims": {"verification": {}, "claims": {}}}
+    theirs = claims_token_payload(fake_scotaccount, **legacy, claims={"uuid": other})
+    with pytest.raises(InvalidClaimsToken, match="different person"):
+        verify_claims_token(fake_scotaccount.attributes_keys.sign(theirs), sub=sub)
+    ours = claims_token_payload(fake_scotaccount, **legacy, claims={"uuid": str(sub)})
+    assert verify_claims_token(fake_scotaccount.attributes_keys.sign(ours), sub=sub)
+
+
+def test_m9_l12_a_claims_token_is_refused_only_past_its_maximum_age(fake_scotaccount) -> None:
+    """The boundary itself: exactly ``CLAIMS_TOKEN_MAX_AGE`` + leeway old is still fresh."""
+    sub = uuid.UUID(fake_scotaccount.personas["morag"].sub)
+    limit = int((conf.CLAIMS_TOKEN_MAX_AGE + conf.CLOCK_LEEWAY).total_seconds())
+    with time_machine.travel(int(time.time()), tick=False):
+        issued = int(time.time()) - limit
+        fresh = claims_token_payload(fake_scotaccount, iat=issued)
+        assert verify_claims_token(fake_scotaccount.attributes_keys.sign(fresh), sub=sub)
+        stale = claims_token_payload(fake_scotaccount, iat=issued - 1)
+        with pytest.raises(InvalidClaimsToken):
+            verify_claims_token(fake_scotaccount.attributes_keys.sign(stale), sub=sub)
