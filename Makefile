@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs bench check clean messages release-check
+.PHONY: demo test lint typecheck docs bench check clean messages release-check mutate
 
 DEMO_STAMP := $(VENV)/.installed-demo
 # The venv gets no pip of its own at first: ensurepip alone took 13 s of a busy machine's
@@ -59,6 +59,40 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (docs/performance.md).
 	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
+
+# Security-critical code under mutation testing: mutmut mutant-name globs, one per function
+# or module (docs/testing.md). Change this list when the code moves.
+MUTATE_TARGETS ?= \
+	scotaccount_django._internal.flows.x_safe_next_url* \
+	scotaccount_django._internal.flows.x_next_or_default* \
+	scotaccount_django._internal.flows.x_read_query_parameters* \
+	scotaccount_django._internal.flows.x_matches_hash* \
+	scotaccount_django._internal.flows.x_consume* \
+	scotaccount_django._internal.flows.x_unseal* \
+	scotaccount_django._internal.flows.x__crowded_out* \
+	scotaccount_django._internal.jwtkit.x_verify_* \
+	scotaccount_django._internal.jwtkit.x__decode* \
+	scotaccount_django._internal.jwtkit.x_parse_sub* \
+	scotaccount_django._internal.provider.x__read_body* \
+	scotaccount_django._internal.provider.x_parse_json_object* \
+	scotaccount_django.backends.*filter_users_by_claims* \
+	scotaccount_django.backends.*link_existing_user* \
+	scotaccount_django.backends.*started_by_id* \
+	scotaccount_django.backends.*update_user* \
+	scotaccount_django.admin.* \
+	scotaccount_django.reporting.*
+# The tests mutmut may run; for each mutant it runs only those that reach the mutated function.
+MUTATE_TESTS ?= tests/security tests/sign_in tests/logout tests/back_channel tests/attributes \
+	tests/project/test_log_forging.py tests/project/test_audit_log.py \
+	--ignore=tests/security/test_table.py --ignore=tests/attributes/test_example_project.py
+MUTATE_STAMP := $(VENV)/.installed-mutate
+
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e . --group mutate
+	touch $(MUTATE_STAMP)
+
+mutate: $(MUTATE_STAMP)  ## Mutation testing of the security-critical code (slow; not in CI).
+	$(BIN)/python -m tests.mutation.run --tests "$(MUTATE_TESTS)" $(MUTATE_TARGETS)
 
 messages: $(STAMP)  ## Refresh the translation template after changing user-facing strings.
 	cd scotaccount_django && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \

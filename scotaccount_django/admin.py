@@ -7,9 +7,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename, get_user_model
-from django.http import HttpRequest
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from scotaccount_django import audit
+from scotaccount_django._internal.fields import EncryptedJSONField
 from scotaccount_django.models import (
     AttributeRequest,
     ScotAccountIdentity,
@@ -20,8 +26,39 @@ from scotaccount_django.models import (
 VALUES_PERMISSION = "scotaccount.view_attribute_values"
 
 
+#: Secrets and their hashes (the ``sid`` registry): nobody filters, searches or sorts on them.
+SECRET_FIELDS = frozenset({"sid_hash", "session_key"})
+
+
+def reveals_hidden_value(lookup: str, model: type[Model]) -> bool:
+    """Whether ``lookup`` (``claims__given_name__startswith``, ``identity__...``) reaches a
+    secret or a value-bearing field: anything encrypted at rest, such as ``claims``."""
+    for part in lookup.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a transform or lookup (``year``, ``regex``) on a harmless field
+        if field.name in SECRET_FIELDS or isinstance(field, EncryptedJSONField):
+            return True
+        if field.related_model is None:
+            return False
+        model = field.related_model  # type: ignore[assignment]
+    return False
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Nothing here is typed in by staff, so nothing can be added or edited."""
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        """No filter on a hidden value, for anyone (SECURITY M3).
+
+        How many rows match ``?claims__given_name__startswith=M`` spells a name out
+        a letter at a time. Refused even with the values permission: Django 4.2
+        does not pass the request here, and no page of this admin offers such a filter.
+        """
+        if reveals_hidden_value(lookup, self.model):
+            return False
+        return super().lookup_allowed(lookup, value, *([] if request is None else [request]))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -94,9 +131,19 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
             return self.fields
         return tuple("claims_hidden" if name == "claims_display" else name for name in self.fields)
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        """The detail page; showing it with values is an audit event (SECURITY M3)."""
+        response = super().change_view(request, object_id, *args, **kwargs)
+        if response.status_code == 200 and request.user.has_perm(VALUES_PERMISSION):
+            audit.attribute_values_viewed(request.user, object_id)
+        return response
+
     @admin.display(description=_("claims (personal data)"))
     def claims_display(self, obj: VerifiedAttribute) -> str:
-        return json.dumps(obj.claims, indent=2, ensure_ascii=False)
+        # <pre>: the admin's read-only field would collapse the indentation.
+        return format_html("<pre>{}</pre>", json.dumps(obj.claims, indent=2, ensure_ascii=False))
 
     @admin.display(description=_("claims (personal data)"))
     def claims_hidden(self, obj: VerifiedAttribute) -> str:

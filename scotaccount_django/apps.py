@@ -11,7 +11,9 @@ class ScotAccountConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks; audit events listen to Django's and the app's signals.
-        from scotaccount_django import audit, checks  # noqa: F401
+        # Registers the system checks; audit events listen to Django's and the app's signals;
+        # the app's loggers escape control characters (M4).
+        from scotaccount_django import audit, checks, reporting  # noqa: F401
 
         audit.connect()
+        reporting.escape_app_logs()

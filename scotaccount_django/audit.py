@@ -69,6 +69,11 @@ def _attributes_received(sender: Any, attribute_request: AttributeRequest, **kwa
         emit("attributes_declined", **fields, scopes=declined)
 
 
+def attribute_values_viewed(user: Any, attribute_id: str) -> None:
+    """Staff saw a verified attribute's values in the admin (called by ``admin.py``)."""
+    emit("attribute_values_viewed", user_id=_user_id(user), attribute_id=str(attribute_id))
+
+
 def _identity_deleted(sender: Any, instance: ScotAccountIdentity, **kwargs: Any) -> None:
     user_id, identity_id = str(instance.user_id), instance.pk
     transaction.on_commit(lambda: emit("erased", user_id=user_id, identity_id=identity_id))

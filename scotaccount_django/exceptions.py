@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import re
 
+from scotaccount_django.reporting import escape
+
 
 class ScotAccountError(Exception):
     """Base class: raised for anything that stops a ScotAccount flow."""
 
     #: A short, stable code for logs and templates (never personal data).
     code = "error"
+
+    def __str__(self) -> str:
+        # Messages quote requests and ScotAccount: none may forge a log line (SECURITY M4).
+        return escape(super().__str__())
 
 
 class ConfigurationError(ScotAccountError):

@@ -270,7 +270,8 @@ class VerifiedAttribute(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_scope_display()} for {self.identity_id}"
+        # Whose record it is, as staff know them, rather than a database id (issue 21).
+        return f"{self.get_scope_display()} for {self.identity.user}"
 
     @property
     def is_verified(self) -> bool:

@@ -18,7 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -52,6 +52,7 @@ from scotaccount_django.exceptions import (
     UnknownFlow,
 )
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity
+from scotaccount_django.reporting import scrubbed_before_reporting
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import _User
@@ -115,6 +116,7 @@ class LoginView(FlowView):
             return self.error_response(exc)
 
 
+@method_decorator(scrubbed_before_reporting, name="dispatch")  # code, state (SECURITY M5)
 class CallbackView(FlowView):
     """Handle ScotAccount's redirect back, for sign-in and step-up flows alike."""
 
@@ -141,7 +143,6 @@ class CallbackView(FlowView):
         # The URL carried a code: keep it out of caches and other sites' Referer.
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
-        forget_query(request)
         return response
 
     def next_url(self) -> str:
@@ -266,6 +267,7 @@ class CallbackView(FlowView):
         return self.login_success(flow)
 
 
+@method_decorator(scrubbed_before_reporting, name="dispatch")  # SECURITY M5
 class AttributesView(FlowView):
     """Step-up: obtain the verified attributes a person is still missing, then go to ``next``.
 
@@ -494,15 +496,3 @@ class FrontChannelLogoutView(View):
                 # Signed out by any route: Django's signal, as auth.logout sends it.
                 user_logged_out.send_robust(sender=type(row.user), request=request, user=row.user)
         logger.info("Front-channel logout ended %d session(s)", len(ended))
-
-
-def forget_query(request: HttpRequest) -> None:
-    """Drop the callback's query (code, state) from the request once it is handled.
-
-    Django prints the request after the view in error reports and logs: its
-    5xx logging, ``mail_admins`` reports and, on Django 4.2, a DEBUG record of
-    the whole error-report context. The code and state are spent by now, but
-    are still secrets that logs must never carry (SECURITY I3).
-    """
-    request.META["QUERY_STRING"] = ""
-    request.GET = QueryDict()
