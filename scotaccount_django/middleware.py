@@ -35,7 +35,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject
 
 from scotaccount_django import signals
-from scotaccount_django._internal import sessions
+from scotaccount_django._internal import sessions, telemetry
 from scotaccount_django._internal.redirects import login_url
 from scotaccount_django.attributes import values_read
 from scotaccount_django.conf import conf
@@ -119,6 +119,7 @@ class SessionLifetimeMiddleware:
         # ``logout`` reads ``request.user``: give it the user, never a lazy check again.
         request.user = user or AnonymousUser()  # type: ignore[assignment]
         sessions.end_local_session(request)
+        telemetry.record_logout("session_expired")
         setattr(request, ENDED, reason)
         signals.session_expired.send_robust(
             sender=type(self), request=request, user=user, reason=reason

@@ -28,7 +28,7 @@ from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from scotaccount_django import signals
-from scotaccount_django._internal import sessions, statekit, step_up
+from scotaccount_django._internal import sessions, statekit, step_up, telemetry
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
 from scotaccount_django._internal.metadata import get_provider_metadata
 from scotaccount_django._internal.redirects import (
@@ -107,6 +107,7 @@ class LoginView(FlowView):
     http_method_names = ["get"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        telemetry.record_sign_in_started()
         next_url = requested_next_url(request)
         try:
             return start_authorization(
@@ -116,6 +117,7 @@ class LoginView(FlowView):
                 next_url=next_url,
             )
         except ScotAccountError as exc:
+            telemetry.record_sign_in(exc)
             return self.error_response(exc)
 
 
@@ -235,6 +237,7 @@ class CallbackView(FlowView):
         self.attributes_received(identity, record)
 
     def attributes_received(self, identity: ScotAccountIdentity, record: AttributeRequest) -> None:
+        telemetry.record_attribute_request(record.received_scopes, record.missing_scopes)
         transaction.on_commit(
             partial(
                 signals.attributes_received.send_robust,
@@ -248,14 +251,18 @@ class CallbackView(FlowView):
         )
 
     def login_success(self, flow: AuthorizationFlow) -> HttpResponse:
+        if flow.purpose == AuthorizationFlow.Purpose.SIGN_IN:  # step-ups count per scope
+            telemetry.record_sign_in(None)
         return redirect_to_next(self.request, flow.next_url)
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
         if flow is None or flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES:
+            telemetry.record_sign_in(exc)
             return self.error_response(exc)
         if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
             return self.step_up_declined(flow, exc)
+        telemetry.record_step_up(step_up.requested_scopes(flow), "failed")
         retry_url = step_up_url(step_up.requested_scopes(flow), flow.next_url)
         continue_url = next_or_default(self.request, flow.next_url)
         # Django does not save the session on a 5xx answer, which would sign out
@@ -374,6 +381,7 @@ class LogoutView(SignedOutView):
         # Local session first: whatever happens at ScotAccount, this browser is
         # signed out here, and a stolen session cookie stops working now.
         sessions.end_local_session(request)
+        telemetry.record_logout("rp_initiated")
         transaction.on_commit(
             partial(signals.signed_out.send_robust, sender=type(self), request=request, user=user)
         )
@@ -499,6 +507,7 @@ class FrontChannelLogoutView(View):
 
     def end_sessions(self, issuer: str, sid: str) -> None:
         ended = sessions.end_sessions_for_sid(issuer, sid)
+        telemetry.record_logout("front_channel", len(ended))
         request = self.request
         if request.session.session_key in {row.session_key for row in ended}:
             # Already deleted from the store; flush so it is not saved back.

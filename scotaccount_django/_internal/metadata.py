@@ -32,7 +32,7 @@ from typing import Any, Generic, TypeVar
 from django.core.cache import BaseCache, caches
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from scotaccount_django._internal import http
+from scotaccount_django._internal import http, telemetry
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ConfigurationError, ProviderError, ProviderUnavailable
 
@@ -141,8 +141,11 @@ def load(
         holds_refresh_lock = not force_refresh
     elif _cache().get(f"{key}:fetch") == _FAILED:
         raise ProviderUnavailable(f"{url} failed moments ago; not retrying yet")
+    if kind == "jwks" and cached is not None:
+        telemetry.record_jwks_refetch("unknown_kid" if force_refresh else "expired")
     try:
-        value = _fetch(key, url, parse)
+        with telemetry.provider_call(kind):
+            value = _fetch(key, url, parse)
     except ProviderError as exc:
         _cache().set(f"{key}:fetch", _FAILED, REFRESH_BACKOFF_SECONDS)
         if cached is None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from scotaccount_django._internal import http
+from scotaccount_django._internal import http, telemetry
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
 from scotaccount_django._internal.client_auth import build_client_assertion
 from scotaccount_django.conf import conf
@@ -95,7 +95,8 @@ def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
     attempt = 1
     while True:
         try:
-            return _attempt(url, access_token)
+            with telemetry.provider_call("attributes"):
+                return _attempt(url, access_token)
         except ProviderUnavailable as exc:
             if attempt >= retry.attempts:
                 raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc

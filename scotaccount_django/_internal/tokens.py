@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from scotaccount_django._internal import http
+from scotaccount_django._internal import http, telemetry
 from scotaccount_django._internal.client_auth import build_client_assertion
 from scotaccount_django._internal.jwtkit import verify_and_decode
 from scotaccount_django._internal.metadata import ProviderMetadata
@@ -26,21 +26,22 @@ def exchange_code(
     *, code: str, code_verifier: str, redirect_uri: str, metadata: ProviderMetadata
 ) -> TokenSet:
     """Swap an authorization code for tokens, authenticating with ``private_key_jwt``."""
-    response = http.send(
-        "POST",
-        metadata.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-            "client_assertion_type": CLIENT_ASSERTION_TYPE,
-            "client_assertion": build_client_assertion(metadata.token_endpoint),
-        },
-        headers={"Accept": "application/json"},
-    )
-    http.raise_for_status(response, "token endpoint")
-    body = response.json_object()
+    with telemetry.provider_call("token"):
+        response = http.send(
+            "POST",
+            metadata.token_endpoint,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+                "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion": build_client_assertion(metadata.token_endpoint),
+            },
+            headers={"Accept": "application/json"},
+        )
+        http.raise_for_status(response, "token endpoint")
+        body = response.json_object()
     id_token, access_token = body.get("id_token"), body.get("access_token")
     if not isinstance(id_token, str) or not id_token:
         raise ProviderError("token response has no id_token")
