@@ -60,7 +60,9 @@ class Figures:
                 for metric in scope_metrics.metrics:
                     points = found.setdefault(metric.name, {})
                     for point in metric.data.data_points:
-                        value = point.count if isinstance(point, HistogramDataPoint) else point.value
+                        value = (
+                            point.count if isinstance(point, HistogramDataPoint) else point.value
+                        )
                         if value:
                             points[frozenset(point.attributes.items())] = value
         return {name: points for name, points in found.items() if points}
@@ -70,5 +72,5 @@ class Figures:
 
 
 def labels(**attributes: str) -> Labels:
-    """Attributes by their OpenTelemetry names: ``labels(**{"scotaccount.outcome": "success"})``."""
+    """Attributes by their names: ``labels(**{"scotaccount.outcome": "success"})``."""
     return frozenset(attributes.items())
