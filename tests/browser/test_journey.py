@@ -211,6 +211,7 @@ def test_a_person_signs_in_steps_up_declines_expires_and_signs_out(
     browser_page, example_live_server, request
 ):
     fake = request.getfixturevalue("fake_scotaccount")  # registers the live server's URIs
+    request.getfixturevalue("telemetry")  # the OpenTelemetry SDK, as run_demo.py installs it
     try:
         walk_the_journey(browser_page, example_live_server, fake)
     finally:
@@ -278,6 +279,18 @@ def walk_the_journey(page, example_live_server, fake):
         page.get_by_test_id("scotaccount-logged-out-title").wait_for()
         journey.check("signed-out")
     assert fake.journal.last("logout").outcome == "signed out"
+
+    # The figures an operations team would scrape, as `make demo` points out.
+    page.goto(f"{example_live_server}/metrics")
+    figures = page.locator("body").inner_text()
+    for series in (
+        'scotaccount_sign_ins_total{otel_scope_name="scotaccount_django"',
+        'scotaccount_step_ups_total{otel_scope_name="scotaccount_django"',
+        'scotaccount_logout_route="session_expired"',
+        'scotaccount_logout_route="rp_initiated"',
+        "scotaccount_provider_request_duration_seconds_bucket{",
+    ):
+        assert series in figures, series
 
     print(f"Browser journey: {journey.step} pages in {time.monotonic() - started:.1f}s")
     (folder / "report.json").write_text(
