@@ -315,3 +315,15 @@ def test_no_metric_or_span_ever_carries_personal_data(fake_scotaccount, telemetr
             # Short ones (a building number "5") only whole: "gpg45" is no house number.
             leaked = [s for s in secrets if s == value or (len(s) > 5 and s in str(value))]
             assert not leaked, (name, value)
+
+
+def test_the_overhead_benchmark_times_the_helpers_and_strips_them():
+    from tests.benchmarks import telemetry_overhead
+
+    timings = telemetry_overhead.per_call_ns(app_telemetry, number=10)
+    assert set(timings) == set(telemetry_overhead.CALLS_PER_SIGN_IN)
+    assert all(ns > 0 for ns in timings.values())
+    instrumented = app_telemetry.provider_call
+    with telemetry_overhead.stripped():
+        assert app_telemetry.provider_call is not instrumented
+    assert app_telemetry.provider_call is instrumented
