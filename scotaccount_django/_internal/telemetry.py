@@ -100,7 +100,11 @@ purged_rows = _meter.create_counter(
 
 
 def _flows_pending(options: CallbackOptions) -> Iterable[Observation]:
-    """Unexpired flows: runs only when an SDK collects, never on a request."""
+    """Unexpired flows: runs only when an SDK collects, never on a request.
+
+    Imports here: this module is imported before Django's app registry is ready.
+    """
+    from django.core.exceptions import SynchronousOnlyOperation
     from django.db import DatabaseError
     from django.utils import timezone
 
@@ -108,7 +112,7 @@ def _flows_pending(options: CallbackOptions) -> Iterable[Observation]:
 
     try:
         pending = AuthorizationFlow.objects.filter(expires_at__gt=timezone.now()).count()
-    except DatabaseError:  # an unreachable database must not break the export
+    except (DatabaseError, SynchronousOnlyOperation):  # no figure rather than a broken export
         return []
     return [Observation(pending)]
 

@@ -327,3 +327,29 @@ def test_the_overhead_benchmark_times_the_helpers_and_strips_them():
     with telemetry_overhead.stripped():
         assert app_telemetry.provider_call is not instrumented
     assert app_telemetry.provider_call is instrumented
+
+
+def test_flows_pending_is_left_out_rather_than_failing_the_export(
+    client, fake_scotaccount, telemetry, monkeypatch, caplog
+):
+    import asyncio
+
+    from django.db import DatabaseError
+
+    from scotaccount_django.models import AuthorizationFlow
+
+    start_flow(client)
+
+    async def collect_in_an_event_loop():  # an async view serving /metrics
+        return telemetry.collect()
+
+    assert "scotaccount.flows.pending" not in asyncio.run(collect_in_an_event_loop())
+
+    def unreachable(*args, **kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(AuthorizationFlow.objects, "filter", unreachable)
+    assert "scotaccount.flows.pending" not in telemetry.collect()
+    monkeypatch.undo()
+    assert telemetry.collect()["scotaccount.flows.pending"] == {frozenset(): 1}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # the SDK's "Callback failed"
