@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -72,8 +72,12 @@ ATTRIBUTE_VALUES: dict[str, frozenset[str]] = {
 #: OpenTelemetry's HTTP client buckets (seconds): the SDK's default ones suit milliseconds.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
-_meter = metrics.get_meter("scotaccount_django", version("scotaccount-django"))
-_tracer = trace.get_tracer("scotaccount_django", version("scotaccount-django"))
+try:
+    VERSION: str | None = version("scotaccount-django")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree (make demo)
+    VERSION = None
+_meter = metrics.get_meter("scotaccount_django", VERSION)
+_tracer = trace.get_tracer("scotaccount_django", VERSION)
 
 sign_ins_started = _meter.create_counter(
     "scotaccount.sign_ins.started", "{sign_in}", "Visits to the login view."
