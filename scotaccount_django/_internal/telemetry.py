@@ -73,9 +73,9 @@ ATTRIBUTE_VALUES: dict[str, frozenset[str]] = {
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
 try:
-    VERSION: str | None = version("scotaccount-django")
+    VERSION = version("scotaccount-django")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree (make demo)
-    VERSION = None
+    VERSION = ""
 _meter = metrics.get_meter("scotaccount_django", VERSION)
 _tracer = trace.get_tracer("scotaccount_django", VERSION)
 
