@@ -68,7 +68,7 @@ def main() -> None:
         if settings.DEMO_PROVIDER == "fake":
             from scotaccount_django.testing import FakeScotAccount
 
-            key_path = Path(settings.SCOTACCOUNT_PRIVATE_KEY_FILE)
+            key_path = Path(settings.SCOTACCOUNT_PRIVATE_KEY)
             if not key_path.exists():
                 print("Making demo keys (first run only)...")
                 call_command(

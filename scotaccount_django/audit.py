@@ -3,10 +3,12 @@
 One ``INFO`` record per event, with the fields as record attributes (``extra=``)
 so a JSON formatter sends them as fields. Records carry database ids, scope
 names and reasons only: never names, dates of birth, addresses, emails,
-tokens or ScotAccount's ``sub``. Events come from the app's own signals and
-from model signals, so the views that cause them need no audit code; data
-events are logged only once their transaction commits. ``docs/deployment.md``
-lists every field.
+tokens or ScotAccount's ``sub``. Events come from Django's ``user_logged_in``
+and ``user_logged_out``, the app's ``attributes_received``, and the backend
+(``created``, ``linked``), so the views that cause them need no audit code;
+data events are logged only once their transaction commits. Erasure has no
+event of its own (it can come from any cascade), so it listens to the model's
+``post_delete``. ``docs/deployment.md`` lists every field.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete
 
 from scotaccount_django import signals
+from scotaccount_django._internal import flows, sessions
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity
 
 logger = logging.getLogger("scotaccount_django.audit")
@@ -35,43 +39,34 @@ def _user_id(user: Any) -> str | None:
     return None if user is None or user.pk is None else str(user.pk)
 
 
-def _signed_in(sender: Any, user: Any, identity: ScotAccountIdentity, **kwargs: Any) -> None:
-    created = bool(kwargs.get("created"))
-    emit("signed_in", user_id=_user_id(user), identity_id=identity.pk, user_created=created)
+def _signed_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    # Only ScotAccount sign-ins: the callback's flow is on the request.
+    if flows.in_progress(request) is not None:
+        identity = getattr(user, "scotaccount_identity", None)
+        emit("signed_in", user_id=_user_id(user), identity_id=getattr(identity, "pk", None))
 
 
-def _signed_out(sender: Any, user: Any = None, **kwargs: Any) -> None:
-    emit("signed_out", user_id=_user_id(user))
+def _signed_out(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+    reason = getattr(request, sessions.ENDED, None)
+    if reason:
+        emit("session_expired", user_id=_user_id(user), reason=reason)
+    else:
+        emit("signed_out", user_id=_user_id(user))
 
 
-def _session_expired(sender: Any, user: Any = None, reason: str = "", **kwargs: Any) -> None:
-    emit("session_expired", user_id=_user_id(user), reason=reason)
-
-
-def _attribute_request_saved(
-    sender: Any, instance: AttributeRequest, created: bool, **kwargs: Any
-) -> None:
-    if not created:
-        return
+def _attributes_received(sender: Any, attribute_request: AttributeRequest, **kwargs: Any) -> None:
+    record = attribute_request
     fields: dict[str, AuditValue] = {
-        "user_id": str(instance.identity.user_id),
-        "identity_id": instance.identity_id,
-        "attribute_request_id": instance.pk,
+        "user_id": str(record.identity.user_id),
+        "identity_id": record.identity_id,
+        "attribute_request_id": record.pk,
     }
-    declined = [
-        scope
-        for scope, reason in instance.missing_scopes.items()
-        if reason == AttributeRequest.Reason.DECLINED
-    ]
-    received = {
-        **fields,
-        "scopes": list(instance.received_scopes),
-        "missing": {str(scope): str(reason) for scope, reason in instance.missing_scopes.items()},
-        "status": instance.status,
-    }
-    transaction.on_commit(lambda: emit("attributes_received", **received))
+    missing = {str(scope): str(reason) for scope, reason in record.missing_scopes.items()}
+    scopes = list(record.received_scopes)
+    emit("attributes_received", **fields, scopes=scopes, missing=missing, status=record.status)
+    declined = [s for s, reason in missing.items() if reason == AttributeRequest.Reason.DECLINED]
     if declined:
-        transaction.on_commit(lambda: emit("attributes_declined", **fields, scopes=declined))
+        emit("attributes_declined", **fields, scopes=declined)
 
 
 def _identity_deleted(sender: Any, instance: ScotAccountIdentity, **kwargs: Any) -> None:
@@ -81,11 +76,10 @@ def _identity_deleted(sender: Any, instance: ScotAccountIdentity, **kwargs: Any)
 
 def connect() -> None:
     """Listen for every audited event; called once from ``AppConfig.ready``."""
-    signals.signed_in.connect(_signed_in, dispatch_uid="scotaccount_audit_signed_in")
-    signals.signed_out.connect(_signed_out, dispatch_uid="scotaccount_audit_signed_out")
-    signals.session_expired.connect(_session_expired, dispatch_uid="scotaccount_audit_expired")
-    post_save.connect(
-        _attribute_request_saved, sender=AttributeRequest, dispatch_uid="scotaccount_audit_attrs"
+    user_logged_in.connect(_signed_in, dispatch_uid="scotaccount_audit_signed_in")
+    user_logged_out.connect(_signed_out, dispatch_uid="scotaccount_audit_signed_out")
+    signals.attributes_received.connect(
+        _attributes_received, dispatch_uid="scotaccount_audit_attrs"
     )
     post_delete.connect(
         _identity_deleted, sender=ScotAccountIdentity, dispatch_uid="scotaccount_audit_erased"

@@ -1,185 +1,210 @@
-"""``ScotAccountBackend``: maps a verified ScotAccount ID token to a local user, by ``sub``.
+"""``ScotAccountBackend``: mozilla-django-oidc's backend, fed ScotAccount's protocol.
 
-It runs mozilla-django-oidc's own user hook chain, with the same names and
-meanings, so a council used to that library overrides the same methods::
+MDO's own ``authenticate`` and ``get_or_create_user`` run unmodified::
 
-    authenticate -> get_or_create_user -> get_userinfo -> verify_claims
-                 -> filter_users_by_claims -> update_user
-                                             | create_user -> get_username
+    authenticate -> get_token -> verify_token -> get_or_create_user
+                 -> get_userinfo -> verify_claims -> filter_users_by_claims
+                 -> update_user | create_user -> get_username
 
-What differs is where the claims come from. mozilla-django-oidc's
-``authenticate`` exchanges the code itself with a client secret and verifies
-the ID token with one configured algorithm; ScotAccount needs
-``private_key_jwt``, PKCE and flows that outlive a session, so the callback view
-does that protocol work and hands this backend the verified claims.
-``get_userinfo`` returns those claims (ScotAccount has no userinfo endpoint).
-The inherited methods for the protocol work raise ``NotImplementedError``
-saying why, rather than failing on missing ``OIDC_*`` settings.
+This class supplies what ScotAccount needs at MDO's extension points:
+``get_settings`` (one mapping from MDO's names onto ``SCOTACCOUNT_*``),
+``get_token`` (``private_key_jwt`` and the flow's registered ``redirect_uri``),
+``verify_token`` (our complete ID-token checks, with the nonce MDO passes in),
+``get_userinfo`` (the verified ID-token claims: ScotAccount has no userinfo
+endpoint), and people keyed on issuer + ``sub``, never email.
+
+ScotAccount access tokens are for the attributes endpoint only, never for a
+council's own API: a call such as DRF's ``get_or_create_user(token, None, None)``
+is refused with ``PermissionDenied``.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any, NoReturn
+from functools import partial
+from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.db.models import EmailField
 from django.http import HttpRequest
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from scotaccount_django import audit
+from scotaccount_django._internal import flows, jwtkit, provider
 from scotaccount_django.conf import conf
-from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
-from scotaccount_django.tokens import IDTokenClaims, TokenSet
+from scotaccount_django.exceptions import ProviderError, SubjectMismatch
+from scotaccount_django.models import ScotAccountIdentity
 
 logger = logging.getLogger("scotaccount_django")
 
-_PROTOCOL_IN_CALLBACK = (
-    "ScotAccountBackend does not exchange codes or verify tokens: the callback view "
-    "does (private_key_jwt, PKCE, ScotAccount's keys and algorithms) and passes the "
-    "verified claims to authenticate(request, scotaccount_id_token=..., "
-    "scotaccount_tokens=...)."
-)
-
-
-def _does_not_apply(method: str, why: str) -> NoReturn:
-    raise NotImplementedError(f"{method}: {why}")
+#: MDO reads these two in ``__init__`` only to check one is set; ours come from discovery.
+_FROM_DISCOVERY = "(read from ScotAccount's discovery document)"
 
 
 class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
-    """Authenticate people whose ID token the callback view has already verified."""
+    """Sign in people ScotAccount vouches for, through MDO's own ``authenticate``."""
 
-    #: Set by ``authenticate`` for the hooks, as mozilla-django-oidc does.
+    #: Set by MDO's ``authenticate`` for the hooks.
     request: HttpRequest | None = None
-    #: The pk of the user signed in when this flow started, or None: the only user
-    #: ``link_existing_user`` may link (SECURITY L3).
-    started_by_id: Any = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Departs: the parent reads OIDC_* settings here and raises without them.
-        # Django instantiates backends on every request, so no I/O or settings here.
-        self.UserModel = get_user_model()
+    @staticmethod
+    def get_settings(attr: str, *args: Any) -> Any:
+        """MDO's setting names, answered from ``SCOTACCOUNT_*`` (read at call time)."""
+        mapped: dict[str, Any] = {
+            "OIDC_RP_CLIENT_ID": conf.CLIENT_ID,
+            "OIDC_RP_CLIENT_SECRET": None,  # private_key_jwt instead: see get_token
+            "OIDC_OP_TOKEN_ENDPOINT": _FROM_DISCOVERY,
+            "OIDC_OP_JWKS_ENDPOINT": _FROM_DISCOVERY,
+            "OIDC_OP_USER_ENDPOINT": None,  # ScotAccount has none: see get_userinfo
+            "OIDC_RP_SIGN_ALGO": " ".join(conf.ID_TOKEN_ALGORITHMS),
+            "OIDC_RP_SCOPES": "openid",
+            "OIDC_AUTHENTICATION_CALLBACK_URL": "scotaccount:callback",
+            "OIDC_CREATE_USER": conf.CREATE_USERS,
+            # The session keeps the ID token for logout (sessions.ID_TOKEN), never
+            # the access token: it is used once, for the attributes.
+            "OIDC_STORE_ACCESS_TOKEN": False,
+            "OIDC_STORE_ID_TOKEN": False,
+        }
+        if attr in mapped:
+            return mapped[attr]
+        if args:
+            return args[0]
+        raise ImproperlyConfigured(f"{attr} has no SCOTACCOUNT_* equivalent")
 
-    def authenticate(
-        self,
-        request: HttpRequest | None,
-        scotaccount_id_token: IDTokenClaims | None = None,
-        scotaccount_tokens: TokenSet | None = None,
-        scotaccount_flow: AuthorizationFlow | None = None,
-        **kwargs: Any,
-    ) -> AbstractBaseUser | None:
-        """Sign in the person named by verified ID token claims; ignore other logins.
+    def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The code exchanged with ``private_key_jwt``, PKCE and the flow's ``redirect_uri``.
 
-        Like the parent: a ``SuspiciousOperation`` from a hook refuses the sign-in
-        (logged), and so does an inactive user.
+        Departs: MDO sends a client secret and builds ``redirect_uri`` from the
+        Host header; ScotAccount accepts only a signed client assertion, and the
+        URI must be the one the authorization request registered. Without a flow
+        being completed (an ``authenticate`` call for some other login that
+        happens to carry ``code``), nothing is sent.
         """
-        if scotaccount_id_token is None or scotaccount_tokens is None:
-            return None
-        self.request = request
-        self.started_by_id = scotaccount_flow.started_by_id if scotaccount_flow else None
-        payload = {**scotaccount_id_token.claims, "sub": scotaccount_id_token.sub}
-        try:
-            user = self.get_or_create_user(
-                scotaccount_tokens.access_token, scotaccount_tokens.id_token, payload
-            )
-        except SuspiciousOperation as exc:
-            logger.warning("ScotAccount sign-in refused by the backend: %s", exc)
-            return None
-        if user is None or not self.user_can_authenticate(user):
-            return None
-        return user
+        completion = flows.in_progress(self.request)
+        if completion is None or "code_verifier" not in payload:
+            return {}
+        issuer = self.request.GET.get("iss") if self.request is not None else None
+        if issuer is not None and issuer != provider.get_metadata().issuer:
+            raise ProviderError("the callback's iss is not our issuer (mix-up)")
+        completion.tokens = provider.exchange_code(
+            code=payload["code"],
+            code_verifier=payload["code_verifier"],
+            redirect_uri=completion.flow.redirect_uri,
+        )
+        return {
+            "id_token": completion.tokens.id_token,
+            "access_token": completion.tokens.access_token,
+        }
 
-    def get_or_create_user(
-        self, access_token: str, id_token: str, payload: dict[str, Any]
-    ) -> AbstractBaseUser | None:
-        """The parent's chain, with ScotAccount's settings and the identity row.
+    def verify_token(self, token: str | None, **kwargs: Any) -> dict[str, Any] | None:
+        """The ID token verified completely; its claims, or None without a flow.
 
-        Departs: ``SCOTACCOUNT_CREATE_USERS`` rather than ``OIDC_CREATE_USER``; an
-        unknown person may first be linked by ``link_existing_user``; a new user
-        gets its ``ScotAccountIdentity`` in the same transaction.
+        Departs: MDO trusts one algorithm and checks neither issuer nor audience.
+        Here: configured algorithms, ScotAccount's keys, ``iss``, ``aud``/``azp``,
+        times, the flow's nonce (``nonce``: what the callback gave MDO, the hash
+        the flow stored) and ``sub`` a UUID; a step-up must return the person
+        who started it.
         """
-        claims = self.get_userinfo(access_token, id_token, payload)
-        if not self.verify_claims(claims):
-            raise SuspiciousOperation("Claims verification failed")
-        users = self.filter_users_by_claims(claims)
-        if len(users) > 1:
-            raise SuspiciousOperation("Multiple users returned")
-        if users:
-            return self.update_user(users[0], claims)
+        completion = flows.in_progress(self.request)
+        nonce = kwargs.get("nonce")
+        if completion is None or not token or not isinstance(nonce, str):
+            return None
+        claims = jwtkit.verify_id_token(token, nonce_hash=nonce)
+        started_by_sub = completion.flow.initiating_sub
+        if started_by_sub is not None and claims.sub != started_by_sub:
+            raise SubjectMismatch("the step-up came back as a different person")
+        completion.claims = claims
+        return {**claims.claims, "sub": claims.sub}
+
+    def get_userinfo(
+        self, access_token: str, id_token: str | None, payload: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The verified ID token claims: ScotAccount has no userinfo endpoint.
+
+        Without a verified ID token (an API handing over a bare access token)
+        this refuses: ScotAccount access tokens do not sign anyone in here.
+        Override to add to the claims; verified attributes come later, by step-up.
+        """
+        if payload is None:
+            raise PermissionDenied("ScotAccount access tokens do not authenticate API calls")
+        return payload
+
+    def verify_claims(self, claims: dict[str, Any]) -> bool:
+        """Departs: ScotAccount sends no email; a verified ``iss`` and ``sub`` are enough."""
+        return bool(claims.get("iss")) and bool(claims.get("sub"))
+
+    def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
+        """The user with this issuer and ``sub``; else the user ``link_existing_user`` names.
+
+        Departs: never email, which would let anyone who controls an address
+        take over an account. A link is made only to the user who started this
+        flow *and* is still signed in at its callback (L3, M2).
+        """
+        users = self.UserModel.objects.filter(
+            scotaccount_identity__issuer=claims["iss"],
+            scotaccount_identity__sub=claims["sub"],
+        ).select_related("scotaccount_identity")
+        if users or self.request is None:
+            return users
         linked = self.link_existing_user(self.request, claims)
-        if linked is not None and (self.started_by_id is None or linked.pk != self.started_by_id):
-            # A link is made only to the user who started this very flow (L3): with a
-            # planted flow cookie, someone else's callback can land in a signed-in
-            # staff member's browser, and request.user is then the wrong person.
-            logger.warning("Account link refused: the user is not the one who started the flow")
-            linked = None
-        if linked is None and not conf.CREATE_USERS:
-            logger.info("ScotAccount sign-in refused: unknown person and user creation is off")
-            return None
+        if linked is None:
+            return []
+        completion = flows.in_progress(self.request)
+        started_by = completion.flow.started_by_id if completion is not None else None
+        present = getattr(self.request, "user", None)
+        if (
+            started_by is None
+            or linked.pk != started_by
+            or getattr(present, "pk", None) != started_by
+        ):
+            logger.warning("Account link refused: the linker is not the signed-in user")
+            return []
+        return [linked]
+
+    @property
+    def started_by_id(self) -> Any:
+        """The pk of the user signed in when this flow started, or None: the only user
+        ``link_existing_user`` may link, and only while they are still signed in."""
+        completion = flows.in_progress(self.request)
+        return completion.flow.started_by_id if completion is not None else None
+
+    def link_existing_user(
+        self, request: HttpRequest, claims: dict[str, Any]
+    ) -> AbstractBaseUser | None:
+        """Hook: return an existing user to link to this new ``sub``, or None.
+
+        Override to attach ScotAccount to accounts a council already has. Only
+        the user who started this flow, and is still signed in at its callback,
+        can be linked; any other user returned is refused. For a "link my
+        ScotAccount" button, return ``UserModel.objects.get(pk=self.started_by_id)``
+        when it is set. Never match on email or name. The default links nobody.
+        """
+        return None
+
+    def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
+        """A new user with no usable password, and its identity, in one transaction.
+
+        Override ``new_user`` when your user model has other required fields.
+        """
         try:
             with transaction.atomic():
-                user = linked if linked is not None else self.create_user(claims)
-                ScotAccountIdentity.objects.create(
-                    user_id=user.pk,
-                    issuer=claims["iss"],
-                    sub=claims["sub"],
-                    last_seen=timezone.now(),
-                )
+                user = self.new_user(claims)
+                self.add_identity(user, claims, event="created")
         except IntegrityError:
             # Two first sign-ins of the same person at once: the other one won.
             user = self.filter_users_by_claims(claims).first()
             if user is None:
                 raise
-            return self.update_user(user, claims)
         return user
 
-    def get_userinfo(
-        self, access_token: str, id_token: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The verified ID token claims: ScotAccount has no userinfo endpoint.
-
-        Override to add to them; verified attributes come later, by step-up.
-        """
-        return payload
-
-    def verify_claims(self, claims: dict[str, Any]) -> bool:
-        """Departs: ScotAccount sends no email; a verified ``sub`` is all that is needed."""
-        return claims.get("sub") is not None
-
-    def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
-        """Departs: matched on ``sub`` (per issuer), never on email, which would let
-        anyone who controls an email address take over an account."""
-        return self.UserModel.objects.filter(
-            scotaccount_identity__issuer=claims["iss"],
-            scotaccount_identity__sub=claims["sub"],
-        ).select_related("scotaccount_identity")
-
-    def link_existing_user(
-        self, request: HttpRequest | None, claims: dict[str, Any]
-    ) -> AbstractBaseUser | None:
-        """Hook: return an existing user to link to this new ``sub``, or None.
-
-        Override to attach ScotAccount to accounts a council already has. Only
-        the user who was signed in when this flow *started* can be linked: their
-        pk is ``self.started_by_id``, and any other user returned is refused.
-        For a "link my ScotAccount" button, return
-        ``UserModel.objects.get(pk=self.started_by_id)`` when it is set (never
-        ``request.user``, which at the callback may be someone else). Never
-        match on email or name. The default links nobody.
-        """
-        return None
-
-    def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
-        """A new user with no usable password, through the model's manager where it can.
-
-        Override this when your user model has other required fields, e.g.
-        ``return self.UserModel.objects.create_user(email=None, council_ref="")``.
-        """
+    def new_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
+        """The user row, through the model's manager where it can; e.g. override with
+        ``return self.UserModel.objects.create_user(email=None, council_ref="")``."""
         name_field = self.UserModel.USERNAME_FIELD
         is_email = isinstance(self.UserModel._meta.get_field(name_field), EmailField)
         # ScotAccount gives no email at sign-in and a random name is not an email
@@ -188,22 +213,46 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         manager = self.UserModel._default_manager
         if not is_email and hasattr(manager, "create_user"):
             # Django's UserManager: password None gives an unusable password.
-            return manager.create_user(**fields, password=None)  # type: ignore[arg-type]
+            return manager.create_user(**fields, password=None)  # type: ignore[no-any-return]
         # Managers' create_user() turns an email of None into "", which would clash
         # with the second person on a unique field, so those users are saved directly.
         user = self.UserModel(**fields)
         user.set_unusable_password()
         user.save()
-        return user
+        return user  # type: ignore[no-any-return]
 
     def get_username(self, claims: dict[str, Any]) -> str:
         """Departs: a random name that reveals nothing about the person (not their email)."""
         return f"scotaccount-{secrets.token_hex(8)}"
 
     def update_user(self, user: AbstractBaseUser, claims: dict[str, Any]) -> AbstractBaseUser:
-        """Record the sign-in time on the person's identity."""
-        ScotAccountIdentity.objects.filter(user_id=user.pk).update(last_seen=timezone.now())
+        """Record the sign-in time; a user found by ``link_existing_user`` gets the identity.
+
+        An inactive user is refused here, because MDO's ``authenticate`` does not.
+        """
+        if not self.user_can_authenticate(user):
+            raise SuspiciousOperation("the user is inactive")
+        try:
+            identity: ScotAccountIdentity = getattr(user, "scotaccount_identity")  # noqa: B009
+        except ScotAccountIdentity.DoesNotExist:
+            with transaction.atomic():
+                self.add_identity(user, claims, event="linked")
+            return user
+        if identity.issuer != claims["iss"] or identity.sub != claims["sub"]:
+            raise SuspiciousOperation("the user is linked to another ScotAccount")
+        identity.last_seen = timezone.now()
+        ScotAccountIdentity.objects.filter(pk=identity.pk).update(last_seen=identity.last_seen)
         return user
+
+    def add_identity(self, user: AbstractBaseUser, claims: dict[str, Any], *, event: str) -> None:
+        """Attach this ``sub`` to ``user``; audited as ``created`` or ``linked`` on commit."""
+        identity = ScotAccountIdentity.objects.create(
+            user_id=user.pk, issuer=claims["iss"], sub=claims["sub"], last_seen=timezone.now()
+        )
+        user.scotaccount_identity = identity  # type: ignore[attr-defined]
+        transaction.on_commit(
+            partial(audit.emit, event, user_id=str(user.pk), identity_id=identity.pk)
+        )
 
     def describe_user_by_claims(self, claims: dict[str, Any]) -> str:
         """Departs: people are known by ``sub``, and no personal data goes to logs."""
@@ -213,38 +262,3 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         # Departs: the parent's get_user ignores is_active; Django's does not, so a
         # deactivated user's existing sessions stop working on their next request.
         return ModelBackend.get_user(self, user_id)
-
-    # The parent's protocol methods: the callback view does this work instead.
-
-    @staticmethod
-    def get_settings(attr: str, *args: Any) -> NoReturn:
-        _does_not_apply(
-            "get_settings",
-            "ScotAccount is configured with SCOTACCOUNT_* settings, read through "
-            "scotaccount_django.conf.conf, never OIDC_*.",
-        )
-
-    def get_token(self, payload: dict[str, Any]) -> NoReturn:
-        _does_not_apply("get_token", _PROTOCOL_IN_CALLBACK)
-
-    def raise_token_response_error(self, response: Any) -> NoReturn:
-        _does_not_apply("raise_token_response_error", _PROTOCOL_IN_CALLBACK)
-
-    def verify_token(self, token: str, **kwargs: Any) -> NoReturn:
-        _does_not_apply("verify_token", _PROTOCOL_IN_CALLBACK)
-
-    def get_payload_data(self, token: str, key: Any) -> NoReturn:
-        _does_not_apply("get_payload_data", _PROTOCOL_IN_CALLBACK)
-
-    def retrieve_matching_jwk(self, token: str) -> NoReturn:
-        _does_not_apply("retrieve_matching_jwk", _PROTOCOL_IN_CALLBACK)
-
-    def _verify_jws(self, payload: str, key: Any) -> NoReturn:
-        _does_not_apply("_verify_jws", _PROTOCOL_IN_CALLBACK)
-
-    def store_tokens(self, access_token: str, id_token: str) -> NoReturn:
-        _does_not_apply(
-            "store_tokens",
-            "the callback keeps the ID token in the session (for logout) once the "
-            "person is logged in, and never keeps the access token.",
-        )

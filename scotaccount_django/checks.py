@@ -1,18 +1,19 @@
-"""System checks for every misconfiguration a council could make, with stable ids.
+"""System checks with stable ids; every message and hint is in ``MESSAGES``.
 
-Every message and hint lives in ``MESSAGES``; a test proves each id fires.
-
-The default checks look at the *shape* of the settings only: no file or network
-I/O, so ``migrate``, ``createsuperuser`` or a cron job run where the key is not
-mounted (the same as django-cors-headers' checks). Checks that load the key or
-only make sense with production values are deploy checks, run by
-``manage.py check --deploy``; the key is validated again where it is first used.
+The default checks look at the *shape* of the settings only (no file or network
+I/O, as django-cors-headers' checks), so ``migrate`` or a cron job runs where the
+key is not mounted. ``manage.py check --deploy`` adds what needs the files and
+production values, all in one round.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import stat
 from collections.abc import Iterator
 from datetime import timedelta
+from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,29 +23,35 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
-from django.utils.module_loading import import_string
 
 from scotaccount_django import fields
-from scotaccount_django._internal.client_auth import load_signing_key
-from scotaccount_django._internal.http import is_https_or_loopback, is_loopback_url
-from scotaccount_django._internal.setting_types import SETTING_KINDS
-from scotaccount_django.conf import ENVIRONMENTS, as_timedelta, conf
+from scotaccount_django._internal.provider import load_signing_key
+from scotaccount_django.conf import (
+    DISCOVERY_SUFFIX,
+    ENVIRONMENTS,
+    PREFIX,
+    SETTINGS,
+    Settings,
+    conf,
+    environment_url,
+    is_https_or_loopback,
+    is_loopback_url,
+    local_allowed,
+    python_literal,
+)
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django.models import AttributeScope
 
 BACKEND = "scotaccount_django.backends.ScotAccountBackend"
 MIDDLEWARE = "scotaccount_django.middleware.SessionLifetimeMiddleware"
-SCOTACCOUNT_SESSION_HOURS = 4
-MAX_LEEWAY_SECONDS = 60
-SAFE_ALGORITHMS = {"RS256", "ES256", "PS256"}
+REQUIRED_MIDDLEWARE = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+)
+SCOTACCOUNT_SESSION = timedelta(hours=4)
 MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
 #: Cache backends whose contents live in one process (or nowhere).
-PER_PROCESS_CACHES = frozenset(
-    {
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.cache.backends.dummy.DummyCache",
-    }
-)
+PER_PROCESS_CACHES = ("locmem.LocMemCache", "dummy.DummyCache")
 
 #: id -> (message, hint). Ids are a public promise: never reuse or renumber one.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -53,18 +60,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Set it to the client id ScotAccount gave you at onboarding.",
     ),
     "scotaccount.E002": (
-        "No private key is configured for ScotAccount.",
-        "Set SCOTACCOUNT_PRIVATE_KEY_FILE (a PEM file, ideally on tmpfs) or "
-        "SCOTACCOUNT_PRIVATE_KEY (PEM text). `manage.py scotaccount_keygen` makes one.",
+        "SCOTACCOUNT_PRIVATE_KEY is not set.",
+        "Set it to the path of your PEM private key (ideally on tmpfs), or to the PEM text. "
+        "`manage.py scotaccount_keygen PATH` makes one.",
     ),
     "scotaccount.E003": (
         "{detail}",
-        "The key is read where sign-in needs it, so fix it before people sign in; "
-        "the same message is logged then.",
+        "Sign-in reads the key when it first needs it and logs the same message then.",
     ),
     "scotaccount.E004": (
         "{setting} is not an https URL: {url}",
-        "ScotAccount endpoints must use https; http is only allowed for localhost.",
+        "ScotAccount endpoints must use https; http is only allowed on this machine.",
     ),
     "scotaccount.E005": (
         f"Neither {BACKEND} nor a subclass of it is in AUTHENTICATION_BACKENDS.",
@@ -90,8 +96,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "scotaccount.E010": (
         "ScotAccount settings point at this machine ({url}) and DEBUG is off.",
-        "That is the fake ScotAccount for development; set SCOTACCOUNT_ENVIRONMENT "
-        "or SCOTACCOUNT_DISCOVERY_URL to the real service.",
+        "That is the fake ScotAccount, refused at run time too: set SCOTACCOUNT_ENVIRONMENT "
+        "to 'integration' or 'production', or in CI SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True.",
     ),
     "scotaccount.E011": (
         "SCOTACCOUNT_ENVIRONMENT is {value!r}.",
@@ -102,18 +108,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SCOTACCOUNT_ATTRIBUTES_URL is required in production (ScotAccount does not publish it).",
         "Set it to the attributes URL ScotAccount gave you at onboarding.",
     ),
-    "scotaccount.E013": (
-        "SCOTACCOUNT_CLOCK_LEEWAY is {seconds} seconds; more than 60 lets expired tokens in.",
-        "Use 60 seconds or less (the default is 30).",
-    ),
-    "scotaccount.E014": (
-        "SCOTACCOUNT_ID_TOKEN_ALGORITHMS contains {algorithms}.",
-        "Only asymmetric algorithms are safe here; ScotAccount signs with RS256.",
-    ),
     "scotaccount.E015": (
         "The issuer cannot be worked out from SCOTACCOUNT_DISCOVERY_URL.",
-        "Set SCOTACCOUNT_ISSUER, or use a discovery URL ending in "
-        "/.well-known/openid-configuration.",
+        f"Use a discovery URL ending in {DISCOVERY_SUFFIX}.",
     ),
     "scotaccount.E016": (
         "{app} is not in INSTALLED_APPS.",
@@ -134,8 +131,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ScotAccount as your logout URI, e.g. https://www.example.gov.scot/scotaccount/logged-out/.",
     ),
     "scotaccount.E022": (
-        "{setting} is not a positive duration: {detail}",
-        "Use a number of seconds or a datetime.timedelta greater than zero.",
+        "{setting} is {value}; it must be {rule}.",
+        "For example {setting} = {example}.",
     ),
     "scotaccount.E030": (
         "SCOTACCOUNT_ATTRIBUTE_MAX_AGE names unknown scopes: {scopes}.",
@@ -144,17 +141,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "scotaccount.E031": (
         "SCOTACCOUNT_ATTRIBUTE_MAX_AGE for {scope} is {value}; it must be at least one hour.",
         "A shorter age expires an attribute before the person is back on the page that "
-        "needed it, sending them round the step-up again. Give seconds or a timedelta.",
+        'needed it. For example {{"{scope}": timedelta(days=90)}}.',
     ),
-    "scotaccount.E032": (
-        "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER cannot be imported: {detail}",
-        "Give the dotted path of a callable taking (request, unavailable), or None for the "
-        "built-in page.",
+    "scotaccount.E040": (
+        "SCOTACCOUNT_CACHE_ALIAS is {alias!r}, which is not in CACHES.",
+        "Use one of the aliases in CACHES: {aliases}.",
     ),
-    "scotaccount.E033": (
-        "SCOTACCOUNT_ATTRIBUTES_ISSUER is not set, so no claimsToken can be verified.",
-        "Set it to the attributes issuer ScotAccount gave you at onboarding (it is not the "
-        "sign-in issuer).",
+    "scotaccount.E041": (
+        "SCOTACCOUNT_CA_BUNDLE cannot be read: {detail}.",
+        "Give the path of a PEM file of CA certificates, or None for certifi's.",
     ),
     "scotaccount.E050": (
         "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
@@ -162,8 +157,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "scotaccount.E060": (
         "{setting} is {actual}; it must be {expected}.",
-        "For example {setting} = {example}. Values read from environment variables are "
-        "strings: convert them first, e.g. with int() or float().",
+        "For example {setting} = {example}. A value read from an environment variable is a "
+        "string: convert it first.",
     ),
     "scotaccount.E061": (
         "Sign-in and attributes point at different ScotAccount environments: {detail}.",
@@ -176,9 +171,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Make it null=True (addresses stay unique), or override create_user() on a "
         "subclass of ScotAccountBackend (see 'Your user model' in docs/installation.md).",
     ),
-    "scotaccount.W001": (
-        "Both SCOTACCOUNT_PRIVATE_KEY_FILE and SCOTACCOUNT_PRIVATE_KEY are set; the file wins.",
-        "Remove one of them.",
+    "scotaccount.W002": (
+        "{setting} is not a ScotAccount setting, so it is ignored.",
+        "{suggestion}See docs/settings.md for the settings there are.",
+    ),
+    "scotaccount.W003": (
+        "The private key file {path} is readable by group or others (mode {mode:04o}).",
+        "Make it owner-only: chmod 600 {path}",
     ),
     "scotaccount.W020": (
         f"{MIDDLEWARE} is not in MIDDLEWARE, so ScotAccount sign-ins last as long as "
@@ -204,51 +203,73 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "scotaccount.I040": (
         "Sign-out at ScotAccount goes to the discovery document's end_session_endpoint; "
-        "if it advertises none, to {url} ({source}).",
-        "ScotAccount documents logout at /authorize/logout on the sign-in host; set "
-        "SCOTACCOUNT_END_SESSION_URL if it gave you another address.",
+        "if it advertises none, to {url}.",
+        "That is ScotAccount's documented /authorize/logout on the sign-in issuer.",
     ),
     "scotaccount.W050": (
-        "Verified attributes (personal data) are stored unencrypted: "
-        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty.",
+        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty: new verified attributes (personal "
+        "data) are stored unencrypted, and encrypted ones cannot be read.",
         "Set it to a list of Fernet keys kept outside the database (see docs/deployment.md), "
         "then run `manage.py scotaccount_reencrypt`.",
     ),
 }
 
-LEVELS: dict[str, int] = {
-    "scotaccount.E": checks.ERROR,
-    "scotaccount.W": checks.WARNING,
-    "scotaccount.I": checks.INFO,
-}
+LEVELS = {"E": checks.ERROR, "W": checks.WARNING, "I": checks.INFO}
 
 
-def _error(check_id: str, **fmt: Any) -> checks.CheckMessage:
+def _message(check_id: str, **fmt: Any) -> checks.CheckMessage:
     message, hint = MESSAGES[check_id]
-    level = LEVELS[check_id[: len("scotaccount.E")]]
+    level = LEVELS[check_id[len("scotaccount.")]]
     return checks.CheckMessage(level, message.format(**fmt), hint=hint.format(**fmt), id=check_id)
+
+
+def a_type(value: Any) -> str:
+    """``None``, ``an int``, ``a function``: the type only, never the value (it may be the key)."""
+    if value is None:
+        return "None"
+    callables = FunctionType | BuiltinFunctionType | MethodType
+    name = "function" if isinstance(value, callables) else type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _value_problems() -> Iterator[checks.CheckMessage]:
+    """Unknown names, wrong types and values out of range: each row's own rules."""
+    names = [row.name for row in SETTINGS]
+    for name in sorted(set(dir(settings)) - set(names)):
+        if name.startswith(PREFIX):
+            nearest = difflib.get_close_matches(name, names, n=1)
+            suggestion = f"Did you mean {nearest[0]}? " if nearest else ""
+            yield _message("scotaccount.W002", setting=name, suggestion=suggestion)
+    for row in SETTINGS:
+        value = row.raw()
+        if not row.kind.accepts(value):
+            fmt = {"setting": row.name, "example": row.example}
+            yield _message(
+                "scotaccount.E060", actual=a_type(value), expected=row.kind.expected, **fmt
+            )
+        elif not row.kind.valid(value):
+            literal = python_literal(value)
+            fmt = {"setting": row.name, "example": row.example, "rule": row.kind.rule}
+            yield _message("scotaccount.E022", value=literal, **fmt)
+
+
+def _values_unusable() -> bool:
+    return any(message.is_serious() for message in _value_problems())
 
 
 @checks.register(checks.Tags.security)
 def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """The shape of the settings: no I/O, so commands run without the key mounted."""
-    wrong_types = list(_type_problems())
-    if wrong_types:
-        # Every later check reads these values; stop at the message that says why.
-        return wrong_types
-    return list(_settings_problems())
+    problems = list(_value_problems())
+    if any(message.is_serious() for message in problems):
+        return problems  # every later check reads these values; stop at what says why
+    return problems + list(_settings_problems())
 
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_deploy_settings(**kwargs: Any) -> list[checks.CheckMessage]:
-    """What only matters where people sign in: the key itself and production values."""
-    if _has_type_problems():
-        return []  # the default checks already said what is wrong
-    return list(_deploy_problems())
-
-
-def _has_type_problems() -> bool:
-    return any(True for _ in _type_problems())
+    """Files and production values, every one in the same round."""
+    return [] if _values_unusable() else list(_deploy_problems())
 
 
 @checks.register(checks.Tags.urls)
@@ -256,139 +277,84 @@ def check_urls(**kwargs: Any) -> list[checks.CheckMessage]:
     try:
         reverse("scotaccount:callback")
     except NoReverseMatch:
-        return [_error("scotaccount.E006")]
+        return [_message("scotaccount.E006")]
     return []
 
 
-def _type_problems() -> Iterator[checks.CheckMessage]:
-    for setting, kind in SETTING_KINDS.items():
-        if not hasattr(settings, setting):
-            continue
-        value = getattr(settings, setting)
-        if not kind.accepts(value):
-            # The type only, never the value: it may be the private key.
-            actual = "None" if value is None else f"a {type(value).__name__}"
-            yield _error(
-                "scotaccount.E060",
-                setting=setting,
-                actual=actual,
-                expected=kind.expected,
-                example=kind.example,
-            )
-
-
-def _deploy_problems() -> Iterator[checks.CheckMessage]:
-    if conf.PRIVATE_KEY_FILE or conf.PRIVATE_KEY:
-        try:
-            load_signing_key()
-        except ConfigurationError as exc:
-            yield _error("scotaccount.E003", detail=exc)
-    if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
-        yield _error("scotaccount.E012")
-    if not conf.REDIRECT_URI and not settings.DEBUG:
-        yield _error("scotaccount.E009")
-    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
-        yield _error("scotaccount.E021")
-    loopback = [url for url in _provider_urls().values() if url and is_loopback_url(url)]
-    if loopback and not settings.DEBUG:
-        yield _error("scotaccount.E010", url=loopback[0])
-
-
-@checks.register(checks.Tags.caches, deploy=True)
-def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
-    """``--deploy``: discovery and JWKS belong in a cache every worker shares."""
-    if _has_type_problems():
-        return []
-    alias = conf.CACHE_ALIAS
-    backend = str(settings.CACHES.get(alias, {}).get("BACKEND", ""))
-    if backend in PER_PROCESS_CACHES:
-        return [_error("scotaccount.W040", alias=alias, backend=backend.rsplit(".", 1)[-1])]
-    return []
-
-
-@checks.register(checks.Tags.security)
-def check_attribute_encryption(**kwargs: Any) -> list[checks.CheckMessage]:
-    try:
-        fields.key_ring()
-    except ImproperlyConfigured as exc:
-        return [_error("scotaccount.E050", detail=exc)]
-    return []
-
-
-@checks.register(checks.Tags.security, deploy=True)
-def check_end_session_url(**kwargs: Any) -> list[checks.CheckMessage]:
-    """``--deploy``: say where sign-out goes when discovery advertises no endpoint."""
-    if _has_type_problems():
-        return []
-    if conf.END_SESSION_URL:
-        url, source = conf.END_SESSION_URL, "SCOTACCOUNT_END_SESSION_URL"
-    else:
-        url = conf.DOCUMENTED_END_SESSION_URL or "nowhere: no issuer is configured"
-        source = "ScotAccount's documented logout path on the configured issuer"
-    return [_error("scotaccount.I040", url=url, source=source)]
-
-
-@checks.register(checks.Tags.security, deploy=True)
-def check_attribute_encryption_on(**kwargs: Any) -> list[checks.CheckMessage]:
-    try:
-        if settings.DEBUG or conf.ATTRIBUTE_ENCRYPTION_KEYS:
-            return []
-    except ImproperlyConfigured:
-        return []  # E050 says what is wrong with the setting
-    return [_error("scotaccount.W050")]
+def provider_urls() -> dict[str, str | None]:
+    """ScotAccount's URLs by setting name, read without M7's run-time refusal."""
+    rows = (Settings.DISCOVERY_URL, Settings.ATTRIBUTES_URL, Settings.ATTRIBUTES_JWKS_URL)
+    return {row.name: row.raw() or environment_url(row.name) for row in rows}
 
 
 def _settings_problems() -> Iterator[checks.CheckMessage]:
     if not conf.CLIENT_ID:
-        yield _error("scotaccount.E001")
-    yield from _key_problems()
-    if not conf._get("SCOTACCOUNT_DISCOVERY_URL") and conf.ENVIRONMENT not in ENVIRONMENTS:
-        yield _error("scotaccount.E011", value=conf.ENVIRONMENT)
-    elif not conf.ISSUER:
-        yield _error("scotaccount.E015")
-    yield from _url_problems()
-    yield from _environment_problems()
-    if conf.ATTRIBUTES_URL and not conf.ATTRIBUTES_ISSUER:
-        yield _error("scotaccount.E033")
+        yield _message("scotaccount.E001")
+    if not conf.PRIVATE_KEY:
+        yield _message("scotaccount.E002")
+    urls = provider_urls()
+    if not Settings.DISCOVERY_URL.raw() and conf.ENVIRONMENT not in ENVIRONMENTS:
+        yield _message("scotaccount.E011", value=conf.ENVIRONMENT)
+    elif not str(urls["SCOTACCOUNT_DISCOVERY_URL"]).endswith(DISCOVERY_SUFFIX):
+        yield _message("scotaccount.E015")
+    loopback = [url for url in urls.values() if url and is_loopback_url(url)]
+    if (loopback or conf.ENVIRONMENT == "local") and not local_allowed():
+        yield _message("scotaccount.E010", url=(loopback or ["local"])[0])
+    urls["SCOTACCOUNT_REDIRECT_URI"] = conf.REDIRECT_URI
+    urls["SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI"] = conf.POST_LOGOUT_REDIRECT_URI
+    for setting, url in urls.items():
+        if url and not is_https_or_loopback(url):
+            yield _message("scotaccount.E004", setting=setting, url=url)
+    found = {name: environment_of(url) for name, url in provider_urls().items() if url}
+    if len({environment for environment in found.values() if environment}) > 1:
+        detail = ", ".join(f"{name} on {env}" for name, env in found.items() if env)
+        yield _message("scotaccount.E061", detail=detail)
+    if conf.CACHE_ALIAS not in settings.CACHES:
+        yield _message(
+            "scotaccount.E040", alias=conf.CACHE_ALIAS, aliases=", ".join(settings.CACHES)
+        )
+    try:
+        fields.key_ring()
+    except ImproperlyConfigured as exc:
+        yield _message("scotaccount.E050", detail=exc)
     yield from _attribute_problems()
     yield from _user_model_problems()
-    # The configured value: conf.CLOCK_LEEWAY is already clamped to the cap.
-    seconds = as_timedelta(conf._get("SCOTACCOUNT_CLOCK_LEEWAY")).total_seconds()
-    if seconds > MAX_LEEWAY_SECONDS:
-        yield _error("scotaccount.E013", seconds=int(seconds))
-    unsafe = sorted(set(conf.ID_TOKEN_ALGORITHMS) - SAFE_ALGORITHMS)
-    if unsafe or not conf.ID_TOKEN_ALGORITHMS:
-        yield _error("scotaccount.E014", algorithms=", ".join(unsafe) or "nothing")
     yield from _wiring_problems()
     yield from _session_problems()
 
 
-def _attribute_problems() -> Iterator[checks.CheckMessage]:
-    raw = conf._get("SCOTACCOUNT_ATTRIBUTE_MAX_AGE") or {}
-    unknown = sorted(set(raw) - set(AttributeScope.values))
-    if unknown:
-        yield _error("scotaccount.E030", scopes=", ".join(map(str, unknown)))
-    for scope, value in raw.items():
+def _deploy_problems() -> Iterator[checks.CheckMessage]:
+    if conf.PRIVATE_KEY:
         try:
-            too_short = as_timedelta(value) < MIN_ATTRIBUTE_MAX_AGE
-        except ImproperlyConfigured:
-            too_short = True
-        if too_short:
-            yield _error("scotaccount.E031", scope=scope, value=repr(value))
-    handler = conf.ATTRIBUTES_UNAVAILABLE_HANDLER
-    if handler:
-        try:
-            if not callable(import_string(handler)):
-                raise ImportError(f"{handler} is not callable")
-        except ImportError as exc:
-            yield _error("scotaccount.E032", detail=exc)
-
-
-def _key_problems() -> Iterator[checks.CheckMessage]:
-    if conf.PRIVATE_KEY_FILE and conf.PRIVATE_KEY:
-        yield _error("scotaccount.W001")
-    if not conf.PRIVATE_KEY_FILE and not conf.PRIVATE_KEY:
-        yield _error("scotaccount.E002")
+            load_signing_key()
+        except ConfigurationError as exc:
+            yield _message("scotaccount.E003", detail=exc)
+    path = conf.PRIVATE_KEY_FILE
+    if path and os.path.exists(path):
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            yield _message("scotaccount.W003", path=path, mode=mode)
+    if conf.CA_BUNDLE and not os.access(conf.CA_BUNDLE, os.R_OK):
+        detail = "no such file" if not os.path.exists(conf.CA_BUNDLE) else "permission denied"
+        yield _message("scotaccount.E041", detail=f"{conf.CA_BUNDLE}: {detail}")
+    if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
+        yield _message("scotaccount.E012")
+    if not conf.REDIRECT_URI and not settings.DEBUG:
+        yield _message("scotaccount.E009")
+    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
+        yield _message("scotaccount.E021")
+    backend = str(settings.CACHES.get(conf.CACHE_ALIAS, {}).get("BACKEND", ""))
+    if backend.endswith(PER_PROCESS_CACHES):
+        alias, name = conf.CACHE_ALIAS, backend.rsplit(".", 1)[-1]
+        yield _message("scotaccount.W040", alias=alias, backend=name)
+    discovery = provider_urls()["SCOTACCOUNT_DISCOVERY_URL"] or ""
+    issuer = (
+        discovery.removesuffix(DISCOVERY_SUFFIX) if discovery.endswith(DISCOVERY_SUFFIX) else ""
+    )
+    url = f"{issuer}/authorize/logout" if issuer else "nowhere: no issuer is configured"
+    yield _message("scotaccount.I040", url=url)
+    if not settings.DEBUG and not conf.ATTRIBUTE_ENCRYPTION_KEYS:
+        yield _message("scotaccount.W050")
 
 
 def environment_of(url: str) -> str | None:
@@ -403,21 +369,14 @@ def environment_of(url: str) -> str | None:
     return None
 
 
-def _provider_urls() -> dict[str, str | None]:
-    """Where ScotAccount's sign-in and attributes services are, by setting name."""
-    return {
-        "SCOTACCOUNT_DISCOVERY_URL": conf.DISCOVERY_URL,
-        "SCOTACCOUNT_ATTRIBUTES_URL": conf.ATTRIBUTES_URL,
-        "SCOTACCOUNT_ATTRIBUTES_ISSUER": conf.ATTRIBUTES_ISSUER,
-        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": conf.ATTRIBUTES_JWKS_URL,
-    }
-
-
-def _environment_problems() -> Iterator[checks.CheckMessage]:
-    found = {name: environment_of(url) for name, url in _provider_urls().items() if url}
-    if len({environment for environment in found.values() if environment}) > 1:
-        detail = ", ".join(f"{name} on {env}" for name, env in found.items() if env)
-        yield _error("scotaccount.E061", detail=detail)
+def _attribute_problems() -> Iterator[checks.CheckMessage]:
+    ages = conf.ATTRIBUTE_MAX_AGE
+    unknown = sorted(set(ages) - set(AttributeScope.values))
+    if unknown:
+        yield _message("scotaccount.E030", scopes=", ".join(unknown))
+    for scope, age in ages.items():
+        if age < MIN_ATTRIBUTE_MAX_AGE:
+            yield _message("scotaccount.E031", scope=scope, value=python_literal(age))
 
 
 def _user_model_problems() -> Iterator[checks.CheckMessage]:
@@ -429,27 +388,15 @@ def _user_model_problems() -> Iterator[checks.CheckMessage]:
         return  # Django's own checks report AUTH_USER_MODEL
     field = user_model._meta.get_field(user_model.USERNAME_FIELD)
     if isinstance(field, EmailField) and not field.null:
-        yield _error(
+        yield _message(
             "scotaccount.E062", model=user_model._meta.label, field=user_model.USERNAME_FIELD
         )
 
 
-def _url_problems() -> Iterator[checks.CheckMessage]:
-    urls = {
-        **_provider_urls(),
-        "SCOTACCOUNT_REDIRECT_URI": conf.REDIRECT_URI,
-        "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": conf.POST_LOGOUT_REDIRECT_URI,
-        "SCOTACCOUNT_END_SESSION_URL": conf.END_SESSION_URL,
-    }
-    for setting, url in urls.items():
-        if not url:
-            continue
-        if not is_https_or_loopback(url):
-            yield _error("scotaccount.E004", setting=setting, url=url)
-
-
 def _is_scotaccount_backend(path: str) -> bool:
     """True for ``ScotAccountBackend`` or a council's subclass of it."""
+    from django.utils.module_loading import import_string
+
     from scotaccount_django.backends import ScotAccountBackend
 
     try:
@@ -461,49 +408,29 @@ def _is_scotaccount_backend(path: str) -> bool:
 
 def _wiring_problems() -> Iterator[checks.CheckMessage]:
     if not any(_is_scotaccount_backend(path) for path in settings.AUTHENTICATION_BACKENDS):
-        yield _error("scotaccount.E005")
+        yield _message("scotaccount.E005")
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
-        yield _error("scotaccount.E007")
+        yield _message("scotaccount.E007")
     if str(settings.SESSION_COOKIE_SAMESITE).lower() == "strict":
-        yield _error("scotaccount.E008")
+        yield _message("scotaccount.E008")
     for app in ("django.contrib.sessions", "django.contrib.auth"):
         if app not in settings.INSTALLED_APPS:
-            yield _error("scotaccount.E016", app=app)
-    for middleware in (
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-    ):
+            yield _message("scotaccount.E016", app=app)
+    for middleware in REQUIRED_MIDDLEWARE:
         if middleware not in settings.MIDDLEWARE:
-            yield _error("scotaccount.E017", middleware=middleware)
+            yield _message("scotaccount.E017", middleware=middleware)
 
 
 def _session_problems() -> Iterator[checks.CheckMessage]:
     middleware = list(settings.MIDDLEWARE)
     if MIDDLEWARE not in middleware:
-        yield _error("scotaccount.W020")
-    else:
-        for required in (
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-        ):
-            if required in middleware and middleware.index(required) > middleware.index(
-                MIDDLEWARE
-            ):
-                yield _error("scotaccount.E020", middleware=required)
-    durations: dict[str, timedelta | None] = {}
-    for setting in ("SESSION_LIFETIME", "SESSION_IDLE_TIMEOUT"):
-        try:
-            durations[setting] = getattr(conf, setting)
-        except ImproperlyConfigured as exc:
-            yield _error("scotaccount.E022", setting=f"SCOTACCOUNT_{setting}", detail=exc)
-            return
-        value = durations[setting]
-        if value is not None and value <= timedelta(0):
-            yield _error("scotaccount.E022", setting=f"SCOTACCOUNT_{setting}", detail=value)
-            return
-    lifetime, idle = durations["SESSION_LIFETIME"], durations["SESSION_IDLE_TIMEOUT"]
-    assert lifetime is not None
-    if lifetime > timedelta(hours=SCOTACCOUNT_SESSION_HOURS):
-        yield _error("scotaccount.W021", lifetime=lifetime)
+        yield _message("scotaccount.W020")
+    for required in REQUIRED_MIDDLEWARE:
+        after = MIDDLEWARE in middleware and required in middleware
+        if after and middleware.index(required) > middleware.index(MIDDLEWARE):
+            yield _message("scotaccount.E020", middleware=required)
+    lifetime, idle = conf.SESSION_LIFETIME, conf.SESSION_IDLE_TIMEOUT
+    if lifetime > SCOTACCOUNT_SESSION:
+        yield _message("scotaccount.W021", lifetime=lifetime)
     if idle is not None and idle >= lifetime:
-        yield _error("scotaccount.W022", idle=idle, lifetime=lifetime)
+        yield _message("scotaccount.W022", idle=idle, lifetime=lifetime)

@@ -1,301 +1,377 @@
-"""Every ``SCOTACCOUNT_*`` setting, its default, and nothing else.
+"""Every ``SCOTACCOUNT_*`` setting: one row each in the ``Settings`` class, read through ``conf``.
 
-Read through the module-level ``conf`` object. Nothing is cached, so
-``override_settings`` and pytest-django's ``settings`` fixture just work, and
-Django's settings are never written to.
+A row is its name, type, default and a one-line doc. The typed accessors
+(``conf.CLIENT_ID``), the system checks (``checks.py``) and the reference table
+in ``docs/settings.md`` all derive from the rows, so nothing is kept in step by
+hand. Values are read at call time (``override_settings`` just works) and
+Django's settings are never written to. Values that are fixed, or derived from
+the rows, are plain attributes and properties after the rows.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from os import PathLike
+from typing import Any, Generic, TypeVar, overload
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-Environment = Literal["integration", "production", "local"]
+from scotaccount_django.exceptions import ConfigurationError
 
-#: The endpoints ScotAccount documents for each environment. Production's
-#: attributes endpoint and issuer are not published, so they have no default.
-ENVIRONMENTS: dict[str, dict[str, str | None]] = {
+T = TypeVar("T")
+PREFIX = "SCOTACCOUNT_"
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+#: Where ScotAccount documents its logout, on the sign-in host.
+DOCUMENTED_LOGOUT_PATH = "/authorize/logout"
+#: What ScotAccount documents per environment. Production's attributes URL is not
+#: published: it comes from onboarding (check E012). "local" is the fake on LOCAL_PORT.
+ENVIRONMENT_URLS = {
     "integration": {
-        "discovery_url": (
-            "https://authz.integration.scotaccount.service.gov.scot"
-            "/.well-known/openid-configuration"
-        ),
-        "attributes_url": (
+        "SCOTACCOUNT_DISCOVERY_URL": "https://authz.integration.scotaccount.service.gov.scot"
+        + DISCOVERY_SUFFIX,
+        "SCOTACCOUNT_ATTRIBUTES_URL": (
             "https://issuer.main.integration.scotaccount.service.gov.scot/attributes/values"
         ),
-        "attributes_issuer": "https://issuer.main.integration.scotaccount.service.gov.scot/jwt",
     },
     "production": {
-        "discovery_url": (
-            "https://authz.scotaccount.service.gov.scot/.well-known/openid-configuration"
-        ),
-        "attributes_url": None,
-        "attributes_issuer": None,
+        "SCOTACCOUNT_DISCOVERY_URL": "https://authz.scotaccount.service.gov.scot"
+        + DISCOVERY_SUFFIX,
     },
-    # Filled in from SCOTACCOUNT_LOCAL_PORT by ``local_environment``.
-    "local": {},
 }
-
-DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+ENVIRONMENTS = (*ENVIRONMENT_URLS, "local")
 LOCAL_HOST = "127.0.0.1"
-
-
-def local_environment(port: int) -> dict[str, str | None]:
-    """Where ``manage.py scotaccount_fake`` serves: sign-in on ``port``, attributes next."""
-    sign_in, attributes = f"http://{LOCAL_HOST}:{port}", f"http://{LOCAL_HOST}:{port + 1}"
-    return {
-        "discovery_url": sign_in + DISCOVERY_SUFFIX,
-        "attributes_url": f"{attributes}/attributes/values",
-        "attributes_issuer": f"{attributes}/jwt",
-        "attributes_jwks_url": f"{attributes}/jwks.json",
-    }
-
-
-#: Where ScotAccount documents its logout, on the sign-in host (reference docs, line 2367).
-DOCUMENTED_LOGOUT_PATH = "/authorize/logout"
-#: Tokens are checked with at most this much clock leeway, whatever the setting says.
-MAX_CLOCK_LEEWAY = timedelta(seconds=60)
-
-#: Every setting this app reads, with its default. ``docs/settings.md``
-#: documents each one; a test keeps the two in step.
-DEFAULTS: dict[str, Any] = {
-    "SCOTACCOUNT_CLIENT_ID": None,
-    "SCOTACCOUNT_ENVIRONMENT": "integration",
-    "SCOTACCOUNT_DISCOVERY_URL": None,
-    "SCOTACCOUNT_ISSUER": None,
-    "SCOTACCOUNT_ATTRIBUTES_URL": None,
-    "SCOTACCOUNT_ATTRIBUTES_ISSUER": None,
-    "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": None,
-    "SCOTACCOUNT_PRIVATE_KEY_FILE": None,
-    "SCOTACCOUNT_PRIVATE_KEY": None,
-    "SCOTACCOUNT_PRIVATE_KEY_ID": None,
-    "SCOTACCOUNT_REDIRECT_URI": None,
-    "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI": None,
-    "SCOTACCOUNT_END_SESSION_URL": None,
-    "SCOTACCOUNT_ID_TOKEN_ALGORITHMS": ["RS256"],
-    "SCOTACCOUNT_CONNECT_TIMEOUT": 5.0,
-    "SCOTACCOUNT_READ_TIMEOUT": 10.0,
-    "SCOTACCOUNT_CA_BUNDLE": None,
-    "SCOTACCOUNT_CLOCK_LEEWAY": 30,
-    "SCOTACCOUNT_FLOW_LIFETIME": timedelta(days=7),
-    "SCOTACCOUNT_FLOW_COOKIE_NAME": "scotaccount_flow",
-    "SCOTACCOUNT_METADATA_CACHE_TIMEOUT": 900,
-    "SCOTACCOUNT_CACHE_ALIAS": "default",
-    "SCOTACCOUNT_CREATE_USERS": True,
-    "SCOTACCOUNT_SESSION_LIFETIME": timedelta(hours=4),
-    "SCOTACCOUNT_SESSION_IDLE_TIMEOUT": None,
-    "SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS": False,
-    "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {},
-    "SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER": None,
-    "SCOTACCOUNT_LOCAL_PORT": 8001,
-    "SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE": 300,
-    "SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER": 5,
-    "SCOTACCOUNT_FLOW_RATE_LIMIT": 30,
-    "SCOTACCOUNT_FLOW_RATE_WINDOW": 300,
-    "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": True,
-    "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS": [],
-}
 
 
 def as_timedelta(value: int | float | timedelta) -> timedelta:
     """Durations may be given as seconds or as a ``timedelta``."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+def python_literal(value: Any) -> str:
+    """A value as a council would write it in ``settings.py`` (docs and check hints)."""
     if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+            if seconds and seconds % size == 0:
+                return f"timedelta({unit}={seconds // size})"
+        return f"timedelta(seconds={seconds})"
+    return repr(value).replace("'", '"')
+
+
+@dataclass(frozen=True)
+class Kind(Generic[T]):
+    """What a setting accepts: in words, as a type test, and as a rule on the value."""
+
+    expected: str
+    accepts: Callable[[Any], bool]
+    convert: Callable[[Any], T]
+    example: str
+    #: Words for ``valid``; a value of the right type that breaks it is check E022.
+    rule: str = ""
+    valid: Callable[[Any], bool] = lambda value: True
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _duration(value: Any) -> bool:
+    return isinstance(value, timedelta) or _number(value)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _path(value: Any) -> bool:
+    return isinstance(value, str | PathLike)
+
+
+def _optional(kind: Kind[T], example: str) -> Kind[T | None]:
+    return Kind(
+        f"{kind.expected}, or None",
+        lambda value: value is None or kind.accepts(value),
+        lambda value: None if value is None else kind.convert(value),
+        example,
+        kind.rule,
+        lambda value: value is None or kind.valid(value),
+    )
+
+
+TEXT: Kind[str] = Kind("a string", _text, str, '"value"')
+URL = _optional(TEXT, '"https://www.example.gov.scot/scotaccount/callback/"')
+PATH = _optional(
+    Kind("a path (a string or pathlib.Path)", _path, str, ""), 'BASE_DIR / "secrets" / "key.pem"'
+)
+FLAG: Kind[bool] = Kind("True or False", lambda value: isinstance(value, bool), bool, "True")
+DURATION: Kind[timedelta] = Kind(
+    "a number of seconds or a datetime.timedelta",
+    _duration,
+    as_timedelta,
+    "30",
+    "greater than zero",
+    lambda value: as_timedelta(value) > timedelta(0),
+)
+OPTIONAL_DURATION = _optional(DURATION, "timedelta(minutes=30)")
+PORT: Kind[int] = Kind(
+    "a whole number",
+    lambda value: isinstance(value, int) and not isinstance(value, bool),
+    int,
+    "8001",
+    "from 1 to 65534 (the fake also listens on the next port)",
+    lambda value: 0 < value < 65535,
+)
+COUNT = _optional(
+    Kind(
+        "a whole number",
+        lambda value: isinstance(value, int) and not isinstance(value, bool),
+        int,
+        "30",
+        "greater than zero",
+        lambda value: value > 0,
+    ),
+    "30",
+)
+DURATION_MAP: Kind[dict[str, timedelta]] = Kind(
+    "a dict of scope to seconds or datetime.timedelta",
+    lambda value: (
+        isinstance(value, Mapping)
+        and all(isinstance(key, str) and _duration(age) for key, age in value.items())
+    ),
+    lambda value: {scope: as_timedelta(age) for scope, age in value.items()},
+    '{"scotaccount.address": timedelta(days=90)}',
+)
+KEY_LIST: Kind[list[str]] = Kind(
+    "a list of Fernet keys",
+    lambda value: (
+        isinstance(value, list | tuple) and all(_text(k) or isinstance(k, bytes) for k in value)
+    ),
+    lambda value: [key.decode() if isinstance(key, bytes) else key for key in value],
+    '[os.environ["SCOTACCOUNT_ATTRIBUTE_KEY"]]',
+)
+
+
+class Setting(Generic[T]):
+    """One row: a ``SCOTACCOUNT_*`` name, its kind, its default and a one-line doc."""
+
+    def __init__(
+        self,
+        kind: Kind[T],
+        default: Any,
+        doc: str,
+        example: str = "",
+        *,
+        by_environment: bool = False,
+    ) -> None:
+        self.kind, self.default, self.doc = kind, default, doc
+        #: Unset, the value comes from ``SCOTACCOUNT_ENVIRONMENT`` (see ``environment_url``).
+        self.by_environment = by_environment
+        #: Shown in check hints: a value that fits this setting.
+        self.example = example or (
+            python_literal(default) if default not in (None, {}, []) else kind.example
+        )
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = PREFIX + name
+
+    def raw(self) -> Any:
+        return getattr(settings, self.name, self.default)
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> Setting[T] | T:
+        if instance is None:
+            return self
+        value = self.kind.convert(self.raw())
+        if self.by_environment:
+            refuse_local_without_debug()
+            return value or environment_url(self.name)  # type: ignore[return-value]
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ImproperlyConfigured(f"Expected seconds or a timedelta, got {value!r}.")
-    return timedelta(seconds=value)
 
 
-class ScotAccountSettings:
-    """Typed access to the ``SCOTACCOUNT_*`` settings, with defaults in ``DEFAULTS``."""
+class Settings:
+    """The rows, then what is fixed or derived from them."""
 
-    def _get(self, name: str) -> Any:
-        return getattr(settings, name, DEFAULTS[name])
+    CLIENT_ID = Setting(URL, None, "The client id ScotAccount gave you at onboarding.", '"..."')
+    ENVIRONMENT = Setting(
+        TEXT, "integration", "`integration`, `production` or `local` (the fake ScotAccount)."
+    )
+    LOCAL_PORT = Setting(PORT, 8001, "The local fake's sign-in port; attributes use the next.")
+    ALLOW_LOCAL_WITHOUT_DEBUG = Setting(
+        FLAG, False, "Let the local fake run with `DEBUG` off: for CI only, never production."
+    )
+    DISCOVERY_URL = Setting(
+        URL,
+        None,
+        "The discovery URL, if not the environment's; the issuer is derived from it.",
+        '"https://authz.scotaccount.service.gov.scot/.well-known/openid-configuration"',
+        by_environment=True,
+    )
+    ATTRIBUTES_URL = Setting(
+        URL,
+        None,
+        "The attributes URL, if not the environment's (required in production).",
+        '"https://issuer.main.scotaccount.service.gov.scot/attributes/values"',
+        by_environment=True,
+    )
+    ATTRIBUTES_JWKS_URL = Setting(
+        URL,
+        None,
+        "Where the attributes issuer's keys are, if not the sign-in JWKS.",
+        '"https://issuer.main.scotaccount.service.gov.scot/jwks.json"',
+        by_environment=True,
+    )
+    PRIVATE_KEY = Setting(PATH, None, "Your private key: the path of a PEM file, or PEM text.")
+    REDIRECT_URI = Setting(URL, None, "The callback URL registered with ScotAccount.")
+    POST_LOGOUT_REDIRECT_URI = Setting(
+        URL,
+        None,
+        "The logged-out URL registered with ScotAccount.",
+        '"https://www.example.gov.scot/scotaccount/logged-out/"',
+    )
+    TIMEOUT = Setting(DURATION, 10, "The longest any call to ScotAccount may take.")
+    CA_BUNDLE = Setting(
+        PATH,
+        None,
+        "A PEM file of CAs to trust instead of certifi's (a private CA only).",
+        '"/etc/ssl/certs/private-ca.pem"',
+    )
+    CACHE_ALIAS = Setting(TEXT, "default", "The cache, shared by every worker, for metadata.")
+    CREATE_USERS = Setting(FLAG, True, "Create a user for a person signing in the first time.")
+    SESSION_LIFETIME = Setting(
+        DURATION, timedelta(hours=4), "A ScotAccount sign-in's absolute lifetime."
+    )
+    SESSION_IDLE_TIMEOUT = Setting(
+        OPTIONAL_DURATION, None, "End a ScotAccount sign-in idle this long; None: never."
+    )
+    ATTRIBUTE_MAX_AGE = Setting(
+        DURATION_MAP, {}, "Per scope, the age at which a verified attribute is asked again."
+    )
+    ACCEPT_VERIFIED_WITH_WARNINGS = Setting(
+        FLAG, True, "Whether an outcome `VERIFIED_WITH_WARNINGS` counts as verified."
+    )
+    ATTRIBUTE_ENCRYPTION_KEYS = Setting(
+        KEY_LIST, [], "Fernet keys encrypting attribute values at rest; the first encrypts."
+    )
+    FLOW_RATE_LIMIT = Setting(
+        COUNT, 30, "New flows one client address may start per 5 minutes; None: no limit."
+    )
 
-    @property
-    def CLIENT_ID(self) -> str | None:
-        return self._get("SCOTACCOUNT_CLIENT_ID")  # type: ignore[no-any-return]
-
-    @property
-    def ENVIRONMENT(self) -> str:
-        return str(self._get("SCOTACCOUNT_ENVIRONMENT"))
-
-    def _environment_default(self, key: str) -> str | None:
-        if self.ENVIRONMENT == "local":
-            return local_environment(self.LOCAL_PORT)[key]
-        return ENVIRONMENTS.get(self.ENVIRONMENT, {}).get(key)
-
-    @property
-    def LOCAL_PORT(self) -> int:
-        """The fake's sign-in port when ``SCOTACCOUNT_ENVIRONMENT = "local"``."""
-        return int(self._get("SCOTACCOUNT_LOCAL_PORT"))
-
-    @property
-    def DISCOVERY_URL(self) -> str | None:
-        explicit = self._get("SCOTACCOUNT_DISCOVERY_URL")
-        return explicit or self._environment_default("discovery_url")
+    # Fixed: ScotAccount's documented values, or the safe choice, not a council's.
+    CLOCK_LEEWAY = timedelta(seconds=30)
+    CLAIMS_TOKEN_MAX_AGE = timedelta(minutes=5)
+    METADATA_CACHE_TIMEOUT = timedelta(minutes=15)
+    ID_TOKEN_ALGORITHMS = ["RS256"]
+    FLOW_LIFETIME = timedelta(days=7)
+    FLOW_COOKIE_NAME = "scotaccount_flow"
+    MAX_PENDING_FLOWS_PER_BROWSER = 5
+    FLOW_RATE_WINDOW = timedelta(minutes=5)
 
     @property
     def ISSUER(self) -> str | None:
-        """The sign-in issuer: explicit, or the discovery URL without its suffix."""
-        explicit = self._get("SCOTACCOUNT_ISSUER")
-        if explicit:
-            return str(explicit)
+        """The sign-in issuer: the discovery URL without its suffix."""
         discovery = self.DISCOVERY_URL
         if discovery and discovery.endswith(DISCOVERY_SUFFIX):
             return discovery[: -len(DISCOVERY_SUFFIX)]
         return None
 
     @property
-    def ATTRIBUTES_URL(self) -> str | None:
-        explicit = self._get("SCOTACCOUNT_ATTRIBUTES_URL")
-        return explicit or self._environment_default("attributes_url")
-
-    @property
     def ATTRIBUTES_ISSUER(self) -> str | None:
-        explicit = self._get("SCOTACCOUNT_ATTRIBUTES_ISSUER")
-        return explicit or self._environment_default("attributes_issuer")
-
-    @property
-    def ATTRIBUTES_JWKS_URL(self) -> str | None:
-        """``None`` means: the sign-in JWKS from discovery."""
-        explicit = self._get("SCOTACCOUNT_ATTRIBUTES_JWKS_URL")
-        return explicit or self._environment_default("attributes_jwks_url")
-
-    @property
-    def PRIVATE_KEY_FILE(self) -> str | None:
-        value = self._get("SCOTACCOUNT_PRIVATE_KEY_FILE")
-        return str(value) if value else None
-
-    @property
-    def PRIVATE_KEY(self) -> str | None:
-        return self._get("SCOTACCOUNT_PRIVATE_KEY")  # type: ignore[no-any-return]
-
-    @property
-    def PRIVATE_KEY_ID(self) -> str | None:
-        return self._get("SCOTACCOUNT_PRIVATE_KEY_ID")  # type: ignore[no-any-return]
-
-    @property
-    def REDIRECT_URI(self) -> str | None:
-        return self._get("SCOTACCOUNT_REDIRECT_URI")  # type: ignore[no-any-return]
-
-    @property
-    def POST_LOGOUT_REDIRECT_URI(self) -> str | None:
-        return self._get("SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI")  # type: ignore[no-any-return]
-
-    @property
-    def END_SESSION_URL(self) -> str | None:
-        """Used only when discovery advertises no ``end_session_endpoint``."""
-        return self._get("SCOTACCOUNT_END_SESSION_URL")  # type: ignore[no-any-return]
+        """``iss`` of every claimsToken: ``/jwt`` on the attributes host, as ScotAccount's."""
+        url = urlsplit(self.ATTRIBUTES_URL or "")
+        return f"{url.scheme}://{url.netloc}/jwt" if url.netloc else None
 
     @property
     def DOCUMENTED_END_SESSION_URL(self) -> str | None:
-        """ScotAccount's documented ``/authorize/logout`` on the configured sign-in issuer."""
+        """ScotAccount's documented ``/authorize/logout`` on the sign-in issuer."""
         issuer = self.ISSUER
         return f"{issuer.rstrip('/')}{DOCUMENTED_LOGOUT_PATH}" if issuer else None
 
     @property
-    def ID_TOKEN_ALGORITHMS(self) -> list[str]:
-        return list(self._get("SCOTACCOUNT_ID_TOKEN_ALGORITHMS"))
+    def PRIVATE_KEY_PEM(self) -> str | None:
+        """The key's PEM text when ``SCOTACCOUNT_PRIVATE_KEY`` holds it inline."""
+        value = self.PRIVATE_KEY
+        return value if value and value.lstrip().startswith("-----BEGIN") else None
 
     @property
-    def CONNECT_TIMEOUT(self) -> float:
-        """In seconds, as ``requests`` wants it; the setting may be a ``timedelta``."""
-        return as_timedelta(self._get("SCOTACCOUNT_CONNECT_TIMEOUT")).total_seconds()
-
-    @property
-    def READ_TIMEOUT(self) -> float:
-        """In seconds, as ``requests`` wants it; the setting may be a ``timedelta``."""
-        return as_timedelta(self._get("SCOTACCOUNT_READ_TIMEOUT")).total_seconds()
-
-    @property
-    def CA_BUNDLE(self) -> str | None:
-        return self._get("SCOTACCOUNT_CA_BUNDLE")  # type: ignore[no-any-return]
-
-    @property
-    def CLOCK_LEEWAY(self) -> timedelta:
-        """The setting, held between 0 and 60 s at run time (check E013 reports a larger one).
-
-        A check alone would let a deployment that skips checks accept tokens
-        long expired; clamping keeps the promise in ``docs/security.md``.
-        """
-        configured = as_timedelta(self._get("SCOTACCOUNT_CLOCK_LEEWAY"))
-        return max(timedelta(0), min(configured, MAX_CLOCK_LEEWAY))
-
-    @property
-    def FLOW_LIFETIME(self) -> timedelta:
-        return as_timedelta(self._get("SCOTACCOUNT_FLOW_LIFETIME"))
-
-    @property
-    def FLOW_COOKIE_NAME(self) -> str:
-        return str(self._get("SCOTACCOUNT_FLOW_COOKIE_NAME"))
-
-    @property
-    def METADATA_CACHE_TIMEOUT(self) -> timedelta:
-        return as_timedelta(self._get("SCOTACCOUNT_METADATA_CACHE_TIMEOUT"))
-
-    @property
-    def CACHE_ALIAS(self) -> str:
-        return str(self._get("SCOTACCOUNT_CACHE_ALIAS"))
-
-    @property
-    def CREATE_USERS(self) -> bool:
-        return bool(self._get("SCOTACCOUNT_CREATE_USERS"))
-
-    @property
-    def SESSION_LIFETIME(self) -> timedelta:
-        return as_timedelta(self._get("SCOTACCOUNT_SESSION_LIFETIME"))
-
-    @property
-    def SESSION_IDLE_TIMEOUT(self) -> timedelta | None:
-        value = self._get("SCOTACCOUNT_SESSION_IDLE_TIMEOUT")
-        return None if value is None else as_timedelta(value)
-
-    @property
-    def SESSION_LIFETIME_FOR_ALL_USERS(self) -> bool:
-        return bool(self._get("SCOTACCOUNT_SESSION_LIFETIME_FOR_ALL_USERS"))
-
-    @property
-    def ATTRIBUTE_MAX_AGE(self) -> dict[str, timedelta]:
-        raw = self._get("SCOTACCOUNT_ATTRIBUTE_MAX_AGE") or {}
-        return {scope: as_timedelta(age) for scope, age in raw.items()}
-
-    @property
-    def ATTRIBUTES_UNAVAILABLE_HANDLER(self) -> str | None:
-        return self._get("SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER")  # type: ignore[no-any-return]
-
-    @property
-    def CLAIMS_TOKEN_MAX_AGE(self) -> timedelta:
-        return as_timedelta(self._get("SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE"))
-
-    @property
-    def MAX_PENDING_FLOWS_PER_BROWSER(self) -> int:
-        return int(self._get("SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER"))
-
-    @property
-    def FLOW_RATE_LIMIT(self) -> int | None:
-        value = self._get("SCOTACCOUNT_FLOW_RATE_LIMIT")
-        return None if value is None else int(value)
-
-    @property
-    def FLOW_RATE_WINDOW(self) -> timedelta:
-        return as_timedelta(self._get("SCOTACCOUNT_FLOW_RATE_WINDOW"))
-
-    @property
-    def ACCEPT_VERIFIED_WITH_WARNINGS(self) -> bool:
-        """The council's policy: does ``VERIFIED_WITH_WARNINGS`` count as verified?"""
-        return bool(self._get("SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS"))
-
-    @property
-    def ATTRIBUTE_ENCRYPTION_KEYS(self) -> list[str]:
-        """Fernet keys for verified attribute values at rest: the first encrypts."""
-        keys = self._get("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS") or []
-        if isinstance(keys, str | bytes):
-            raise ImproperlyConfigured("Expected a list of Fernet keys, got a single value.")
-        return [key.decode() if isinstance(key, bytes) else str(key) for key in keys]
+    def PRIVATE_KEY_FILE(self) -> str | None:
+        """The key file's path when ``SCOTACCOUNT_PRIVATE_KEY`` is not PEM text."""
+        return None if self.PRIVATE_KEY_PEM else self.PRIVATE_KEY
 
 
-conf = ScotAccountSettings()
+#: Every row, in the order of the class: the checks and the docs test walk these.
+SETTINGS: list[Setting[Any]] = [row for row in vars(Settings).values() if isinstance(row, Setting)]
+conf = Settings()
+
+
+def environment_url(name: str) -> str | None:
+    """A URL setting's value from ``SCOTACCOUNT_ENVIRONMENT``; "local" is the fake's."""
+    if conf.ENVIRONMENT != "local":
+        return ENVIRONMENT_URLS.get(conf.ENVIRONMENT, {}).get(name)
+    sign_in = f"http://{LOCAL_HOST}:{conf.LOCAL_PORT}"
+    attributes = f"http://{LOCAL_HOST}:{conf.LOCAL_PORT + 1}"
+    return {
+        "SCOTACCOUNT_DISCOVERY_URL": sign_in + DISCOVERY_SUFFIX,
+        "SCOTACCOUNT_ATTRIBUTES_URL": f"{attributes}/attributes/values",
+        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": f"{attributes}/jwks.json",
+    }[name]
+
+
+def local_allowed() -> bool:
+    """The fake may serve sign-in only while developing (DEBUG) or in CI (the opt-in)."""
+    return bool(settings.DEBUG) or conf.ALLOW_LOCAL_WITHOUT_DEBUG
+
+
+def refuse_local_without_debug() -> None:
+    """M7: the fake's well-known keys must never sign people in to a live service."""
+    if conf.ENVIRONMENT == "local" and not local_allowed():
+        raise ConfigurationError(
+            "SCOTACCOUNT_ENVIRONMENT is 'local' (the fake ScotAccount) and DEBUG is off. "
+            "Turn DEBUG on to develop, or set SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True "
+            "in CI; in production use 'integration' or 'production'."
+        )
+
+
+def is_loopback_host(host: str) -> bool:
+    """This machine, in any literal form: ``127.1``, ``0x7f000001``, ``[::ffff:127.0.0.1]``...
+
+    Only literals are parsed (``inet_aton`` reads the short and hex forms without a
+    lookup): ``127.attacker.example`` is a name, not loopback.
+    """
+    host = host.lower().strip("[]").rstrip(".")
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        if not host or not set(host) <= set("0123456789abcdefx."):
+            return False
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for URLs on this machine."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return host is not None and is_loopback_host(host)
+
+
+def is_https_or_loopback(url: str) -> bool:
+    """The one rule for every ScotAccount URL: https, or http on loopback (the fake)."""
+    scheme = url.split(":", 1)[0].lower()
+    return scheme == "https" or (scheme == "http" and is_loopback_url(url))

@@ -16,12 +16,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils.cache import add_never_cache_headers
-from django.utils.module_loading import import_string
 
 from scotaccount_django import labels
-from scotaccount_django._internal.redirects import redirect_to_sign_in, step_up_url
+from scotaccount_django._internal.flows import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
-from scotaccount_django.conf import conf
 
 #: ``handler(request, unavailable)``: answers when attributes could not be obtained.
 UnavailableHandler = Callable[[HttpRequest, UnavailableAttributes], HttpResponse]
@@ -75,10 +73,7 @@ attributes_unavailable = AttributesUnavailablePage()
 
 
 def unavailable_handler() -> UnavailableHandler:
-    """``SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER`` if set, else the built-in page."""
-    path = conf.ATTRIBUTES_UNAVAILABLE_HANDLER
-    if path:
-        return cast(UnavailableHandler, import_string(path))
+    """The built-in page (a view passes its own with ``unavailable=``)."""
     return attributes_unavailable
 
 
@@ -88,8 +83,7 @@ def verified_attributes_required(
     """Decorate a view that needs the verified attributes ``scopes``.
 
     ``unavailable(request, unavailable_attributes)`` answers when one could
-    not be obtained; it defaults to ``SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER``
-    and then to the ``scotaccount/attributes_unavailable.html`` page.
+    not be obtained; it defaults to the ``scotaccount/attributes_unavailable.html`` page.
     ``login_url`` (a URL or URL name, as for Django's ``user_passes_test``) is
     where signed-out people go; it defaults to ``LOGIN_URL`` when the project
     sets one, else ``scotaccount:login``.

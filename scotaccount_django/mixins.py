@@ -16,10 +16,9 @@ class VerifiedAttributesRequiredMixin:
     """Put first in the bases of a view that needs the verified attributes ``required_scopes``.
 
     Override ``attributes_unavailable`` to answer when one could not be
-    obtained; by default it is ``SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER``
-    or the built-in page. ``login_url`` is where signed-out people go, as on
-    Django's ``LoginRequiredMixin``; ``None`` means ``LOGIN_URL`` if the project
-    sets one, else ``scotaccount:login``.
+    obtained; by default it is the built-in page. ``login_url`` is where
+    signed-out people go, as on Django's ``LoginRequiredMixin``; ``None``
+    means ``LOGIN_URL`` if the project sets one, else ``scotaccount:login``.
     """
 
     required_scopes: Sequence[str] = ()

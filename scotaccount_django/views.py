@@ -2,7 +2,7 @@
 
 After mozilla-django-oidc's views (``login_success`` / ``login_failure``), but
 not subclassed from them: theirs keep flow state in the session, which cannot
-outlive ScotAccount's 7-day flows, so ``_internal.statekit`` keeps it in the
+outlive ScotAccount's 7-day flows, so ``_internal.flows`` keeps it in the
 database instead. Each view names the templates it renders as class attributes.
 """
 
@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.signals import user_logged_out
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -28,14 +28,10 @@ from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from scotaccount_django import signals
-from scotaccount_django._internal import sessions, statekit, step_up, telemetry
+from scotaccount_django._internal import flows, sessions, step_up, telemetry
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
-from scotaccount_django._internal.metadata import get_provider_metadata
-from scotaccount_django._internal.redirects import (
-    CALLBACK_PARAMETERS,
-    end_session_url,
+from scotaccount_django._internal.flows import (
     next_or_default,
-    read_query_parameters,
     redirect_to_next,
     redirect_to_sign_in,
     requested_next_url,
@@ -43,22 +39,22 @@ from scotaccount_django._internal.redirects import (
     start_authorization,
     step_up_url,
 )
-from scotaccount_django._internal.tokens import exchange_code, verify_id_token
 from scotaccount_django.attributes import attribute_status, check_scopes, identity_for
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     AuthorizationDenied,
     BadAttributeRequest,
     BadCallback,
-    ProviderError,
     ScotAccountError,
     SignInRefused,
     StorageFailure,
-    SubjectMismatch,
     UnknownFlow,
 )
 from scotaccount_django.models import AttributeRequest, AuthorizationFlow, ScotAccountIdentity
 from scotaccount_django.tokens import IDTokenClaims, TokenSet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User
 
 logger = logging.getLogger("scotaccount_django")
 
@@ -162,61 +158,46 @@ class CallbackView(FlowView):
         return self.login_failure(exc)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        params = read_query_parameters(request, CALLBACK_PARAMETERS)
-        flow = self.flow = statekit.consume_flow(request, params.get("state"))
+        params = flows.read_query_parameters(request, flows.CALLBACK_PARAMETERS)
+        completion = flows.consume(request, params.get("state"))
+        flow = self.flow = completion.flow
         if "error" in params:
             if "code" in params:
                 raise BadCallback("the callback has both code and error")
             raise AuthorizationDenied(params["error"], params.get("error_description", ""))
         if "code" not in params:
             raise BadCallback("the callback has neither code nor error")
-        metadata = get_provider_metadata()
-        if "iss" in params and params["iss"] != metadata.issuer:
-            raise ProviderError("the callback's iss is not our issuer (mix-up)")
-        tokens = exchange_code(
-            code=params["code"],
-            code_verifier=flow.code_verifier,
-            redirect_uri=flow.redirect_uri,
-            metadata=metadata,
-        )
-        claims = verify_id_token(tokens.id_token, metadata=metadata, nonce_hash=flow.nonce_hash)
-        if flow.initiating_sub is not None and claims.sub != flow.initiating_sub:
-            raise SubjectMismatch("the step-up came back as a different person")
-        with transaction.atomic():  # user, identity and session registry: all or nothing
-            self.sign_in(claims, tokens, flow)
+        # User, identity, session and sid registry row: all or nothing. The token
+        # request comes first, before this transaction has run a statement.
+        with transaction.atomic():
+            # MDO's authenticate reads code and state from the query and takes the
+            # rest here; the store keeps only the nonce's hash, which verify_token compares.
+            user = auth.authenticate(
+                request, nonce=flow.nonce_hash, code_verifier=flow.code_verifier
+            )
+            tokens, claims = completion.tokens, completion.claims
+            if user is None or tokens is None or claims is None:
+                raise SignInRefused("the backend refused this person")
+            self.sign_in(user, tokens, claims)
         self.complete_flow(flow, tokens, claims)
         return self.login_success(flow)
 
-    def sign_in(self, claims: IDTokenClaims, tokens: TokenSet, flow: AuthorizationFlow) -> None:
-        """Log the person in (rotating the session key) and remember what logout needs."""
+    def sign_in(self, user: AbstractBaseUser, tokens: TokenSet, claims: IDTokenClaims) -> None:
+        """Log the person in; a step-up by the person already signed in is not a new sign-in.
+
+        Either way the session key changes (a privilege change) and the ``sid``
+        registry follows it; only a real sign-in sends ``user_logged_in``.
+        """
         request = self.request
-        started = timezone.now()
-        user = auth.authenticate(
-            request, scotaccount_id_token=claims, scotaccount_tokens=tokens, scotaccount_flow=flow
+        stepping_up = (
+            self.flow is not None
+            and self.flow.purpose == AuthorizationFlow.Purpose.ATTRIBUTES
+            and request.user.is_authenticated
+            and request.user.pk == user.pk
         )
-        if user is None:
-            raise SignInRefused("the backend refused this person")
-        identity = self.identity_of(user)
-        sessions.start_session(
-            request,
-            user,
-            id_token=tokens.id_token,
-            issuer=identity.issuer,
-            sid=claims.sid,
-            sub=claims.sub,
-            step_up=flow.purpose != AuthorizationFlow.Purpose.SIGN_IN,
-        )
+        start = sessions.continue_session if stepping_up else sessions.start_session
+        start(request, cast("_User", user), id_token=tokens.id_token, claims=claims)
         self.user = user
-        transaction.on_commit(
-            partial(
-                signals.signed_in.send_robust,
-                sender=type(self),
-                request=request,
-                user=user,
-                identity=identity,
-                created=identity.first_seen >= started,
-            )
-        )
 
     def identity_of(self, user: AbstractBaseUser) -> ScotAccountIdentity:
         """The identity the backend signed ``user`` in with (usually loaded with them)."""
@@ -247,6 +228,7 @@ class CallbackView(FlowView):
                 identity=identity,
                 received=list(record.received_scopes),
                 missing=list(record.missing_scopes),
+                attribute_request=record,
             )
         )
 
@@ -382,15 +364,12 @@ class LogoutView(SignedOutView):
         # signed out here, and a stolen session cookie stops working now.
         sessions.end_local_session(request)
         telemetry.record_logout("rp_initiated")
-        transaction.on_commit(
-            partial(signals.signed_out.send_robust, sender=type(self), request=request, user=user)
-        )
         logger.info("Signed out user %s", getattr(user, "pk", None))
         if not isinstance(id_token, str) or not id_token:
             # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
             return self.logout_success()
         try:
-            response = HttpResponseRedirect(end_session_url(request, id_token))
+            response = HttpResponseRedirect(flows.end_session_url(request, id_token))
         except ScotAccountError as exc:
             return self.logout_failure(exc)
         # The Location carries the ID token: keep it out of every cache.
@@ -423,14 +402,14 @@ class LoggedOutView(SignedOutView):
         (reference line 2412); ``appended_state`` is that value, from the URL.
         """
         try:
-            params = read_query_parameters(request, ("state",))
+            params = flows.read_query_parameters(request, ("state",))
         except BadCallback:
             params = {"state": ""}
         if appended_state is not None:
             # Two states (one in the path, one in the query) is not a return we sent.
             params = {"state": "" if "state" in params else appended_state}
         state = params.get("state", "")
-        if not statekit.consume_logout(request.session, state):
+        if not flows.consume_logout(request.session, state):
             return self.state_mismatch()
         return self.logout_success()
 
@@ -493,7 +472,7 @@ class FrontChannelLogoutView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
-            params = read_query_parameters(request, ("iss", "sid"))
+            params = flows.read_query_parameters(request, ("iss", "sid"))
         except BadCallback:
             params = {}
         issuer, sid = params.get("iss"), params.get("sid")
@@ -509,18 +488,14 @@ class FrontChannelLogoutView(View):
         ended = sessions.end_sessions_for_sid(issuer, sid)
         telemetry.record_logout("front_channel", len(ended))
         request = self.request
-        if request.session.session_key in {row.session_key for row in ended}:
+        current = request.session.session_key
+        if current in {row.session_key for row in ended}:
             # Already deleted from the store; flush so it is not saved back.
             auth.logout(request)
         for row in ended:
-            transaction.on_commit(
-                partial(
-                    signals.signed_out.send_robust,
-                    sender=type(self),
-                    request=request,
-                    user=row.user,
-                )
-            )
+            if row.session_key != current:
+                # Signed out by any route: Django's signal, as auth.logout sends it.
+                user_logged_out.send_robust(sender=type(row.user), request=request, user=row.user)
         logger.info("Front-channel logout ended %d session(s)", len(ended))
 
 

@@ -44,10 +44,10 @@ def frozen_clock() -> Iterator[time_machine.Traveller]:
 @pytest.fixture(autouse=True)
 def retry_pauses(monkeypatch) -> list[float]:
     """The attributes fetch's back-off pauses, recorded instead of slept (no test waits)."""
-    from scotaccount_django._internal import step_up
+    from scotaccount_django._internal import provider
 
     pauses: list[float] = []
-    monkeypatch.setattr(step_up, "RETRY", replace(step_up.RETRY, sleep=pauses.append))
+    monkeypatch.setattr(provider, "RETRY", replace(provider.RETRY, sleep=pauses.append))
     return pauses
 
 

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from scotaccount_django._internal import sessions
-from scotaccount_django._internal.redirects import start_authorization
+from scotaccount_django._internal.flows import start_authorization
 from scotaccount_django.models import AuthorizationFlow
 
 

@@ -3,7 +3,7 @@
 By default it signs in through the fake ScotAccount that `run_demo.py` starts.
 To use ScotAccount's real integration environment instead, set
 SCOTACCOUNT_DEMO_PROVIDER=integration, SCOTACCOUNT_CLIENT_ID and
-SCOTACCOUNT_PRIVATE_KEY_FILE (the key whose public half you registered).
+SCOTACCOUNT_PRIVATE_KEY (the path of the key whose public half you registered).
 
 For the production shape (docs/deployment.md), as the many-instances test runs
 it: DEMO_POSTGRES_DB (with DEMO_POSTGRES_HOST, DEMO_POSTGRES_USER) puts the
@@ -109,15 +109,16 @@ LOGOUT_REDIRECT_URL = None
 if DEMO_PROVIDER == "integration":
     SCOTACCOUNT_ENVIRONMENT = "integration"
     SCOTACCOUNT_CLIENT_ID = os.environ.get("SCOTACCOUNT_CLIENT_ID")
-    SCOTACCOUNT_PRIVATE_KEY_FILE = os.environ.get("SCOTACCOUNT_PRIVATE_KEY_FILE")
+    SCOTACCOUNT_PRIVATE_KEY = os.environ.get("SCOTACCOUNT_PRIVATE_KEY")
 else:
     _fake = f"http://127.0.0.1:{FAKE_PORT}"
     _fake_attributes = f"http://127.0.0.1:{FAKE_PORT + 1}"
     SCOTACCOUNT_CLIENT_ID = "council-demo"
     SCOTACCOUNT_DISCOVERY_URL = f"{_fake}/.well-known/openid-configuration"
     SCOTACCOUNT_ATTRIBUTES_URL = f"{_fake_attributes}/attributes/values"
-    SCOTACCOUNT_ATTRIBUTES_ISSUER = f"{_fake_attributes}/jwt"
     SCOTACCOUNT_ATTRIBUTES_JWKS_URL = f"{_fake_attributes}/jwks.json"
-    SCOTACCOUNT_PRIVATE_KEY_FILE = str(DEMO_DIR / "private_key.pem")
+    SCOTACCOUNT_PRIVATE_KEY = str(DEMO_DIR / "private_key.pem")
+    # The production-shape runs (DJANGO_DEBUG=0, the many-instances test) use the fake too.
+    SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True
 SCOTACCOUNT_REDIRECT_URI = f"{SITE_URL}/scotaccount/callback/"
 SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = f"{SITE_URL}/scotaccount/logged-out/"

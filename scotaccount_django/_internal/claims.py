@@ -1,32 +1,15 @@
-"""The ``claimsToken``: verified before anything in it is read, then parsed and validated.
+"""The ``claimsToken``'s payload, once ``jwtkit.verify_claims_token`` has proven it ours:
+turned into one entry per scope, each validated against ScotAccount's schema.
 
-ScotAccount's own sample client reads the claims without checking the
-signature; here nothing is parsed until the token is proven to be:
-- signed by a key in the attributes JWKS (not the sign-in JWKS when a separate
-  one is configured, so a sign-in token cannot pass as a claims token), with an
-  algorithm from our configuration (``alg: none`` and HS256 never get in);
-- issued by the attributes issuer (mix-up between the two issuers);
-- about the person who signed in (``sub``): a token for anyone else is dropped
-  whole, since storing another person's identity against this account is the
-  worst thing this module could do.
-
-Two layouts exist: the current list of per-scope entries, which must carry
-``iss``, ``sub`` and ``iat``, and an older single object printed in
-ScotAccount's docs (reference lines 922, 2244), which carries none of the three.
-The older one is bound to the person by ``claims.uuid`` (or ``sub``), and its
-``iss`` is checked when present; see docs/security.md for its freshness. Both
-are turned into the same entries and each entry is validated against the
-schema's ``$defs`` before it is returned.
-
-The schema (``schema/verified-claims.schema.json``) is ScotAccount's, copied
-verbatim, and applied by a validator (at the end of this module) for exactly
-the keywords it uses. Its ``verified_claims.items`` lists ``scope``/
-``verification``/``claims`` outside ``properties``, so applying it literally
-constrains nothing; each entry is validated against the ``$defs`` it names
-instead. Any other keyword is refused when the schema is loaded, so a future
-edit cannot silently stop validating. A value that passes comes back
-*cleaned*: object properties the schema does not declare are dropped, so
-nothing unexpected is ever stored.
+Two layouts exist: the current list of per-scope entries, and an older single
+object printed in ScotAccount's docs (reference lines 922, 2244). Both become the
+same entries. The schema (``schema/verified-claims.schema.json``) is ScotAccount's
+published one (https://schema.scotaccount.service.gov.scot/external/v2/
+scotaccount-verified-claims), copied verbatim and applied by ``jsonschema``. Its
+``verified_claims.items`` lists ``scope``/``verification``/``claims`` outside
+``properties``, so applied literally it constrains nothing; each entry is
+validated against the ``$defs`` it names instead. Claims that pass keep only the
+properties the schema declares, so nothing unexpected is ever stored.
 """
 
 from __future__ import annotations
@@ -34,17 +17,18 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib.resources import files
 from typing import Any
 
-from scotaccount_django._internal.jwtkit import verify_and_decode
-from scotaccount_django._internal.metadata import get_provider_metadata
-from scotaccount_django.conf import conf
-from scotaccount_django.exceptions import ConfigurationError, InvalidClaimsToken
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from scotaccount_django._internal.jwtkit import verify_claims_token
+from scotaccount_django.exceptions import InvalidClaimsToken
 from scotaccount_django.models import (
     VERIFIED_OUTCOMES,
     AttributeScope,
@@ -59,8 +43,6 @@ CLAIMS_DEFINITION = {
     AttributeScope.ADDRESS: "addressClaimsType",
     AttributeScope.EMAIL: "emailClaimsType",
 }
-#: Claims the current layout must carry (the schema's ``required``).
-CURRENT_LAYOUT_CLAIMS = ("iss", "sub", "iat")
 #: Legacy layout: which top-level claims belong to which scope.
 LEGACY_CLAIMS = {
     AttributeScope.IDENTITY: ("given_name", "family_name", "birth_date"),
@@ -111,71 +93,6 @@ class VerifiedClaims:
 def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedClaims]:
     """The entries of a ``claimsToken`` about ``sub``; ``InvalidClaimsToken`` otherwise."""
     return parse_payload(verify_claims_token(token, sub=sub), sub=sub)
-
-
-def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
-    """Signature, issuer and subject checks; the payload is only returned if all pass."""
-    issuer = conf.ATTRIBUTES_ISSUER
-    if not issuer:
-        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_ISSUER is not set.")
-    payload = verify_and_decode(
-        token,
-        jwks_url=conf.ATTRIBUTES_JWKS_URL or get_provider_metadata().jwks_uri,
-        issuer=issuer,
-        # Checked when present; the legacy layout has none, the current one must (below).
-        issuer_required=False,
-        audience=None,
-        algorithms=conf.ID_TOKEN_ALGORITHMS,
-        leeway=conf.CLOCK_LEEWAY,
-        required_claims=[],
-        error=InvalidClaimsToken,
-    )
-    if not is_legacy_layout(payload):
-        missing = [name for name in CURRENT_LAYOUT_CLAIMS if name not in payload]
-        if missing:
-            raise InvalidClaimsToken(f"the claimsToken has no {', '.join(missing)}")
-    check_bound_to(payload, sub)
-    _check_age(payload.get("iat"))
-    return payload
-
-
-def is_legacy_layout(payload: dict[str, Any]) -> bool:
-    """The docs' older layout: one ``verified_claims`` object, not a list."""
-    return isinstance(payload.get("verified_claims"), dict)
-
-
-def check_bound_to(payload: dict[str, Any], sub: uuid.UUID) -> None:
-    """Every subject the token names (``sub``, legacy ``claims.uuid``) must be ``sub``.
-
-    At least one must be present: a token naming nobody could be anyone's.
-    """
-    claims = payload.get("claims")
-    named = [payload.get("sub")]
-    if is_legacy_layout(payload) and isinstance(claims, dict):
-        named.append(claims.get("uuid"))
-    present = [value for value in named if value is not None]
-    if not present:
-        raise InvalidClaimsToken("the claimsToken names nobody (no sub, no claims.uuid)")
-    for value in present:
-        # Exact canonical form, as ScotAccount sends it: no case folding.
-        if not isinstance(value, str) or value != str(sub):
-            raise InvalidClaimsToken("the claimsToken is about a different person")
-
-
-def _check_age(issued_at: object) -> None:
-    """A claimsToken is fetched moments before use; an old one is a replay (L12).
-
-    ScotAccount's tokens may carry no ``exp`` (PyJWT checks it when present), so
-    ``iat`` bounds the age either way. The current layout must have ``iat``
-    (above); only the docs' legacy example lacks it.
-    """
-    if issued_at is None:
-        return
-    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
-        raise InvalidClaimsToken("iat is not a number")
-    age = time.time() - issued_at
-    if age > (conf.CLAIMS_TOKEN_MAX_AGE + conf.CLOCK_LEEWAY).total_seconds():
-        raise InvalidClaimsToken(f"the claimsToken was issued {int(age)} s ago")
 
 
 def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedClaims]:
@@ -293,128 +210,90 @@ def _legacy_verification(raw: dict[str, Any], sub: uuid.UUID) -> dict[str, Any]:
     return verification
 
 
-# The verified-claims schema ----------------------------------------------------------------
-
-SCHEMA_RESOURCE = "verified-claims.schema.json"
-
-#: Keywords that carry no constraint.
-ANNOTATIONS = frozenset({"description", "descriptions", "title", "$comment"})
-#: Keywords this validator applies.
-KEYWORDS = frozenset(
-    {"type", "enum", "maxLength", "pattern", "format", "properties", "required", "$ref"}
-)
-FORMATS = frozenset({"date", "date-time", "uuid", "email", "uri"})
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
-)
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-#: RFC 3986 absolute URI: a scheme, then no whitespace.
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-#: RFC 5321's limit on a forward path; the schema itself sets none.
-MAX_EMAIL_LENGTH = 254
-
-Schema = dict[str, Any]
+# The verified-claims schema, applied by jsonschema -----------------------------------------
 
 
 class SchemaViolation(ValueError):
     """Raised when a value breaks the schema; the message names the path, never the value."""
 
 
-@cache
-def definitions() -> dict[str, Schema]:
-    """The schema's ``$defs``, loaded once and checked for keywords we do not apply."""
-    text = (files("scotaccount_django._internal") / "schema" / SCHEMA_RESOURCE).read_text()
-    defs: dict[str, Schema] = json.loads(text)["$defs"]
-    for name, schema in defs.items():
-        _check_keywords(schema, f"$defs/{name}")
-    return defs
-
-
-def _check_keywords(schema: Schema, where: str) -> None:
-    unknown = set(schema) - KEYWORDS - ANNOTATIONS
-    if unknown:
-        raise RuntimeError(f"{where} uses unsupported keywords {sorted(unknown)}")
-    if schema.get("format") is not None and schema["format"] not in FORMATS:
-        raise RuntimeError(f"{where} uses unsupported format {schema['format']!r}")
-    for name, sub in schema.get("properties", {}).items():
-        _check_keywords(sub, f"{where}/{name}")
-
-
-def validate(value: Any, definition: str) -> Any:
-    """``value`` checked against ``$defs/<definition>``, cleaned; ``SchemaViolation`` if not."""
-    return _apply(value, definitions()[definition], definition)
-
-
-def _apply(value: Any, schema: Schema, path: str) -> Any:
-    ref = schema.get("$ref")
-    if ref is not None:
-        return _apply(value, definitions()[ref.removeprefix("#/$defs/")], path)
-    _check_type(value, schema.get("type"), path)
-    if "enum" in schema and value not in schema["enum"]:
-        raise SchemaViolation(f"{path} is not one of the allowed values")
-    if isinstance(value, str):
-        _check_string(value, schema, path)
-    if isinstance(value, dict):
-        return _check_object(value, schema, path)
-    return value
-
-
-def _check_type(value: Any, expected: str | None, path: str) -> None:
-    matches = {
-        None: True,
-        "string": isinstance(value, str),
-        "object": isinstance(value, dict),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-    }
-    if not matches.get(expected, False):
-        raise SchemaViolation(f"{path} is not of type {expected}")
-
-
-def _check_string(value: str, schema: Schema, path: str) -> None:
-    if "maxLength" in schema and len(value) > schema["maxLength"]:
-        raise SchemaViolation(f"{path} is longer than {schema['maxLength']} characters")
-    if "pattern" in schema and not re.search(_ecma_pattern(schema["pattern"]), value):
-        raise SchemaViolation(f"{path} does not match its pattern")
-    if "format" in schema and not conforms(value, schema["format"]):
-        raise SchemaViolation(f"{path} is not a valid {schema['format']}")
-
-
-def _ecma_pattern(pattern: str) -> str:
-    # Python's ``$`` also matches before a trailing newline; JSON Schema's does not,
-    # so "123\n" would pass ``^[0-9]+$`` as a UPRN without this.
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        return pattern[:-1] + r"\Z"
-    return pattern
-
-
-def _check_object(value: dict[str, Any], schema: Schema, path: str) -> dict[str, Any]:
-    for name in schema.get("required", ()):
-        if name not in value:
-            raise SchemaViolation(f"{path}.{name} is required")
-    properties: dict[str, Schema] = schema.get("properties", {})
-    return {
-        name: _apply(item, properties[name], f"{path}.{name}")
-        for name, item in value.items()
-        if name in properties
-    }
+SCHEMA_RESOURCE = "verified-claims.schema.json"
+_DATE_TIME = r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
+_UUID = r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+#: The schema's formats, checked strictly: jsonschema's own checks are loose ("@" makes
+#: an email) or need optional packages. RFC 5321 limits an address to 254 characters.
+FORMATS: dict[str, Callable[[str], bool]] = {
+    "date": lambda value: (
+        bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+        and _parses(datetime.date.fromisoformat, value)
+    ),
+    "date-time": lambda value: (
+        bool(re.fullmatch(_DATE_TIME, value)) and parse_date_time(value) is not None
+    ),
+    "uuid": lambda value: bool(re.fullmatch(_UUID, value)),
+    "uri": lambda value: bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:\S+", value)),
+    "email": lambda value: (
+        len(value) <= 254 and bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value))
+    ),
+}
 
 
 def conforms(value: str, fmt: str) -> bool:
     """Whether ``value`` is a valid ``fmt`` (one of ``FORMATS``)."""
-    if fmt == "date":
-        return _DATE.fullmatch(value) is not None and _parses(datetime.date.fromisoformat, value)
-    if fmt == "date-time":
-        return _DATE_TIME.fullmatch(value) is not None and parse_date_time(value) is not None
-    if fmt == "uuid":
-        return _UUID.fullmatch(value) is not None
-    if fmt == "uri":
-        return _URI.fullmatch(value) is not None
-    if fmt == "email":
-        return len(value) <= MAX_EMAIL_LENGTH and _EMAIL.fullmatch(value) is not None
-    raise ValueError(f"unsupported format {fmt!r}")
+    return FORMATS[fmt](value)
+
+
+def _pattern(validator: Any, pattern: str, value: Any, schema: Any) -> Iterator[Any]:
+    """JSON Schema's ``$`` ends the string; Python's also matches before a final newline,
+    so "123\\n" would pass ``^[0-9]+$`` as a UPRN."""
+    if isinstance(value, str) and not re.search(re.sub(r"(?<!\\)\$$", r"\\Z", pattern), value):
+        yield jsonschema.ValidationError(f"does not match {pattern!r}")
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """ScotAccount's schema, shipped in the package."""
+    text = (files("scotaccount_django._internal") / "schema" / SCHEMA_RESOURCE).read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _validator(definition: str) -> Any:
+    checker = jsonschema.FormatChecker(formats=())
+    for name, check in FORMATS.items():
+        checker.checks(name)(partial(_if_string, check))
+    validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft7Validator, {"pattern": _pattern}
+    )
+    return validator({**schema(), "$ref": f"#/$defs/{definition}"}, format_checker=checker)
+
+
+def _if_string(check: Callable[[str], bool], value: object) -> bool:
+    return not isinstance(value, str) or check(value)
+
+
+def validate(value: Any, definition: str) -> Any:
+    """``value`` checked against ``$defs/<definition>``, cleaned; ``SchemaViolation`` if not."""
+    error = best_match(_validator(definition).iter_errors(value))
+    if error is not None:
+        path = ".".join([definition, *map(str, error.absolute_path)])
+        raise SchemaViolation(f"{path} breaks the schema's {error.validator} rule")
+    return _declared(value, definition)
+
+
+def _declared(value: Any, definition: str) -> Any:
+    """Only the object properties the schema declares, following ``$ref`` (the address)."""
+    properties: dict[str, Any] = schema()["$defs"][definition].get("properties", {})
+    if not isinstance(value, dict):
+        return value
+    return {
+        name: _declared(item, ref.removeprefix("#/$defs/"))
+        if (ref := properties[name].get("$ref"))
+        else item
+        for name, item in value.items()
+        if name in properties
+    }
 
 
 def parse_date_time(value: str) -> datetime.datetime | None:

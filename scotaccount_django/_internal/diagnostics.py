@@ -21,16 +21,16 @@ import jwt
 from django.conf import settings
 from django.http.request import validate_host
 
-from scotaccount_django._internal import http
-from scotaccount_django._internal.client_auth import (
+from scotaccount_django._internal import provider
+from scotaccount_django._internal.jwtkit import parse_key_set
+from scotaccount_django._internal.provider import (
     SigningKey,
     build_client_assertion,
     jwk_thumbprint,
     load_signing_key,
     public_jwk,
 )
-from scotaccount_django._internal.jwtkit import parse_key_set
-from scotaccount_django.conf import conf
+from scotaccount_django.conf import conf, is_https_or_loopback
 from scotaccount_django.exceptions import ProviderError, ProviderUnavailable, ScotAccountError
 
 #: What ScotAccount answers, or does not, while this server's address is not allow-listed.
@@ -66,8 +66,10 @@ def _run() -> Iterator[Result]:
         yield Result("public_jwk", True, "register this public key", {"jwk": jwk})
     provider = yield from fetch_discovery()
     if provider is not None:
-        yield check_issuer(provider.document)
-        yield from check_jwks(provider.document)
+        issuer = check_issuer(provider.document)
+        yield issuer
+        if issuer.ok:  # keys from a provider that is not ours prove nothing, so not fetched
+            yield from check_jwks(provider.document)
         yield check_clock(provider)
     yield check_uri("redirect_uri", conf.REDIRECT_URI)
     yield check_uri("post_logout_redirect_uri", conf.POST_LOGOUT_REDIRECT_URI)
@@ -117,7 +119,7 @@ def fetch_discovery() -> Generator[Result, None, Provider | None]:
         return None
     sent_at = time.time()
     try:
-        response = http.send("GET", url, headers={"Accept": "application/json"})
+        response = provider.request("discovery", "GET", url)
     except ProviderUnavailable as exc:
         yield Result("discovery", False, f"{exc}; no answer in time is {ALLOW_LIST_HINT}")
         return None
@@ -131,7 +133,7 @@ def fetch_discovery() -> Generator[Result, None, Provider | None]:
         )
         return None
     try:
-        http.raise_for_status(response, url)
+        provider.raise_for_status(response, url)
         document = response.json_object()
     except ProviderError as exc:
         yield Result("discovery", False, str(exc))
@@ -153,8 +155,8 @@ def check_jwks(document: dict[str, Any]) -> Iterator[Result]:
         yield Result("jwks", False, "discovery has no jwks_uri")
         return
     try:
-        response = http.send("GET", url, headers={"Accept": "application/json"})
-        http.raise_for_status(response, url)
+        response = provider.request("jwks", "GET", url)
+        provider.raise_for_status(response, url)
         keys = parse_key_set(response.json_object()).keys
     except ProviderError as exc:
         yield Result("jwks", False, str(exc))
@@ -186,7 +188,7 @@ def check_uri(name: str, uri: str | None) -> Result:
     if not uri:
         return Result(name, False, f"SCOTACCOUNT_{name.upper()} is not set")
     host = urlsplit(uri).netloc
-    if not http.is_https_or_loopback(uri):
+    if not is_https_or_loopback(uri):
         return Result(name, False, f"{uri} is not https")
     if not validate_host(host, settings.ALLOWED_HOSTS):
         return Result(name, False, f"{uri}: host {host} is not in ALLOWED_HOSTS")

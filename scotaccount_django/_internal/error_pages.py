@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+from django.urls import Resolver404, resolve
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -165,3 +167,32 @@ def page_for(exc: ScotAccountError) -> ErrorPage:
     if isinstance(exc, AuthorizationDenied):
         return AUTHORIZATION_ERRORS.get(exc.error, _NOT_COMPLETED)
     return ERRORS.get(exc.code, _NOT_COMPLETED)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """True for XHR, or when the ``Accept`` type with the highest q (first wins) is JSON."""
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        return True
+    best, best_quality = "", -1.0
+    for item in request.headers.get("accept", "").split(","):
+        media_type, *params = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media_type and quality > best_quality:
+            best, best_quality = media_type, quality
+    return best == "application/json" or best.endswith("+json")
+
+
+def is_scotaccount_view(request: HttpRequest) -> bool:
+    """True when the request is for one of this app's own views (login, logout, ...)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return "scotaccount" in match.app_names

@@ -1,35 +1,50 @@
-"""Verify a JWT from ScotAccount: fetch the keys, pick one, verify. One file, top to bottom.
+"""Verify a JWT from ScotAccount: one keyword-only function per token kind.
 
-- Algorithms come from our configuration, never from the token, so ``alg: none``
-  and HS256-signed-with-the-public-key are refused before any key is looked up.
-- Keys come only from the JWKS URL the caller trusts (discovery's ``jwks_uri``
-  or the configured attributes JWKS), through the shared document cache, and
-  are parsed once per fetch. Encryption keys, weak keys, curves other than
-  P-256 and unparseable entries are dropped when the set is parsed.
-- A key is picked by ``kid`` (no ``kid`` only with exactly one key) and must fit
-  the header's algorithm. ScotAccount rotates keys, so an unknown ``kid``
-  triggers one refetch, at most once per short window across all workers: a
-  flood of forged ``kid`` values cannot turn us into a JWKS hammer.
+- Algorithms come from our configuration, never from the token: the ID token's from
+  ``SCOTACCOUNT_ID_TOKEN_ALGORITHMS``, the claimsToken's from the fixed
+  ``CLAIMS_TOKEN_ALGORITHMS``. ``alg: none``, HS256 signed with the public key, or
+  any algorithm nobody chose, are refused before a key is looked up.
+- Keys come only from the JWKS URL the caller trusts (discovery's ``jwks_uri`` or
+  the configured attributes JWKS), through the provider's document cache, parsed
+  once per fetch. Encryption keys, weak keys, curves other than P-256 and
+  unparseable entries are dropped when the set is parsed.
+- A key is picked by ``kid`` (no ``kid`` only with exactly one key) and must fit the
+  header's algorithm. ScotAccount rotates keys, so an unknown ``kid`` triggers one
+  refetch, at most once per short window across all workers: a flood of forged
+  ``kid`` values cannot turn us into a JWKS hammer.
+- Every library error, and anything hostile input makes the library raise
+  (deep nesting, ``exp: 1e400``), is one of our ``InvalidToken`` exceptions, whose
+  message never contains the token.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import jwt
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from scotaccount_django._internal import metadata
-from scotaccount_django._internal.client_auth import MIN_RSA_BITS
-from scotaccount_django._internal.metadata import Document
-from scotaccount_django.exceptions import InvalidToken, ProviderError
+from scotaccount_django._internal import provider
+from scotaccount_django._internal.flows import matches_hash
+from scotaccount_django.conf import conf
+from scotaccount_django.exceptions import (
+    ConfigurationError,
+    InvalidClaimsToken,
+    InvalidIDToken,
+    InvalidToken,
+    ProviderError,
+)
+from scotaccount_django.tokens import IDTokenClaims
 
 #: Far beyond any real ScotAccount token; bigger input is refused unparsed.
 MAX_TOKEN_LENGTH = 64 * 1024
-
+#: The claimsToken's algorithms: the two ScotAccount signs with (RS256, and ES256 with
+#: P-256, reference line 1116). Fixed, so the ID-token setting never loosens it.
+CLAIMS_TOKEN_ALGORITHMS = ("RS256", "ES256")
 #: Which key type can verify which signature algorithm.
 KEY_TYPE_FOR_ALGORITHM = {
     "RS256": "RSA",
@@ -40,34 +55,123 @@ KEY_TYPE_FOR_ALGORITHM = {
     "PS512": "RSA",
     "ES256": "EC",
 }
+#: RFC 7519's NumericDate claims.
+NUMERIC_DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})
+#: Claims the current claimsToken layout must carry (the schema's ``required``).
+CLAIMS_TOKEN_CLAIMS = ("iss", "sub", "iat")
 
 
-def verify_and_decode(
+def verify_id_token(token: object, *, nonce_hash: str) -> IDTokenClaims:
+    """Verify an ID token completely, or raise ``InvalidIDToken``.
+
+    Signature (configured algorithms only), ``iss`` exact (mix-up), ``aud`` our
+    client id and ``azp``, whenever present, ours too (a token issued to another
+    client), ``exp``/``iat``/``nbf`` within the leeway, the nonce of this flow
+    (replay), and ``sub`` a canonical UUID.
+    """
+    metadata = provider.get_metadata()
+    client_id = conf.CLIENT_ID or ""
+    claims = _decode(
+        token,
+        jwks_url=metadata.jwks_uri,
+        issuer=metadata.issuer,
+        audience=client_id,
+        algorithms=conf.ID_TOKEN_ALGORITHMS,
+        required=["iss", "sub", "aud", "exp", "iat", "nonce"],
+        error=InvalidIDToken,
+    )
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    azp = claims.get("azp")
+    if (len(audiences) > 1 or azp is not None) and azp != client_id:
+        raise InvalidIDToken("azp is not our client id (or missing with several audiences)")
+    nonce = claims["nonce"]
+    if not isinstance(nonce, str) or not matches_hash(nonce, nonce_hash):
+        raise InvalidIDToken("nonce does not match this flow")
+    sid = claims.get("sid")
+    return IDTokenClaims(
+        sub=parse_sub(claims["sub"]), sid=sid if isinstance(sid, str) else None, claims=claims
+    )
+
+
+def parse_sub(value: object) -> uuid.UUID:
+    """ScotAccount's ``sub`` is a UUID in canonical form; anything else is refused."""
+    if not isinstance(value, str):
+        raise InvalidIDToken("sub is not a string")
+    try:
+        sub = uuid.UUID(value)
+    except ValueError as exc:
+        raise InvalidIDToken("sub is not a UUID") from exc
+    # Exact, lower-case form only (L14): one person, one spelling, one identity.
+    if str(sub) != value:
+        raise InvalidIDToken("sub is not a canonical UUID")
+    return sub
+
+
+def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
+    """A claimsToken's payload, returned only once every check has passed.
+
+    Signed by a key in the attributes JWKS (not the sign-in JWKS when a separate one
+    is configured, so a sign-in token cannot pass as a claims token), issued by the
+    attributes issuer, about ``sub`` (another person's identity stored against this
+    account is the worst thing this app could do), and fresh. The docs' legacy
+    layout (reference lines 922, 2244) carries no ``iss``/``sub``/``iat``: it is
+    bound by ``claims.uuid`` and its ``iss`` checked when present.
+    """
+    issuer = conf.ATTRIBUTES_ISSUER
+    if not issuer:
+        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_ISSUER is not set.")
+    payload = _decode(
+        token,
+        jwks_url=conf.ATTRIBUTES_JWKS_URL or provider.get_metadata().jwks_uri,
+        issuer=issuer,
+        issuer_required=False,
+        audience=None,
+        algorithms=list(CLAIMS_TOKEN_ALGORITHMS),
+        required=[],
+        error=InvalidClaimsToken,
+    )
+    legacy = isinstance(payload.get("verified_claims"), dict)
+    missing = [name for name in CLAIMS_TOKEN_CLAIMS if name not in payload]
+    if missing and not legacy:
+        raise InvalidClaimsToken(f"the claimsToken has no {', '.join(missing)}")
+    named = [payload.get("sub")]
+    if legacy and isinstance(payload.get("claims"), dict):
+        named.append(payload["claims"].get("uuid"))
+    present = [value for value in named if value is not None]
+    if not present:  # a token naming nobody could be anyone's
+        raise InvalidClaimsToken("the claimsToken names nobody (no sub, no claims.uuid)")
+    # Exact canonical form, as ScotAccount sends it: no case folding.
+    if any(not isinstance(value, str) or value != str(sub) for value in present):
+        raise InvalidClaimsToken("the claimsToken is about a different person")
+    # Fetched moments before use, so an old one is a replay (L12). It may carry no
+    # ``exp`` (PyJWT checks it when present); ``iat`` bounds the age either way.
+    if "iat" in payload:
+        age = time.time() - payload["iat"]
+        if age > (conf.CLAIMS_TOKEN_MAX_AGE + conf.CLOCK_LEEWAY).total_seconds():
+            raise InvalidClaimsToken(f"the claimsToken was issued {int(age)} s ago")
+    return payload
+
+
+def _decode(
     token: object,
     *,
     jwks_url: str,
     issuer: str,
     audience: str | None,
     algorithms: list[str],
-    leeway: timedelta,
-    required_claims: list[str],
-    error: type[InvalidToken] = InvalidToken,
+    required: list[str],
+    error: type[InvalidToken],
     issuer_required: bool = True,
 ) -> dict[str, Any]:
-    """The verified claims of ``token``; ``error`` (an ``InvalidToken``) otherwise.
-
-    ``iss`` must equal ``issuer``. With ``issuer_required=False`` a token without
-    ``iss`` passes (an ``iss`` present must still match): only the
-    ``claimsToken``, whose documented legacy layout has none, asks for that.
-    """
+    """The signature-checked claims of ``token``; ``error`` otherwise."""
     if not isinstance(token, str) or not token:
         raise error("token is missing")
     if len(token) > MAX_TOKEN_LENGTH:
         raise error("token is too large")
     try:
         header = jwt.get_unverified_header(token)
-    except PyJWTError as exc:
-        raise error(f"token is malformed: {exc}") from exc
+    except (PyJWTError, RecursionError) as exc:
+        raise error(f"token is malformed: {type(exc).__name__}") from exc
     algorithm = header.get("alg")
     if algorithm not in algorithms:
         raise error(f"algorithm {algorithm!r:.20} is not allowed")
@@ -88,14 +192,14 @@ def verify_and_decode(
             # PyJWT treats a given issuer as required; an optional one is checked below.
             issuer=issuer if issuer_required else None,
             audience=audience,
-            leeway=leeway,
-            options={"require": required_claims, "verify_aud": audience is not None},
+            leeway=conf.CLOCK_LEEWAY,
+            options={"require": required, "verify_aud": audience is not None},
         )
     except PyJWTError as exc:
         raise error(f"{type(exc).__name__}: {exc}") from exc
-    except (TypeError, ValueError) as exc:
-        # PyJWT 2.12 (our floor) lets int() fail on a null or list exp/iat/nbf.
-        raise error(f"a date claim is not a number: {type(exc).__name__}") from exc
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        # At PyJWT 2.12 (our floor) int() fails on a null, list or 1e400 exp/iat/nbf (M6).
+        raise error(f"the payload is not usable: {type(exc).__name__}") from exc
     if "iss" in claims and claims["iss"] != issuer:
         raise error("iss is not the expected issuer")
     for name in NUMERIC_DATE_CLAIMS.intersection(claims):
@@ -114,7 +218,7 @@ def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> 
 
 
 def _key_set(jwks_url: str, issuer: str, *, force_refresh: bool = False) -> KeySet:
-    return metadata.load(
+    return provider.load(
         jwks_url, kind="jwks", issuer=issuer, parse=parse_key_set, force_refresh=force_refresh
     )
 
@@ -133,12 +237,14 @@ class KeySet:
         else:
             candidates = tuple(key for key in self.keys if key.key_id == kid)
         for key in candidates:
-            if _key_fits_algorithm(key, algorithm):
+            declared = key._jwk_data.get("alg")
+            fits = KEY_TYPE_FOR_ALGORITHM.get(algorithm) == key.key_type
+            if fits and declared in (None, algorithm):
                 return key
         return None
 
 
-def parse_key_set(document: Document) -> KeySet:
+def parse_key_set(document: provider.Document) -> KeySet:
     """The usable signing keys in a JWKS document; ``ProviderError`` if there are none."""
     entries = document.get("keys")
     if not isinstance(entries, list):
@@ -156,21 +262,10 @@ def _usable_key(entry: Any) -> PyJWK | None:
         return None
     try:
         key = PyJWK(entry)
-    except (PyJWTError, ValueError):  # some PyJWT versions let ValueError escape
+    except (PyJWTError, ValueError, OverflowError):  # some PyJWT versions let these escape
         return None
-    if key.key_type == "RSA" and key.key.key_size < MIN_RSA_BITS:
+    if key.key_type == "RSA" and key.key.key_size < provider.MIN_RSA_BITS:
         return None
     if key.key_type == "EC" and entry.get("crv") != "P-256":
         return None
     return key
-
-
-def _key_fits_algorithm(key: PyJWK, algorithm: str) -> bool:
-    declared = key._jwk_data.get("alg")
-    if declared is not None and declared != algorithm:
-        return False
-    return KEY_TYPE_FOR_ALGORITHM.get(algorithm) == key.key_type
-
-
-#: RFC 7519's NumericDate claims.
-NUMERIC_DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})

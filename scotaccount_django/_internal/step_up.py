@@ -7,12 +7,7 @@ and write the attributes and the request's outcome in one transaction, so a
 failure part-way leaves no half-stored answer. The access token and the raw
 ``claimsToken`` are local variables only: never stored, never logged.
 
-The fetch is ``GET /attributes/values`` with the access token plus a fresh
-``DIS-Client-Assertion``. The assertion's ``aud`` is the attributes URL, never
-the token endpoint's, so one captured at either endpoint is useless at the
-other; every attempt, retries included, signs a new one (new ``jti``). Only 5xx
-and transport faults are retried, a few times, and never past the access
-token's life.
+The fetch itself, with its retries, is ``provider.fetch_attributes``.
 
 The token response's ``scope`` is read without reading too much into it. RFC
 6749 lets a provider say which scopes it granted; ScotAccount's own example
@@ -27,24 +22,14 @@ anything else says nothing, and the ``claimsToken`` decides.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.utils import timezone
 
-from scotaccount_django._internal import http, telemetry
+from scotaccount_django._internal import provider
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
-from scotaccount_django._internal.client_auth import build_client_assertion
-from scotaccount_django.conf import conf
-from scotaccount_django.exceptions import (
-    AttributesUnavailable,
-    ConfigurationError,
-    ProviderError,
-    ProviderUnavailable,
-    ScotAccountError,
-)
+from scotaccount_django.exceptions import ScotAccountError
 from scotaccount_django.models import (
     AttributeRequest,
     AttributeScope,
@@ -57,74 +42,6 @@ from scotaccount_django.tokens import TokenSet
 logger = logging.getLogger("scotaccount_django")
 
 Reason = AttributeRequest.Reason
-
-#: Never start an attempt this close to the access token's expiry.
-EXPIRY_MARGIN_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How the attributes fetch retries: ``backoff[n]`` seconds before attempt ``n + 2``.
-
-    Long enough for a blip, short for a person waiting. ``sleep`` is injectable
-    (tests replace ``RETRY`` so that no test waits).
-    """
-
-    backoff: tuple[float, ...] = (0.25, 0.75)
-    sleep: Callable[[float], None] = time.sleep
-
-    @property
-    def attempts(self) -> int:
-        return len(self.backoff) + 1
-
-
-RETRY = RetryPolicy()
-
-
-def fetch_claims_token(access_token: str, *, expires_at: float) -> str | None:
-    """The ``claimsToken``, or None when ScotAccount has no data (404).
-
-    ``expires_at`` is the access token's expiry on ``time.monotonic()``'s clock.
-    Raises ``ProviderRejectedClient`` (401/403), ``AttributesUnavailable``
-    (5xx or timeouts after retries) or ``ProviderError`` (anything else).
-    """
-    url = conf.ATTRIBUTES_URL
-    if not url:
-        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
-    retry = RETRY
-    attempt = 1
-    while True:
-        try:
-            with telemetry.provider_call("attributes"):
-                return _attempt(url, access_token)
-        except ProviderUnavailable as exc:
-            if attempt >= retry.attempts:
-                raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
-            pause = retry.backoff[attempt - 1]
-            if time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
-                raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
-            logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
-            retry.sleep(pause)
-            attempt += 1
-
-
-def _attempt(url: str, access_token: str) -> str | None:
-    response = http.send(
-        "GET",
-        url,
-        headers={
-            "Accept": "application/json",
-            "Authorization": f"Bearer {access_token}",
-            "DIS-Client-Assertion": build_client_assertion(url),
-        },
-    )
-    if response.status == 404:
-        return None
-    http.raise_for_status(response, "attributes endpoint")
-    claims_token = response.json_object().get("claimsToken")
-    if not isinstance(claims_token, str) or not claims_token:
-        raise ProviderError("attributes response has no claimsToken")
-    return claims_token
 
 
 def requested_scopes(flow: AuthorizationFlow) -> list[str]:
@@ -142,7 +59,6 @@ def receive_attributes(
     ``claimsToken`` decides (an entry, a failed verification, or nothing: not
     available). On error a failed request is recorded and the error re-raised.
     """
-    expires_at = time.monotonic() + tokens.expires_in
     requested = requested_scopes(flow)
     # ScotAccount's documented ``scope`` lists claim names, not scopes: only a string
     # made of scope names can say "declined" (see ``declined_scopes``).
@@ -152,7 +68,9 @@ def receive_attributes(
     entries: list[VerifiedClaims] = []
     if granted:
         try:
-            claims_token = fetch_claims_token(tokens.access_token, expires_at=expires_at)
+            claims_token = provider.fetch_attributes(
+                access_token=tokens.access_token, expires_in=tokens.expires_in
+            )
             if claims_token is not None:
                 entries = read_claims_token(claims_token, sub=identity.sub)
         except ScotAccountError:

@@ -7,7 +7,6 @@ only when it runs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from scotaccount_django.testing.fake_provider import FakeScotAccount
 
+
 #: The ``kid`` given to the key the fixture generates when the settings name none.
-GENERATED_KEY_ID = "fake-scotaccount-test-key"
-
-
 def _as_list(value: Any, default: str) -> list[str]:
     if not value:
         return [default]
@@ -32,9 +28,8 @@ def _as_list(value: Any, default: str) -> list[str]:
 def _private_key(settings: Any) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     """The relying party's configured key, or a fresh EC P-256 key put into the settings."""
     pem = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY", None)
-    key_file = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_FILE", None)
-    if not pem and key_file:
-        pem = Path(key_file).read_bytes()
+    if pem and not str(pem).lstrip().startswith("-----BEGIN"):
+        pem = Path(pem).read_bytes()  # a path to the PEM file
     if pem:
         key = serialization.load_pem_private_key(
             pem.encode() if isinstance(pem, str) else pem, password=None
@@ -48,19 +43,15 @@ def _private_key(settings: Any) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKe
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    settings.SCOTACCOUNT_PRIVATE_KEY_ID = GENERATED_KEY_ID
     return generated
 
 
-def _public_jwk(
-    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str | None
-) -> dict[str, Any]:
-    """The public half as a JWK, carrying the relying party's ``kid`` when it has one."""
-    if isinstance(key, rsa.RSAPrivateKey):
-        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    else:
-        jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-    return {**jwk, "kid": kid} if kid else jwk
+def _public_jwk(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> dict[str, Any]:
+    """The public half as a JWK, with the kid the app sends: the key's thumbprint."""
+    from scotaccount_django._internal.provider import jwk_thumbprint, public_jwk
+
+    jwk = public_jwk(key.public_key())
+    return {**jwk, "kid": jwk_thumbprint(jwk)}
 
 
 @pytest.fixture
@@ -77,7 +68,7 @@ def fake_scotaccount(request: pytest.FixtureRequest) -> Iterator[FakeScotAccount
     key = _private_key(settings)
     fake = FakeScotAccount(
         client_id=getattr(settings, "SCOTACCOUNT_CLIENT_ID", None) or "test-client",
-        client_keys=[_public_jwk(key, getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_ID", None))],
+        client_keys=[_public_jwk(key)],
         redirect_uris=_as_list(
             getattr(settings, "SCOTACCOUNT_REDIRECT_URI", None),
             "http://testserver/scotaccount/callback/",
@@ -91,9 +82,8 @@ def fake_scotaccount(request: pytest.FixtureRequest) -> Iterator[FakeScotAccount
     )
     with fake:
         settings.SCOTACCOUNT_DISCOVERY_URL = fake.discovery_url
-        settings.SCOTACCOUNT_ISSUER = fake.issuer
         settings.SCOTACCOUNT_ATTRIBUTES_URL = fake.attributes_url
-        settings.SCOTACCOUNT_ATTRIBUTES_ISSUER = fake.attributes_issuer
+        settings.SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True  # a test run is the CI case
         settings.SCOTACCOUNT_ATTRIBUTES_JWKS_URL = fake.attributes_jwks_url
         caches[getattr(settings, "SCOTACCOUNT_CACHE_ALIAS", None) or "default"].clear()
         yield fake

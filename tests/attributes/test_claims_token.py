@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from scotaccount_django._internal.claims import read_claims_token
 from scotaccount_django.attributes import get_verified_attributes, verified_address
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import InvalidClaimsToken
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity, VerifiedAttribute
 from scotaccount_django.testing import PERSONAS
@@ -210,8 +212,8 @@ def test_l12_an_old_or_expired_claims_token_is_refused(signed_in, fake_scotaccou
     assert not VerifiedAttribute.objects.exists()
 
 
-def test_l12_max_age_is_a_setting(signed_in, fake_scotaccount, settings):
-    settings.SCOTACCOUNT_CLAIMS_TOKEN_MAX_AGE = 3 * 365 * 24 * 3600
+def test_l12_max_age_is_what_refuses_an_old_token(signed_in, fake_scotaccount, monkeypatch):
+    monkeypatch.setattr(conf, "CLAIMS_TOKEN_MAX_AGE", timedelta(days=3 * 365))
     fake_scotaccount.scenarios.add("claims_old")
     assert step_up(signed_in, fake_scotaccount, [ADDRESS])["Location"] == NEXT
     assert VerifiedAttribute.objects.exists()

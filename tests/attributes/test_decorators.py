@@ -93,19 +93,6 @@ def test_the_decorators_own_unavailable_handler(signed_in, fake_scotaccount):
     assert response.content.startswith(b"custom: [('scotaccount.address', 'declined')]")
 
 
-def test_the_setting_names_the_unavailable_handler(signed_in, fake_scotaccount, settings):
-    settings.SCOTACCOUNT_ATTRIBUTES_UNAVAILABLE_HANDLER = (
-        "tests.attributes.urls.custom_unavailable"
-    )
-    complete(
-        signed_in,
-        fake_scotaccount,
-        follow_to_scotaccount(signed_in, "/needs-identity/"),
-        cancel=True,
-    )
-    assert signed_in.get("/needs-identity/").content.startswith(b"custom: ")
-
-
 def test_the_mixins_own_unavailable_handler(signed_in, fake_scotaccount):
     complete(
         signed_in,

@@ -85,7 +85,7 @@ def test_a_failed_request_does_not_block_the_next_visit(signed_in, fake_scotacco
 
 
 def test_timeouts_are_retried(signed_in, fake_scotaccount, settings):
-    settings.SCOTACCOUNT_READ_TIMEOUT = 0.2
+    settings.SCOTACCOUNT_TIMEOUT = 0.2
     fake_scotaccount.scenarios.timeout_delay = 1.0
     fake_scotaccount.scenarios.add("attributes_timeout", times=1)
     assert step_up(signed_in, fake_scotaccount, [ADDRESS])["Location"] == NEXT
@@ -109,12 +109,12 @@ def test_bad_answers_are_refused_without_retry(signed_in, fake_scotaccount, faul
 
 
 def test_no_retry_beyond_the_access_tokens_life(signed_in, fake_scotaccount):
-    from scotaccount_django._internal import step_up as step_up_module
+    from scotaccount_django._internal import provider
 
     fake_scotaccount.scenarios.add("attributes_http_503", times=None)
     # A token with less life left than the safety margin is never retried.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(step_up_module, "EXPIRY_MARGIN_SECONDS", 10_000)
+        patch.setattr(provider, "EXPIRY_MARGIN_SECONDS", 10_000)
         response = step_up(signed_in, fake_scotaccount, [ADDRESS])
     assert response.context["error_code"] == "attributes_unavailable"
     assert len(fake_scotaccount.journal.for_endpoint("attributes")) == 1

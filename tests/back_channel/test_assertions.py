@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from scotaccount_django._internal.client_auth import build_client_assertion, load_signing_key
+from scotaccount_django._internal.provider import build_client_assertion, load_signing_key
 from scotaccount_django.exceptions import ConfigurationError
 
 TOKEN_URL = "https://authz.integration.scotaccount.service.gov.scot/token"

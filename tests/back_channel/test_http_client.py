@@ -16,15 +16,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.core import checks
 
-from scotaccount_django._internal import http
+from scotaccount_django._internal import provider
 from scotaccount_django.exceptions import ConfigurationError, ProviderError, ProviderUnavailable
 from tests.loopback_server import ok, serving
 
 
 @pytest.fixture
 def short_timeouts(settings):
-    settings.SCOTACCOUNT_CONNECT_TIMEOUT = 0.5
-    settings.SCOTACCOUNT_READ_TIMEOUT = 1.0  # so every call ends within 1.5 s
+    settings.SCOTACCOUNT_TIMEOUT = 1.5  # every call ends within it
 
 
 def trickle(chunks: bytes, interval: float = 0.2):
@@ -49,7 +48,7 @@ def test_l4_trickling_server_is_cut_off_at_the_deadline(short_timeouts) -> None:
     with serving(answer) as server:
         started = time.monotonic()
         with pytest.raises(ProviderUnavailable, match=r"no complete answer .* within 1\.5 s"):
-            http.send("GET", server.url)
+            provider.request("token", "GET", server.url)
         assert time.monotonic() - started < 2.5  # not the 40 s the trickle would take
 
 
@@ -57,7 +56,7 @@ def test_l4_trickled_status_line_and_headers_are_cut_off_too(short_timeouts) -> 
     with serving(trickle(ok(b"{}") * 20)) as server:
         started = time.monotonic()
         with pytest.raises(ProviderUnavailable, match=r"within 1\.5 s"):
-            http.send("GET", server.url)
+            provider.request("token", "GET", server.url)
         assert time.monotonic() - started < 2.5
 
 
@@ -65,7 +64,7 @@ def test_l4_stalled_server_is_bounded_by_the_read_timeout(short_timeouts) -> Non
     with serving(lambda request, connection: time.sleep(5) or False) as server:
         started = time.monotonic()
         with pytest.raises(ProviderUnavailable):
-            http.send("GET", server.url)
+            provider.request("token", "GET", server.url)
         assert time.monotonic() - started < 2.5
 
 
@@ -75,25 +74,25 @@ def test_l4_truncated_body_is_our_exception_not_a_protocol_error() -> None:
         return False  # close after fewer bytes than Content-Length
 
     with serving(answer) as server, pytest.raises(ProviderUnavailable, match="could not reach"):
-        http.send("POST", server.url, data={"code": "x"})
+        provider.request("token", "POST", server.url, data={"code": "x"})
 
 
 def test_l4_declared_oversized_body_is_refused_before_reading() -> None:
-    head = f"HTTP/1.1 200 OK\r\nContent-Length: {http.MAX_RESPONSE_BYTES + 1}\r\n\r\n"
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {provider.MAX_RESPONSE_BYTES + 1}\r\n\r\n"
     answer = lambda request, connection: connection.sendall(head.encode()) or False  # noqa: E731
     with serving(answer) as server, pytest.raises(ProviderError, match="larger than"):
-        http.send("GET", server.url)
+        provider.request("token", "GET", server.url)
 
 
 def test_l4_undeclared_oversized_body_is_refused() -> None:
-    body = b"x" * (http.MAX_RESPONSE_BYTES + 1)
+    body = b"x" * (provider.MAX_RESPONSE_BYTES + 1)
 
     def answer(request, connection) -> bool:  # no Content-Length: the body ends at close
         connection.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body)
         return False
 
     with serving(answer) as server, pytest.raises(ProviderError, match="larger than"):
-        http.send("GET", server.url)
+        provider.request("token", "GET", server.url)
 
 
 def gzip_bomb() -> bytes:
@@ -106,7 +105,7 @@ def peak_memory_of_a_refused_call(url: str) -> int:
     tracemalloc.start()
     try:
         with pytest.raises(ProviderError, match="larger than"):
-            http.send("GET", url)
+            provider.request("token", "GET", url)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -132,13 +131,13 @@ def test_c7_redirect_is_refused_and_never_followed() -> None:
         redirect = f"HTTP/1.1 307 Temporary Redirect\r\n{location}\r\nContent-Length: 0\r\n\r\n"
         answer = lambda request, connection: connection.sendall(redirect.encode()) or True  # noqa: E731
         with serving(answer) as server, pytest.raises(ProviderError, match="redirect"):
-            http.send("POST", server.url, data={"code": "the-code"})
+            provider.request("token", "POST", server.url, data={"code": "the-code"})
         assert elsewhere.received == []
 
 
 def test_a7_plain_http_beyond_loopback_is_never_called() -> None:
     with pytest.raises(ProviderError, match="not https"):
-        http.send("GET", "http://127.attacker.example/token")
+        provider.request("token", "GET", "http://127.attacker.example/token")
 
 
 @pytest.mark.parametrize(
@@ -151,11 +150,12 @@ def test_a7_plain_http_beyond_loopback_is_never_called() -> None:
         "http://[::2]/",
         "http://0.0.0.0/",
         "ftp://127.0.0.1/",
-        "http://127.1/",
+        "http://0x7f000001.attacker.example/",
+        "http://127.1.attacker.example/",
     ],
 )
 def test_a7_127_prefixed_hostname_is_not_loopback(url) -> None:
-    assert not http.is_https_or_loopback(url)
+    assert not provider.is_https_or_loopback(url)
 
 
 @pytest.mark.parametrize(
@@ -166,18 +166,22 @@ def test_a7_127_prefixed_hostname_is_not_loopback(url) -> None:
         "http://127.0.0.1/",
         "http://127.255.0.9:9550/x",
         "http://[::1]:8000/",
+        "http://127.1/",  # the short and hex forms of 127.0.0.1 (M7)
+        "http://0x7f000001/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://localhost.localdomain/",
         "https://authz.scotaccount.service.gov.scot/token",
     ],
 )
 def test_a7_loopback_is_localhost_127_slash_8_or_ipv6_loopback(url) -> None:
-    assert http.is_https_or_loopback(url)
+    assert provider.is_https_or_loopback(url)
 
 
 def test_l8_cookie_from_the_provider_is_never_sent_back() -> None:
     answer = ok(b"{}", "Set-Cookie: tracker=person-one; Path=/")
     with serving(lambda request, connection: connection.sendall(answer) or True) as server:
-        http.send("GET", server.url)
-        http.send("GET", server.url)
+        provider.request("token", "GET", server.url)
+        provider.request("token", "GET", server.url)
         assert [request.headers.get("cookie") for request in server.received] == [None, None]
 
 
@@ -191,9 +195,9 @@ def test_l8_environment_proxies_and_netrc_are_ignored(monkeypatch, tmp_path) -> 
     with serving(lambda request, connection: connection.sendall(ok()) or False) as proxy:
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
             monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
-        http._local.__dict__.clear()  # a fresh session would read the environment, if allowed
+        provider._manager = None  # a fresh client would read the environment, if it could
         with serving(lambda request, connection: connection.sendall(ok()) or True) as server:
-            assert http.send("GET", server.url).status == 200
+            assert provider.request("token", "GET", server.url).status == 200
             assert len(server.received) == 1
             assert "authorization" not in server.received[0].headers
         assert proxy.received == []
@@ -283,7 +287,7 @@ def test_c8_certificate_from_an_unknown_ca_is_refused(private_ca, monkeypatch) -
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)
     with serving(keep_alive, tls=server_context) as server:
         with pytest.raises(ProviderUnavailable, match="SSLError"):
-            http.send("GET", server.url)
+            provider.request("token", "GET", server.url)
         assert server.received == []
 
 
@@ -291,7 +295,7 @@ def test_c8_a_private_ca_is_trusted_only_through_the_setting(private_ca, setting
     ca_file, server_context = private_ca
     settings.SCOTACCOUNT_CA_BUNDLE = ca_file
     with serving(keep_alive, tls=server_context) as server:
-        assert http.send("GET", server.url).status == 200
+        assert provider.request("token", "GET", server.url).status == 200
 
 
 def test_c8_hostname_must_match_the_certificate(private_ca, settings) -> None:
@@ -301,7 +305,9 @@ def test_c8_hostname_must_match_the_certificate(private_ca, settings) -> None:
         serving(keep_alive, tls=server_context) as server,
         pytest.raises(ProviderUnavailable, match="SSLError"),
     ):
-        http.send("GET", f"https://localhost:{server.port}/")  # certified for 127.0.0.1
+        provider.request(
+            "token", "GET", f"https://localhost:{server.port}/"
+        )  # certified for 127.0.0.1
 
 
 def test_c8_one_tls_context_and_kept_alive_connections_across_calls(
@@ -310,16 +316,16 @@ def test_c8_one_tls_context_and_kept_alive_connections_across_calls(
     ca_file, server_context = private_ca
     settings.SCOTACCOUNT_CA_BUNDLE = ca_file
     built = []
-    real = http.build_ssl_context
-    monkeypatch.setattr(http, "_client", None)
-    monkeypatch.setattr(http, "build_ssl_context", lambda ca: built.append(ca) or real(ca))
+    real = provider.build_ssl_context
+    monkeypatch.setattr(provider, "_manager", None)
+    monkeypatch.setattr(provider, "build_ssl_context", lambda ca: built.append(ca) or real(ca))
     with serving(keep_alive, tls=server_context) as server:
         for _ in range(3):
-            assert http.send("GET", server.url).status == 200
+            assert provider.request("token", "GET", server.url).status == 200
         assert server.connections == 1
         assert len(server.received) == 3
     assert built == [ca_file]
-    context = http._shared_adapter().ssl_context
+    context = provider._pools().connection_pool_kw["ssl_context"]
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
     # Nothing loaded more CAs into it per connection (as requests' own adapter would).
@@ -334,14 +340,14 @@ def test_l4_trickle_over_tls_is_cut_off_at_the_deadline(
     with serving(trickle(ok(b"{}") * 20), tls=server_context) as server:
         started = time.monotonic()
         with pytest.raises(ProviderUnavailable, match=r"within 1\.5 s"):
-            http.send("GET", server.url)
+            provider.request("token", "GET", server.url)
         assert time.monotonic() - started < 2.5
 
 
 def test_c8_an_unreadable_ca_bundle_is_a_configuration_error(settings, tmp_path) -> None:
     settings.SCOTACCOUNT_CA_BUNDLE = str(tmp_path / "missing.pem")
     with pytest.raises(ConfigurationError, match="SCOTACCOUNT_CA_BUNDLE"):
-        http.send("GET", "https://127.0.0.1:9/")
+        provider.request("token", "GET", "https://127.0.0.1:9/")
 
 
 def test_a7_the_system_check_uses_the_same_loopback_rule(settings) -> None:
@@ -373,5 +379,5 @@ def test_l4_trickled_tls_handshake_is_bounded(short_timeouts) -> None:
     with serving(keep_alive, raw=lambda connection: send_slowly(None, connection)) as server:
         started = time.monotonic()
         with pytest.raises(ProviderUnavailable):
-            http.send("GET", f"https://127.0.0.1:{server.port}/")
+            provider.request("token", "GET", f"https://127.0.0.1:{server.port}/")
         assert time.monotonic() - started < 2.5  # the trickle would take 40 s

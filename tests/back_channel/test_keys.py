@@ -7,8 +7,9 @@ import os
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core import checks
 
-from scotaccount_django._internal.client_auth import (
+from scotaccount_django._internal.provider import (
     jwk_thumbprint,
     load_signing_key,
     public_jwk,
@@ -68,8 +69,7 @@ def test_e7_key_error_never_contains_key_material(settings) -> None:
 def test_e7_rotated_key_file_is_picked_up_without_restart(settings, tmp_path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
-    settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(path)
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(path)
     first = load_signing_key()
     assert load_signing_key() is first  # cached while the file is unchanged
     path.write_bytes(pem(rsa.generate_private_key(65537, 2048)))
@@ -81,17 +81,15 @@ def test_e7_rotated_key_file_is_picked_up_without_restart(settings, tmp_path) ->
 
 
 def test_unreadable_key_file_is_a_configuration_error(settings, tmp_path) -> None:
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(tmp_path / "missing.pem")
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(tmp_path / "missing.pem")
     with pytest.raises(ConfigurationError, match="cannot be read"):
         load_signing_key()
 
 
-def test_kid_defaults_to_rfc7638_thumbprint_and_setting_wins(settings) -> None:
+def test_kid_is_the_rfc7638_thumbprint(settings) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     settings.SCOTACCOUNT_PRIVATE_KEY = pem(key).decode()
     assert load_signing_key().kid == jwk_thumbprint(public_jwk(key.public_key()))
-    settings.SCOTACCOUNT_PRIVATE_KEY_ID = "council-2026"
-    assert load_signing_key().kid == "council-2026"
 
 
 def test_thumbprint_matches_rfc7638_example() -> None:
@@ -110,23 +108,28 @@ def test_thumbprint_matches_rfc7638_example() -> None:
 
 
 @pytest.mark.parametrize("mode", [0o640, 0o604])
-def test_l13_a_key_file_others_can_read_warns(settings, tmp_path, caplog, mode) -> None:
+def test_l13_a_key_file_others_can_read_warns(settings, tmp_path, capsys, mode) -> None:
+    """A check message under ``check --deploy`` (W003), not a stray log line."""
     path = tmp_path / "key.pem"
     path.write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
     path.chmod(mode)
-    settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(path)
-    with caplog.at_level("WARNING", logger="scotaccount_django"):
-        load_signing_key()
-    assert [r.getMessage() for r in caplog.records if "group or others" in r.getMessage()]
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(path)
+    warned = [
+        m for m in checks.run_checks(include_deployment_checks=True) if m.id == "scotaccount.W003"
+    ]
+    assert [f"mode {mode:04o}" in m.msg and f"chmod 600 {path}" in m.hint for m in warned] == [
+        True
+    ]
+    assert capsys.readouterr().err == ""
 
 
 def test_l13_an_owner_only_key_file_loads_quietly(settings, tmp_path, caplog) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(pem(ec.generate_private_key(ec.SECP256R1())))
     path.chmod(0o600)
-    settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(path)
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(path)
     with caplog.at_level("DEBUG", logger="scotaccount_django"):
         load_signing_key()
     assert not caplog.records
+    ids = {m.id for m in checks.run_checks(include_deployment_checks=True)}
+    assert "scotaccount.W003" not in ids

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 
-from scotaccount_django._internal import metadata
+from scotaccount_django._internal import provider
 from scotaccount_django._internal.jwtkit import pick_key
-from scotaccount_django._internal.metadata import cache_key
+from scotaccount_django._internal.provider import cache_key
+from scotaccount_django.conf import Settings, conf
 from scotaccount_django.models import ScotAccountIdentity
 from tests.back_channel.test_jwks import rsa_jwk
 from tests.flow_helpers import sign_in, start_flow
@@ -33,12 +35,11 @@ def jwks_key(fake) -> str:
 
 
 @pytest.fixture
-def stale_metadata(client, fake_scotaccount, settings):
+def stale_metadata(client, fake_scotaccount, settings, monkeypatch):
     """A person signed in once (metadata cached), and the cached copies now stale."""
     assert sign_in(client, fake_scotaccount).status_code == 302
-    settings.SCOTACCOUNT_METADATA_CACHE_TIMEOUT = 0
-    settings.SCOTACCOUNT_CONNECT_TIMEOUT = 0.5
-    settings.SCOTACCOUNT_READ_TIMEOUT = 0.3
+    monkeypatch.setattr(conf, "METADATA_CACHE_TIMEOUT", timedelta(0))
+    settings.SCOTACCOUNT_TIMEOUT = 0.3
     fake_scotaccount.scenarios.timeout_delay = 3
     return fake_scotaccount
 
@@ -115,7 +116,7 @@ def test_l9_entry_signed_for_another_key_is_not_used(client, fake_scotaccount) -
     entry = cache.get(discovery_key(fake_scotaccount))
     other = cache_key("discovery", "https://other.example", fake_scotaccount.discovery_url)
     cache.set(other, entry)
-    assert metadata._read(other, lambda document: document) is None
+    assert provider._read(other, lambda document: document) is None
 
 
 def test_l9_cached_document_is_revalidated_on_read(client, fake_scotaccount) -> None:
@@ -126,7 +127,7 @@ def test_l9_cached_document_is_revalidated_on_read(client, fake_scotaccount) -> 
     document = json.loads(entry["body"])
     document["token_endpoint"] = "http://attacker.example/token"  # not https
     body = json.dumps(document)
-    signed = {**entry, "body": body, "mac": metadata._mac(key, entry["fetched_at"], body)}
+    signed = {**entry, "body": body, "mac": provider._mac(key, entry["fetched_at"], body)}
     cache.set(key, signed)
     before = attempts(fake_scotaccount, "discovery")
     response = client.get(LOGIN)
@@ -135,9 +136,9 @@ def test_l9_cached_document_is_revalidated_on_read(client, fake_scotaccount) -> 
     assert attempts(fake_scotaccount, "discovery") == before + 1
 
 
-def test_l9_cache_is_keyed_by_issuer(client, fake_scotaccount, settings) -> None:
+def test_l9_cache_is_keyed_by_issuer(client, fake_scotaccount, monkeypatch) -> None:
     client.get(LOGIN)
-    settings.SCOTACCOUNT_ISSUER = "https://another-issuer.example"
+    monkeypatch.setattr(Settings, "ISSUER", "https://another-issuer.example")
     before = attempts(fake_scotaccount, "discovery")
     assert client.get(LOGIN).status_code == 502  # refetched, and refused: not that issuer's
     assert attempts(fake_scotaccount, "discovery") == before + 1
@@ -164,8 +165,7 @@ def test_j2_truncated_token_response_is_a_friendly_page(client, fake_scotaccount
 def test_j2_trickling_token_endpoint_is_cut_off_at_the_deadline(
     client, fake_scotaccount, settings
 ) -> None:
-    settings.SCOTACCOUNT_CONNECT_TIMEOUT = 0.5
-    settings.SCOTACCOUNT_READ_TIMEOUT = 1.0  # each byte comes within it
+    settings.SCOTACCOUNT_TIMEOUT = 1.5  # each byte comes within 1 s
     location = fake_scotaccount.complete_authorization(start_flow(client))
     fake_scotaccount.scenarios.add("token_trickle")
     started = time.monotonic()

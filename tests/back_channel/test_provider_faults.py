@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 
 from scotaccount_django._internal.jwtkit import pick_key
-from scotaccount_django._internal.metadata import cache_key
+from scotaccount_django._internal.provider import cache_key
+from scotaccount_django.conf import Settings, conf
 from scotaccount_django.models import ScotAccountIdentity
 from tests.flow_helpers import sign_in, start_flow
 
@@ -55,7 +57,7 @@ def test_c7_token_redirect_is_not_followed(client, fake_scotaccount) -> None:
 def test_j2_slow_token_endpoint_is_bounded_by_the_read_timeout(
     client, fake_scotaccount, settings
 ) -> None:
-    settings.SCOTACCOUNT_READ_TIMEOUT = 0.3
+    settings.SCOTACCOUNT_TIMEOUT = 0.3
     fake_scotaccount.scenarios.timeout_delay = 2
     fake_scotaccount.scenarios.add("token_timeout")
     started = time.monotonic()
@@ -80,9 +82,9 @@ def test_warm_sign_in_makes_exactly_one_outbound_call(client, fake_scotaccount) 
     assert fake_scotaccount.journal.last().endpoint == "token"
 
 
-def test_j1_discovery_down_uses_the_cached_copy(client, fake_scotaccount, settings) -> None:
+def test_j1_discovery_down_uses_the_cached_copy(client, fake_scotaccount, monkeypatch) -> None:
     sign_in(client, fake_scotaccount)
-    settings.SCOTACCOUNT_METADATA_CACHE_TIMEOUT = 0  # every use wants a refetch
+    monkeypatch.setattr(conf, "METADATA_CACHE_TIMEOUT", timedelta(0))  # every use wants a refetch
     fake_scotaccount.scenarios.add("discovery_http_503", times=None)
     fake_scotaccount.scenarios.add("jwks_connection_closed", times=None)
     assert sign_in(client, fake_scotaccount).status_code == 302
@@ -102,8 +104,12 @@ def test_e6_jwks_down_with_a_cold_cache_fails_closed(client, fake_scotaccount) -
     assert "_auth_user_id" not in client.session
 
 
-def test_a6_discovery_with_another_issuer_is_refused(client, fake_scotaccount, settings) -> None:
-    settings.SCOTACCOUNT_ISSUER = fake_scotaccount.issuer + "/"  # no trailing-slash tolerance
+def test_a6_discovery_with_another_issuer_is_refused(
+    client, fake_scotaccount, monkeypatch
+) -> None:
+    monkeypatch.setattr(
+        Settings, "ISSUER", fake_scotaccount.issuer + "/"
+    )  # no trailing-slash tolerance
     response = client.get("/scotaccount/login/")
     assert response.status_code == 502
     key = cache_key("discovery", fake_scotaccount.issuer + "/", fake_scotaccount.discovery_url)
@@ -137,13 +143,13 @@ def test_e2_rotation_with_the_old_key_removed_still_signs_in(client, fake_scotac
     assert sign_in(client, fake_scotaccount).status_code == 302
 
 
-def test_e4_a_removed_key_stops_being_trusted_after_refresh(fake_scotaccount, settings) -> None:
+def test_e4_a_removed_key_stops_being_trusted_after_refresh(fake_scotaccount, monkeypatch) -> None:
     old_kid = fake_scotaccount.signing_keys.active.kid
     find = {"issuer": fake_scotaccount.issuer, "kid": old_kid, "algorithm": "RS256"}
     assert pick_key(fake_scotaccount.jwks_url, **find).key_id == old_kid
     fake_scotaccount.signing_keys.rotate()
     fake_scotaccount.signing_keys.remove(old_kid)
-    settings.SCOTACCOUNT_METADATA_CACHE_TIMEOUT = 0
+    monkeypatch.setattr(conf, "METADATA_CACHE_TIMEOUT", timedelta(0))
     assert pick_key(fake_scotaccount.jwks_url, **find) is None
 
 

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 
-from scotaccount_django._internal.metadata import _claim_refresh, get_provider_metadata
+from scotaccount_django._internal.provider import _claim_refresh, get_metadata
 from tests.flow_helpers import sign_in
 
 
@@ -72,7 +72,7 @@ def test_sign_in_with_metadata_in_redis_is_warm_for_other_workers(
     issuers: list[str] = []
 
     def other_worker() -> None:  # a new thread: its own Redis connection, no local memory
-        issuers.append(get_provider_metadata().issuer)
+        issuers.append(get_metadata().issuer)
 
     thread = threading.Thread(target=other_worker)
     thread.start()

@@ -21,7 +21,7 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 @cache
 def _signing_key() -> Any:
-    pem = Path(settings.SCOTACCOUNT_PRIVATE_KEY_FILE).read_bytes()
+    pem = Path(settings.SCOTACCOUNT_PRIVATE_KEY).read_bytes()
     return serialization.load_pem_private_key(pem, password=None)
 
 

@@ -91,13 +91,12 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 
 # This app --------------------------------------------------------------------------------
 SCOTACCOUNT_CLIENT_ID = CLIENT_ID
-SCOTACCOUNT_PRIVATE_KEY_FILE = KEY_FILE
+SCOTACCOUNT_PRIVATE_KEY = KEY_FILE
+SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True  # the benchmark's provider is on loopback
 SCOTACCOUNT_REDIRECT_URI = f"{ORIGIN}/scotaccount/callback/"
 SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = f"{ORIGIN}/scotaccount/logged-out/"
 SCOTACCOUNT_DISCOVERY_URL = f"{ISSUER}/.well-known/openid-configuration"
-SCOTACCOUNT_ISSUER = ISSUER
 SCOTACCOUNT_ATTRIBUTES_URL = f"{ATTRIBUTES_ORIGIN}/attributes/values"
-SCOTACCOUNT_ATTRIBUTES_ISSUER = f"{ATTRIBUTES_ORIGIN}/jwt"
 SCOTACCOUNT_ATTRIBUTES_JWKS_URL = f"{ATTRIBUTES_ORIGIN}/jwks.json"
 # Where the outbound client takes a CA bundle setting, it trusts the fake's CA through it;
 # until then the driver points the process's default CA bundle at one that includes it.

@@ -11,6 +11,8 @@ import requests
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
+from scotaccount_django._internal.provider import load_signing_key
+from scotaccount_django.conf import conf
 from scotaccount_django.testing import FakeScotAccount
 
 
@@ -18,7 +20,6 @@ from scotaccount_django.testing import FakeScotAccount
 def without_configured_key(settings):
     """No key in settings, so the fixture must generate one (listed before it)."""
     settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = None
 
 
 def test_settings_point_at_the_fake(without_configured_key, fake_scotaccount):
@@ -26,13 +27,12 @@ def test_settings_point_at_the_fake(without_configured_key, fake_scotaccount):
     assert isinstance(fake, FakeScotAccount)
     assert fake.mode == "strict"
     assert fake.discovery_url == django_settings.SCOTACCOUNT_DISCOVERY_URL
-    assert fake.issuer == django_settings.SCOTACCOUNT_ISSUER
+    assert fake.issuer == conf.ISSUER
     assert fake.attributes_url == django_settings.SCOTACCOUNT_ATTRIBUTES_URL
-    assert fake.attributes_issuer == django_settings.SCOTACCOUNT_ATTRIBUTES_ISSUER
+    assert fake.attributes_issuer == conf.ATTRIBUTES_ISSUER
     assert fake.attributes_jwks_url == django_settings.SCOTACCOUNT_ATTRIBUTES_JWKS_URL
     assert fake.client_id == django_settings.SCOTACCOUNT_CLIENT_ID
     assert "BEGIN PRIVATE KEY" in django_settings.SCOTACCOUNT_PRIVATE_KEY
-    assert django_settings.SCOTACCOUNT_PRIVATE_KEY_ID
     assert requests.get(django_settings.SCOTACCOUNT_DISCOVERY_URL, timeout=5).ok
 
 
@@ -60,7 +60,7 @@ def test_the_generated_key_is_registered(without_configured_key, fake_scotaccoun
         },
         django_settings.SCOTACCOUNT_PRIVATE_KEY,
         algorithm="ES256",
-        headers={"kid": django_settings.SCOTACCOUNT_PRIVATE_KEY_ID},
+        headers={"kid": load_signing_key().kid},
     )
     response = requests.post(
         fake.token_endpoint,

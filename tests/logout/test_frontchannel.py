@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
 from django.test import Client
 
-from scotaccount_django import signals
 from scotaccount_django._internal import sessions
 from scotaccount_django.models import ScotAccountSession
 from tests.flow_helpers import complete, signed_in_client, start_flow
@@ -48,9 +48,9 @@ def sign_outs():
     def receiver(sender, request, user, **kwargs):
         received.append(user.pk)
 
-    signals.signed_out.connect(receiver)
+    user_logged_out.connect(receiver)
     yield received
-    signals.signed_out.disconnect(receiver)
+    user_logged_out.disconnect(receiver)
 
 
 def is_signed_in(client):

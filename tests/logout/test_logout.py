@@ -8,12 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.test import Client
 
-from scotaccount_django import signals
-from scotaccount_django._internal import sessions, statekit
+from scotaccount_django._internal import flows, sessions
 from scotaccount_django.models import ScotAccountSession
 from tests.flow_helpers import return_to_app, signed_in_client
 
@@ -38,9 +38,9 @@ def sign_outs():
     def receiver(sender, request, user, **kwargs):
         received.append(getattr(user, "pk", None))
 
-    signals.signed_out.connect(receiver)
+    user_logged_out.connect(receiver)
     yield received
-    signals.signed_out.disconnect(receiver)
+    user_logged_out.disconnect(receiver)
 
 
 def csrf_token(client):
@@ -180,10 +180,10 @@ def test_return_with_the_right_state(logging_out):
     response = client.get(LOGGED_OUT, {"state": state})
     assert response.status_code == 200
     assert SIGNED_OUT_PAGE in response.content
-    assert statekit.LOGOUT_STATE_HASH not in client.session
+    assert flows.LOGOUT_STATE_HASH not in client.session
     # Consumed: the same return cannot be replayed.
     assert client.get(LOGGED_OUT, {"state": state}).status_code == 200
-    assert statekit.LOGOUT_STATE_HASH not in client.session
+    assert flows.LOGOUT_STATE_HASH not in client.session
 
 
 def test_return_with_the_right_state_goes_to_logout_redirect_url(logging_out, settings):
@@ -226,7 +226,7 @@ def test_duplicated_state_is_not_accepted(logging_out):
     client, state = logging_out
     response = client.get(f"{LOGGED_OUT}?state={state}&state={state}")
     assert response.status_code == 200
-    assert statekit.LOGOUT_STATE_HASH in client.session
+    assert flows.LOGOUT_STATE_HASH in client.session
 
 
 def test_a_signed_in_person_is_not_told_they_signed_out(fake_scotaccount):

@@ -29,8 +29,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def key_not_mounted(settings, tmp_path: Path) -> Path:
     """A key file that is configured but absent, as in a build step or a migration job."""
-    settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(tmp_path / "secrets" / "scotaccount.pem")
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(tmp_path / "secrets" / "scotaccount.pem")
     return tmp_path
 
 
@@ -70,8 +69,7 @@ def test_commands_run_without_the_key(key_not_mounted, monkeypatch) -> None:
 def test_the_key_is_still_checked_when_first_used(
     client, fake_scotaccount, settings, tmp_path, caplog
 ) -> None:
-    settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(tmp_path / "absent.pem")
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(tmp_path / "absent.pem")
     with caplog.at_level(logging.WARNING, logger="scotaccount_django"):
         response = sign_in(client, fake_scotaccount)
     assert response.status_code == 502
@@ -83,16 +81,16 @@ def test_the_key_is_still_checked_when_first_used(
 
 
 def test_one_setting_points_sign_in_and_attributes_at_the_local_fake(settings) -> None:
-    for name in ("DISCOVERY_URL", "ISSUER", "ATTRIBUTES_URL", "ATTRIBUTES_ISSUER"):
+    for name in ("DISCOVERY_URL", "ATTRIBUTES_URL"):
         setattr(settings, f"SCOTACCOUNT_{name}", None)
     settings.SCOTACCOUNT_ENVIRONMENT = "local"
     settings.SCOTACCOUNT_LOCAL_PORT = 9601
+    settings.DEBUG = True
     assert conf.DISCOVERY_URL == "http://127.0.0.1:9601/.well-known/openid-configuration"
     assert conf.ISSUER == "http://127.0.0.1:9601"
     assert conf.ATTRIBUTES_URL == "http://127.0.0.1:9602/attributes/values"
     assert conf.ATTRIBUTES_ISSUER == "http://127.0.0.1:9602/jwt"
     assert conf.ATTRIBUTES_JWKS_URL == "http://127.0.0.1:9602/jwks.json"
-    settings.DEBUG = True
     assert scotaccount_ids(include_deployment_checks=True) == set()
     settings.DEBUG = False
     assert "scotaccount.E010" in scotaccount_ids(include_deployment_checks=True)
@@ -123,7 +121,7 @@ def test_one_setting_points_sign_in_and_attributes_at_the_local_fake(settings) -
 )
 def test_a_half_pointed_configuration_is_e051(settings, overrides, fires) -> None:
     settings.DEBUG = True
-    for name in ("DISCOVERY_URL", "ISSUER", "ATTRIBUTES_URL", "ATTRIBUTES_ISSUER"):
+    for name in ("DISCOVERY_URL", "ATTRIBUTES_URL"):
         setattr(settings, f"SCOTACCOUNT_{name}", None)
     settings.SCOTACCOUNT_ENVIRONMENT = "integration"
     for name, value in overrides.items():

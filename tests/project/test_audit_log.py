@@ -45,10 +45,12 @@ def test_sign_in_step_up_decline_and_sign_out_are_audited(client, fake_scotaccou
     assert sign_in(client, fake_scotaccount).status_code == 302
     identity = ScotAccountIdentity.objects.get()
     user_id = str(identity.user_id)
+    [created] = named(audit, "created")
+    assert created["user_id"] == user_id
+    assert created["identity_id"] == identity.pk
     [signed_in] = named(audit, "signed_in")
     assert signed_in["user_id"] == user_id
     assert signed_in["identity_id"] == identity.pk
-    assert signed_in["user_created"] is True
 
     step_up(client, fake_scotaccount, ALL_SCOPES, release=[ADDRESS])
     request = AttributeRequest.objects.get()
@@ -62,9 +64,23 @@ def test_sign_in_step_up_decline_and_sign_out_are_audited(client, fake_scotaccou
     assert declined["scopes"] == [IDENTITY, EMAIL]
     assert declined["attribute_request_id"] == request.pk
 
+    assert len(named(audit, "signed_in")) == 1  # the step-up was not a second sign-in
+
     client.post("/scotaccount/logout/")
     [signed_out] = named(audit, "signed_out")
     assert signed_out["user_id"] == user_id
+
+
+def test_m2_linking_is_audited_as_linked_not_created(client, fake_scotaccount, audit, settings):
+    from django.contrib.auth import get_user_model
+
+    settings.AUTHENTICATION_BACKENDS = ["tests.sign_in.test_account_linking.StarterLinkingBackend"]
+    staff = get_user_model().objects.create(username="staff", is_staff=True)
+    client.force_login(staff)
+    assert sign_in(client, fake_scotaccount).status_code == 302
+    [linked] = named(audit, "linked")
+    assert linked["user_id"] == str(staff.pk)
+    assert named(audit, "created") == []
 
 
 def test_cancelling_a_step_up_is_audited_as_declined(client, fake_scotaccount, audit):

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import CommandError, call_command
 
+from scotaccount_django.conf import Settings
+
 CHECKS = [
     "key",
     "public_jwk",
@@ -51,7 +53,7 @@ def key_file(settings, tmp_path):
 @pytest.fixture
 def healthy(fake_scotaccount, settings, key_file):
     settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(key_file)
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(key_file)
     return fake_scotaccount
 
 
@@ -109,7 +111,7 @@ def test_allow_list_statuses_are_named_as_such(healthy, status):
 
 
 def test_a_timeout_is_named_as_the_allow_list_symptom(healthy, settings):
-    settings.SCOTACCOUNT_READ_TIMEOUT = 0.3
+    settings.SCOTACCOUNT_TIMEOUT = 0.3
     healthy.scenarios.timeout_delay = 2
     healthy.scenarios.add("discovery_timeout")
     detail = results()["discovery"]["detail"]
@@ -117,12 +119,15 @@ def test_a_timeout_is_named_as_the_allow_list_symptom(healthy, settings):
     assert "IP allow-list symptom" in detail
 
 
-def test_wrong_issuer_fails(healthy, settings):
-    settings.SCOTACCOUNT_ISSUER = "https://authz.scotaccount.service.gov.scot"
+def test_wrong_issuer_fails(healthy, monkeypatch):
+    monkeypatch.setattr(Settings, "ISSUER", "https://authz.scotaccount.service.gov.scot")
     checks = results()
     assert checks["discovery"]["ok"]
     assert not checks["issuer"]["ok"]
     assert healthy.issuer in checks["issuer"]["detail"]
+    # Issue 19: the jwks_uri of a document from the wrong issuer is never fetched.
+    assert "jwks" not in checks
+    assert "jwks" not in {entry.endpoint for entry in healthy.journal}
 
 
 def test_a_key_scotaccount_would_refuse_fails(healthy, key_file):
@@ -152,7 +157,7 @@ def test_missing_key_fails(healthy, key_file):
     output, ok = diagnose()
     assert not ok
     assert "FAIL key: The ScotAccount private key cannot be used: " in output
-    assert "SCOTACCOUNT_PRIVATE_KEY_FILE cannot be read" in output
+    assert "cannot be read: No such file or directory." in output
 
 
 @pytest.mark.parametrize("skew", [600, -600])

@@ -9,12 +9,12 @@ import pytest
 from django.core import checks
 from django.template import Context, Template
 
-from scotaccount_django._internal import tokens
-from scotaccount_django._internal.http import ProviderResponse
-from scotaccount_django._internal.metadata import ProviderMetadata
+from scotaccount_django._internal import provider
+from scotaccount_django._internal.provider import ProviderMetadata, ProviderResponse
 from scotaccount_django.exceptions import ProviderError
 from scotaccount_django.models import ScotAccountSession
 from scotaccount_django.testing.fake_provider.clock import Clock
+from scotaccount_django.tokens import TokenSet
 
 METADATA = ProviderMetadata(
     issuer="https://authz.example.test",
@@ -28,13 +28,14 @@ METADATA = ProviderMetadata(
 def answer_token_request(monkeypatch: pytest.MonkeyPatch, body: dict[str, object]) -> None:
     """The token endpoint answers 200 with ``body``; no network, no client assertion."""
     response = ProviderResponse(200, "application/json", json.dumps(body).encode())
-    monkeypatch.setattr(tokens.http, "send", lambda *args, **kwargs: response)
-    monkeypatch.setattr(tokens, "build_client_assertion", lambda audience: "assertion")
+    monkeypatch.setattr(provider, "request", lambda *args, **kwargs: response)
+    monkeypatch.setattr(provider, "build_client_assertion", lambda audience: "assertion")
+    monkeypatch.setattr(provider, "get_metadata", lambda: METADATA)
 
 
-def exchange() -> tokens.TokenSet:
-    return tokens.exchange_code(
-        code="code", code_verifier="verifier", redirect_uri="https://rp.test/cb", metadata=METADATA
+def exchange() -> TokenSet:
+    return provider.exchange_code(
+        code="code", code_verifier="verifier", redirect_uri="https://rp.test/cb"
     )
 
 
@@ -60,7 +61,7 @@ def test_a_nonsense_expires_in_falls_back_to_the_documented_15_minutes(
             "expires_in": expires_in,
         },
     )
-    assert exchange().expires_in == tokens.DEFAULT_EXPIRES_IN == 900
+    assert exchange().expires_in == provider.DEFAULT_EXPIRES_IN == 900
 
 
 def test_a_backend_that_cannot_be_imported_is_not_taken_for_scotaccounts(settings) -> None:

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.management import CommandError, call_command, get_commands, load_command_class
 
-from scotaccount_django._internal.client_auth import jwk_thumbprint
+from scotaccount_django._internal.provider import jwk_thumbprint
 
 
 def run(*args: str) -> str:
@@ -42,7 +42,10 @@ def test_writes_owner_only_private_key_and_prints_public_parts(
     jwk = public_jwk(output)
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)
     assert jwk["kid"] == jwk_thumbprint(jwk)
-    assert f"SCOTACCOUNT_PRIVATE_KEY_ID = {jwk['kid']!r}" in output
+    # The one setting the minimum settings need, and no other (issue 21).
+    assert f"Set SCOTACCOUNT_PRIVATE_KEY = {str(path.resolve())!r}." in output
+    assert f"the kid {jwk['kid']!r} (the key's thumbprint)" in output
+    assert "PRIVATE_KEY_ID" not in output
 
 
 def test_refuses_to_overwrite_without_force(tmp_path) -> None:
@@ -100,7 +103,7 @@ def test_makes_missing_parent_folders_owner_only(tmp_path) -> None:
 def test_runs_without_system_checks_when_the_key_is_missing(tmp_path, settings) -> None:
     # The key the checks look for is the one this command makes.
     settings.SCOTACCOUNT_PRIVATE_KEY = None
-    settings.SCOTACCOUNT_PRIVATE_KEY_FILE = str(tmp_path / "not-yet.pem")
+    settings.SCOTACCOUNT_PRIVATE_KEY = str(tmp_path / "not-yet.pem")
     command = load_command_class(get_commands()["scotaccount_keygen"], "scotaccount_keygen")
 
     def no_checks(*args, **kwargs):

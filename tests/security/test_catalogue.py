@@ -14,9 +14,8 @@ from django.core.checks import run_checks
 from django.test import Client
 
 from scotaccount_django._internal import sessions
-from scotaccount_django._internal.metadata import get_provider_metadata
-from scotaccount_django._internal.statekit import hash_secret
-from scotaccount_django._internal.tokens import verify_id_token
+from scotaccount_django._internal.flows import hash_secret
+from scotaccount_django._internal.jwtkit import verify_id_token
 from scotaccount_django.exceptions import InvalidIDToken
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
 from scotaccount_django.testing import PERSONAS
@@ -84,7 +83,7 @@ def test_d15_an_access_token_passed_off_as_an_id_token_is_refused(client, fake_s
 @pytest.mark.parametrize("token", ["", "a.b", "a.b.c", "x" * 70_000, "e30.e30.e30"])
 def test_d17_malformed_or_oversized_tokens_are_a_clean_refusal(fake_scotaccount, token):
     with pytest.raises(InvalidIDToken):
-        verify_id_token(token, metadata=get_provider_metadata(), nonce_hash="0" * 64)
+        verify_id_token(token, nonce_hash="0" * 64)
 
 
 def test_d13_an_id_token_replayed_into_a_new_flow_is_refused(client, fake_scotaccount):
@@ -93,7 +92,7 @@ def test_d13_an_id_token_replayed_into_a_new_flow_is_refused(client, fake_scotac
     start_flow(Client())
     new_flow = AuthorizationFlow.objects.get()
     with pytest.raises(InvalidIDToken, match="nonce"):
-        verify_id_token(replayed, metadata=get_provider_metadata(), nonce_hash=new_flow.nonce_hash)
+        verify_id_token(replayed, nonce_hash=new_flow.nonce_hash)
 
 
 def test_c4_code_redirect_uri_and_verifier_are_sent_and_no_secret(client, fake_scotaccount):
@@ -184,4 +183,4 @@ def test_d17_a_null_or_list_date_claim_is_a_clean_refusal(client, fake_scotaccou
     key = fake_scotaccount.signing_keys.active
     token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
     with pytest.raises(InvalidIDToken):
-        verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
+        verify_id_token(token, nonce_hash=hash_secret("n"))

@@ -22,11 +22,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from scotaccount_django._internal import http, tokens
+from scotaccount_django._internal import provider
 from scotaccount_django._internal.claims import parse_payload
-from scotaccount_django._internal.metadata import get_provider_metadata
-from scotaccount_django._internal.statekit import hash_secret
-from scotaccount_django._internal.tokens import verify_id_token
+from scotaccount_django._internal.flows import hash_secret
+from scotaccount_django._internal.jwtkit import verify_id_token
 from scotaccount_django.exceptions import InvalidClaimsToken, InvalidIDToken
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity, VerifiedAttribute
 from tests.flow_helpers import LOGIN_PATH, start_flow
@@ -71,14 +70,16 @@ def test_fuzz_callback_query_string(fake_scotaccount, params, real_state):
 
 @given(body=JSON.map(lambda value: json.dumps(value).encode()) | st.binary(max_size=200))
 def test_fuzz_token_response(fake_scotaccount, monkeypatch, body):
-    real_send = http.send
+    real_request = provider.request
 
-    def send(method, url, **kwargs):
-        if url.endswith("/token"):
-            return http.ProviderResponse(status=200, content_type="application/json", body=body)
-        return real_send(method, url, **kwargs)
+    def request(endpoint, method, url, **kwargs):
+        if endpoint == "token":
+            return provider.ProviderResponse(
+                status=200, content_type="application/json", body=body
+            )
+        return real_request(endpoint, method, url, **kwargs)
 
-    monkeypatch.setattr(tokens.http, "send", send)
+    monkeypatch.setattr(provider, "request", request)
     client = Client()
     location = fake_scotaccount.complete_authorization(start_flow(client))
     parts = urlsplit(location)
@@ -120,9 +121,7 @@ def test_fuzz_id_token_claims_and_headers(fake_scotaccount, overrides, removed, 
     except (TypeError, ValueError, jwt.PyJWTError):
         return  # not even encodable: nothing a provider could send
     try:
-        verified = verify_id_token(
-            token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n")
-        )
+        verified = verify_id_token(token, nonce_hash=hash_secret("n"))
     except InvalidIDToken:
         return
     # Accepted only when every rule held.

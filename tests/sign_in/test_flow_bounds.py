@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scotaccount_django.conf import conf
 from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
 from tests.flow_helpers import LOGIN_PATH, complete, start_flow
 
@@ -23,7 +24,7 @@ def test_l1_a_flood_of_logins_without_cookies_is_rate_limited(client, fake_scota
 
 
 def test_l1_a_flood_from_one_browser_keeps_only_the_cap(client, fake_scotaccount, settings):
-    settings.SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER = 5
+    assert conf.MAX_PENDING_FLOWS_PER_BROWSER == 5
     for _ in range(25):
         assert client.get(LOGIN_PATH).status_code == 302
     assert AuthorizationFlow.objects.count() == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from scotaccount_django.conf import conf
 from scotaccount_django.models import ScotAccountIdentity
 from tests.flow_helpers import sign_in
 
@@ -47,20 +48,18 @@ def test_the_same_fault_off_again_signs_in(client, fake_scotaccount) -> None:
     assert sign_in(client, fake_scotaccount).status_code == 302
 
 
-def test_j3_clock_skew_within_leeway_is_accepted(client, fake_scotaccount, settings) -> None:
-    settings.SCOTACCOUNT_CLOCK_LEEWAY = 60
-    fake_scotaccount.clock.advance(45)  # ScotAccount's clock runs 45 s fast: iat in our future
+def test_j3_clock_skew_within_leeway_is_accepted(client, fake_scotaccount) -> None:
+    fake_scotaccount.clock.advance(20)  # ScotAccount's clock runs 20 s fast: iat in our future
     assert sign_in(client, fake_scotaccount).status_code == 302
 
 
-def test_j3_clock_skew_beyond_leeway_is_refused(client, fake_scotaccount, settings) -> None:
-    settings.SCOTACCOUNT_CLOCK_LEEWAY = 30
-    fake_scotaccount.clock.advance(120)
+def test_j3_clock_skew_beyond_leeway_is_refused(client, fake_scotaccount) -> None:
+    fake_scotaccount.clock.advance(45)  # beyond the fixed 30 s leeway
     assert sign_in(client, fake_scotaccount).status_code == 502
 
 
-def test_only_configured_algorithms_are_accepted(client, fake_scotaccount, settings) -> None:
-    settings.SCOTACCOUNT_ID_TOKEN_ALGORITHMS = ["ES256"]  # the fake signs RS256
+def test_only_configured_algorithms_are_accepted(client, fake_scotaccount, monkeypatch) -> None:
+    monkeypatch.setattr(conf, "ID_TOKEN_ALGORITHMS", ["ES256"])  # the fake signs RS256
     assert sign_in(client, fake_scotaccount).status_code == 502
 
 
@@ -89,25 +88,23 @@ def _id_token(fake, *, headers: dict, nonce: str = "n") -> str:
 def test_d1_a_well_formed_token_verifies_so_the_negatives_below_mean_something(
     fake_scotaccount,
 ) -> None:
-    from scotaccount_django._internal.metadata import get_provider_metadata
-    from scotaccount_django._internal.statekit import hash_secret
-    from scotaccount_django._internal.tokens import verify_id_token
+    from scotaccount_django._internal.flows import hash_secret
+    from scotaccount_django._internal.jwtkit import verify_id_token
 
     token = _id_token(fake_scotaccount, headers={})
-    verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
+    verify_id_token(token, nonce_hash=hash_secret("n"))
 
 
 def test_d16_unknown_critical_header_is_refused(fake_scotaccount) -> None:
-    from scotaccount_django._internal.metadata import get_provider_metadata
-    from scotaccount_django._internal.statekit import hash_secret
-    from scotaccount_django._internal.tokens import verify_id_token
+    from scotaccount_django._internal.flows import hash_secret
+    from scotaccount_django._internal.jwtkit import verify_id_token
     from scotaccount_django.exceptions import InvalidIDToken
 
     token = _id_token(
         fake_scotaccount, headers={"crit": ["urn:example:unknown"], "urn:example:unknown": 1}
     )
     with pytest.raises(InvalidIDToken):
-        verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
+        verify_id_token(token, nonce_hash=hash_secret("n"))
 
 
 def test_d16_key_location_headers_are_never_followed(fake_scotaccount) -> None:
@@ -116,9 +113,8 @@ def test_d16_key_location_headers_are_never_followed(fake_scotaccount) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from jwt.algorithms import RSAAlgorithm
 
-    from scotaccount_django._internal.metadata import get_provider_metadata
-    from scotaccount_django._internal.statekit import hash_secret
-    from scotaccount_django._internal.tokens import verify_id_token
+    from scotaccount_django._internal.flows import hash_secret
+    from scotaccount_django._internal.jwtkit import verify_id_token
     from scotaccount_django.exceptions import InvalidIDToken
 
     attacker = rsa.generate_private_key(65537, 2048)
@@ -136,7 +132,7 @@ def test_d16_key_location_headers_are_never_followed(fake_scotaccount) -> None:
         headers=headers,
     )
     with pytest.raises(InvalidIDToken):
-        verify_id_token(token, metadata=get_provider_metadata(), nonce_hash=hash_secret("n"))
+        verify_id_token(token, nonce_hash=hash_secret("n"))
     assert all(
         entry.endpoint in ("discovery", "jwks") for entry in fake_scotaccount.journal[before:]
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scotaccount_django._internal.redirects import MAX_NEXT_LENGTH
+from scotaccount_django._internal.flows import MAX_NEXT_LENGTH
 from scotaccount_django.models import AuthorizationFlow
 from tests.attributes.helpers import ALL_SCOPES, ATTRIBUTES_PATH, step_up
 from tests.flow_helpers import complete, return_to_app, sign_in, signed_in_client, start_flow

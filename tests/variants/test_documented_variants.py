@@ -235,20 +235,6 @@ def test_variant_discovery_without_end_session(fake_scotaccount):
     assert fake_scotaccount.journal.last("logout").outcome == "signed out"
 
 
-@variant("discovery_without_end_session")
-def test_variant_discovery_without_end_session_uses_the_setting_first(fake_scotaccount, settings):
-    settings.SCOTACCOUNT_END_SESSION_URL = f"{fake_scotaccount.issuer}/authorize/logout?x=1"
-    client = signed_in_client(Client(), fake_scotaccount)
-    location = log_out(client)["Location"]
-    assert location.startswith(f"{fake_scotaccount.issuer}/authorize/logout?x=1&id_token_hint=")
-
-
-def test_an_advertised_end_session_endpoint_wins_over_the_setting(fake_scotaccount, settings):
-    settings.SCOTACCOUNT_END_SESSION_URL = "https://elsewhere.example/logout"
-    client = signed_in_client(Client(), fake_scotaccount)
-    assert log_out(client)["Location"].startswith(fake_scotaccount.end_session_endpoint + "?")
-
-
 # --- Variant: front-channel logout with sid only --------------------------------------
 
 

@@ -13,9 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from scotaccount_django._internal.client_auth import load_signing_key, public_jwk
-from scotaccount_django._internal.http import is_loopback_url
-from scotaccount_django.conf import LOCAL_HOST, conf
+from scotaccount_django._internal.provider import load_signing_key, public_jwk
+from scotaccount_django.conf import LOCAL_HOST, conf, is_loopback_url
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django.testing.fake_provider import FakeScotAccount
 from scotaccount_django.testing.fake_provider.serve import serve_until_interrupted
@@ -77,7 +76,7 @@ class Command(BaseCommand):
         except ConfigurationError as exc:
             raise CommandError(
                 f"{exc} Make a key with `manage.py scotaccount_keygen PATH` and set "
-                "SCOTACCOUNT_PRIVATE_KEY_FILE to PATH."
+                "SCOTACCOUNT_PRIVATE_KEY to PATH."
             ) from exc
         jwk = {**public_jwk(key.private_key.public_key()), "kid": key.kid}
         return FakeScotAccount(

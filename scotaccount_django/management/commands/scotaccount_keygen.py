@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scotaccount_django._internal.client_auth import (
+from scotaccount_django._internal.provider import (
     PrivateKey,
     algorithm_for,
     jwk_thumbprint,
@@ -101,4 +101,7 @@ class Command(BaseCommand):
         self.stdout.write(public_pem)
         self.stdout.write("Public JWK:\n")
         self.stdout.write(json.dumps({"keys": [jwk_out]}, indent=2) + "\n")
-        self.stdout.write(f"Set SCOTACCOUNT_PRIVATE_KEY_ID = {kid!r}\n")
+        self.stdout.write(
+            f"Set SCOTACCOUNT_PRIVATE_KEY = {str(path.resolve())!r}. Sign-in sends the kid "
+            f"{kid!r} (the key's thumbprint), as in the JWK above.\n"
+        )

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scotaccount_django._internal.http import is_loopback_host
+from scotaccount_django.conf import is_loopback_host
 from scotaccount_django.testing.fake_provider.personas import PERSONAS
 from scotaccount_django.testing.fake_provider.provider import FakeScotAccount
 from scotaccount_django.testing.fake_provider.serve import serve_until_interrupted

@@ -27,7 +27,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from scotaccount_django._internal.client_auth import MIN_RSA_BITS
+from scotaccount_django._internal.provider import MIN_RSA_BITS
 from scotaccount_django.testing.fake_provider.clock import Clock
 from scotaccount_django.testing.fake_provider.journal import JournalEntry
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
-from scotaccount_django._internal.http import is_loopback_host
+from scotaccount_django.conf import is_loopback_host
 from scotaccount_django.testing.fake_provider.assertions import KeySource, load_client_keys
 from scotaccount_django.testing.fake_provider.browser import complete_authorization
 from scotaccount_django.testing.fake_provider.clock import Clock

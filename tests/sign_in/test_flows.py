@@ -13,9 +13,10 @@ import time_machine
 from django.test import RequestFactory
 from mozilla_django_oidc.utils import generate_code_challenge
 
-from scotaccount_django._internal.metadata import ProviderMetadata
-from scotaccount_django._internal.redirects import authorization_url
-from scotaccount_django._internal.statekit import consume_flow, hash_secret, start_flow
+from scotaccount_django._internal import flows
+from scotaccount_django._internal.flows import hash_secret
+from scotaccount_django._internal.provider import ProviderMetadata
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
 from scotaccount_django.models import AuthorizationFlow
 
@@ -33,23 +34,36 @@ REDIRECT_URI = "https://council.example/scotaccount/callback/"
 COOKIE = "__Host-scotaccount_flow"
 
 
+@pytest.fixture(autouse=True)
+def provider(monkeypatch, settings) -> None:
+    monkeypatch.setattr(flows, "get_metadata", lambda: METADATA)
+    settings.SCOTACCOUNT_REDIRECT_URI = REDIRECT_URI
+
+
+class Started:
+    def __init__(self, response) -> None:
+        self.response = response
+        self.browser_cookie = response.cookies[COOKIE].value
+
+
 def start(cookie: str | None = None, **kwargs):
+    """Start a flow as the login or step-up view does; (what it set, its authorize query)."""
     request = RequestFactory().get("/scotaccount/login/")
     if cookie:
         request.COOKIES[COOKIE] = cookie
-    scopes = kwargs.pop("scopes", ["openid"])
-    started = start_flow(
+    response = flows.start_authorization(
         request,
         purpose=kwargs.pop("purpose", AuthorizationFlow.Purpose.SIGN_IN),
-        scopes=scopes,
-        redirect_uri=REDIRECT_URI,
+        scopes=kwargs.pop("scopes", ["openid"]),
+        next_url=kwargs.pop("next_url", ""),
         **kwargs,
     )
-    url = authorization_url(
-        METADATA.authorization_endpoint, started, scopes=scopes, redirect_uri=REDIRECT_URI
-    )
-    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    return started, params
+    params = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    return Started(response), params
+
+
+def consume_flow(request, state):
+    return flows.consume(request, state).flow
 
 
 def callback_request(cookie: str | None):
@@ -75,6 +89,11 @@ def test_a1_authorization_request_has_everything_scotaccount_requires(settings) 
     assert params["code_challenge_method"] == "S256"
     assert len(params["state"]) >= 43
     assert len(params["nonce"]) >= 43
+
+
+def test_m8_the_flow_starting_redirect_is_never_cached() -> None:
+    started, _ = start()
+    assert started.response["Cache-Control"] == "no-store"
 
 
 def test_a8_secrets_are_stored_hashed_and_verifier_matches_challenge() -> None:
@@ -165,8 +184,8 @@ def test_l2_an_unprefixed_cookie_is_ignored_on_https() -> None:
         consume_flow(request, params["state"])
 
 
-def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(settings) -> None:
-    settings.SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER = 3
+def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(monkeypatch) -> None:
+    monkeypatch.setattr(conf, "MAX_PENDING_FLOWS_PER_BROWSER", 3)
     cookie = None
     states = []
     for _ in range(10):
@@ -204,14 +223,12 @@ def test_step_up_records_initiating_sub_and_scopes() -> None:
 def test_the_logout_state_is_kept_hashed_and_consumed_once() -> None:
     from django.contrib.sessions.backends.cache import SessionStore
 
-    from scotaccount_django._internal.statekit import (
-        LOGOUT_STATE_HASH,
-        consume_logout,
-        start_logout,
-    )
+    from scotaccount_django._internal.flows import LOGOUT_STATE_HASH, consume_logout
 
-    session = SessionStore()
-    state = start_logout(session)
+    request = RequestFactory().get("/scotaccount/logout/")
+    session = request.session = SessionStore()
+    url = flows.end_session_url(request, "an.id.token")
+    state = parse_qs(urlsplit(url).query)["state"][0]
     assert state not in session.values()
     assert session[LOGOUT_STATE_HASH] == hash_secret(state)
     assert not consume_logout(session, "forged")
