@@ -39,6 +39,7 @@ from scotaccount_django._internal.flows import (
     start_authorization,
     step_up_url,
 )
+from scotaccount_django._internal.provider import IDTokenClaims, TokenSet
 from scotaccount_django.attributes import attribute_status, check_scopes, identity_for
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
@@ -51,7 +52,6 @@ from scotaccount_django.exceptions import (
     UnknownFlow,
 )
 from scotaccount_django.models import AttributeRequest, AuthorizationFlow, ScotAccountIdentity
-from scotaccount_django.tokens import IDTokenClaims, TokenSet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import _User

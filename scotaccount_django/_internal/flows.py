@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from mozilla_django_oidc.utils import generate_code_challenge
 
-from scotaccount_django._internal.provider import get_metadata
+from scotaccount_django._internal.provider import IDTokenClaims, TokenSet, get_metadata
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     BadCallback,
@@ -55,7 +55,6 @@ from scotaccount_django.exceptions import (
     UnknownFlow,
 )
 from scotaccount_django.models import AuthorizationFlow
-from scotaccount_django.tokens import IDTokenClaims, TokenSet
 
 #: 48 random bytes -> 64 URL-safe characters, inside RFC 7636's 43..128.
 CODE_VERIFIER_BYTES = 48

@@ -30,6 +30,7 @@ from jwt.exceptions import PyJWTError
 
 from scotaccount_django._internal import provider
 from scotaccount_django._internal.flows import matches_hash
+from scotaccount_django._internal.provider import IDTokenClaims
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     ConfigurationError,
@@ -38,7 +39,6 @@ from scotaccount_django.exceptions import (
     InvalidToken,
     ProviderError,
 )
-from scotaccount_django.tokens import IDTokenClaims
 
 #: Far beyond any real ScotAccount token; bigger input is refused unparsed.
 MAX_TOKEN_LENGTH = 64 * 1024

@@ -34,8 +34,9 @@ import socket
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal, TypeVar
@@ -62,7 +63,6 @@ from scotaccount_django.exceptions import (
     ProviderUnavailable,
     ScotAccountSessionEnded,
 )
-from scotaccount_django.tokens import TokenSet
 
 logger = logging.getLogger("scotaccount_django")
 
@@ -93,6 +93,28 @@ def parse_json_object(body: bytes | str, what: str) -> Document:
     if not isinstance(value, dict):
         raise ProviderError(f"{what} is not a JSON object")
     return value
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """The token endpoint's answer: ``id_token``, ``access_token`` (15 minutes, used
+    once for the attributes), ``expires_in`` seconds and the ``scopes`` granted. The
+    raw tokens never appear in ``repr`` (so never in a log or a traceback)."""
+
+    id_token: str = field(repr=False)
+    access_token: str = field(repr=False)
+    expires_in: int
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IDTokenClaims:
+    """A verified ID token: ``sub`` (ScotAccount's UUID for the person), ``sid``
+    (its session id, if sent) and every verified claim (``iss``, ``aud``, ``exp``, ...)."""
+
+    sub: uuid.UUID
+    sid: str | None
+    claims: dict[str, Any] = field(repr=False)
 
 
 @dataclass(frozen=True)

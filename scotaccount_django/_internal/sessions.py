@@ -35,10 +35,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from scotaccount_django._internal.flows import hash_secret
+from scotaccount_django._internal.provider import IDTokenClaims
 from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django.conf import conf
 from scotaccount_django.models import ScotAccountSession
-from scotaccount_django.tokens import IDTokenClaims
 
 if TYPE_CHECKING:
     # What django-stubs says ``auth.authenticate`` returns and ``auth.login`` takes.

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from scotaccount_django._internal import provider
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
+from scotaccount_django._internal.provider import TokenSet
 from scotaccount_django.exceptions import ScotAccountError
 from scotaccount_django.models import (
     AttributeRequest,
@@ -37,7 +38,6 @@ from scotaccount_django.models import (
     ScotAccountIdentity,
     VerifiedAttribute,
 )
-from scotaccount_django.tokens import TokenSet
 
 logger = logging.getLogger("scotaccount_django")
 

@@ -10,11 +10,10 @@ from django.core import checks
 from django.template import Context, Template
 
 from scotaccount_django._internal import provider
-from scotaccount_django._internal.provider import ProviderMetadata, ProviderResponse
+from scotaccount_django._internal.provider import ProviderMetadata, ProviderResponse, TokenSet
 from scotaccount_django.exceptions import ProviderError
 from scotaccount_django.models import ScotAccountSession
 from scotaccount_django.testing.fake_provider.clock import Clock
-from scotaccount_django.tokens import TokenSet
 
 METADATA = ProviderMetadata(
     issuer="https://authz.example.test",

@@ -16,7 +16,7 @@ import scotaccount_django
 
 PACKAGE = Path(scotaccount_django.__file__).parent
 #: Public modules that everything may build on.
-FOUNDATION = {"conf", "exceptions", "models", "tokens"}
+FOUNDATION = {"conf", "exceptions", "models"}
 
 
 def imported_modules(path: Path) -> set[str]:
