@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from os import PathLike
 from typing import Any, Generic, TypeVar, overload
@@ -28,20 +28,24 @@ PREFIX = "SCOTACCOUNT_"
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 #: Where ScotAccount documents its logout, on the sign-in host.
 DOCUMENTED_LOGOUT_PATH = "/authorize/logout"
-#: What ScotAccount documents per environment. Production's attributes URL is not
-#: published: it comes from onboarding (check E012). "local" is the fake on LOCAL_PORT.
+#: What ScotAccount documents per environment; production's attributes URL is not
+#: published (check E012). "local" is the fake: (port offset from LOCAL_PORT, path).
 ENVIRONMENT_URLS = {
     "integration": {
         "SCOTACCOUNT_DISCOVERY_URL": "https://authz.integration.scotaccount.service.gov.scot"
         + DISCOVERY_SUFFIX,
-        "SCOTACCOUNT_ATTRIBUTES_URL": (
-            "https://issuer.main.integration.scotaccount.service.gov.scot/attributes/values"
-        ),
+        "SCOTACCOUNT_ATTRIBUTES_URL": "https://issuer.main.integration.scotaccount.service"
+        ".gov.scot/attributes/values",
     },
     "production": {
         "SCOTACCOUNT_DISCOVERY_URL": "https://authz.scotaccount.service.gov.scot"
-        + DISCOVERY_SUFFIX,
+        + DISCOVERY_SUFFIX
     },
+}
+LOCAL_URLS = {
+    "SCOTACCOUNT_DISCOVERY_URL": (0, DISCOVERY_SUFFIX),
+    "SCOTACCOUNT_ATTRIBUTES_URL": (1, "/attributes/values"),
+    "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": (1, "/jwks.json"),
 }
 ENVIRONMENTS = (*ENVIRONMENT_URLS, "local")
 LOCAL_HOST = "127.0.0.1"
@@ -75,106 +79,60 @@ class Kind(Generic[T]):
     rule: str = ""
     valid: Callable[[Any], bool] = lambda value: True
 
+    def optional(self, example: str) -> Kind[T | None]:
+        return Kind(
+            f"{self.expected}, or None",
+            lambda value: value is None or self.accepts(value),
+            lambda value: None if value is None else self.convert(value),
+            example,
+            self.rule,
+            lambda value: value is None or self.valid(value),
+        )
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _duration(value: Any) -> bool:
-    return isinstance(value, timedelta) or _number(value)
+    return isinstance(value, timedelta) or (_whole(value) or isinstance(value, float))
 
 
-def _text(value: Any) -> bool:
-    return isinstance(value, str)
-
-
-def _path(value: Any) -> bool:
-    return isinstance(value, str | PathLike)
-
-
-def _optional(kind: Kind[T], example: str) -> Kind[T | None]:
-    return Kind(
-        f"{kind.expected}, or None",
-        lambda value: value is None or kind.accepts(value),
-        lambda value: None if value is None else kind.convert(value),
-        example,
-        kind.rule,
-        lambda value: value is None or kind.valid(value),
-    )
-
-
-TEXT: Kind[str] = Kind("a string", _text, str, '"value"')
-URL = _optional(TEXT, '"https://www.example.gov.scot/scotaccount/callback/"')
-PATH = _optional(
-    Kind("a path (a string or pathlib.Path)", _path, str, ""), 'BASE_DIR / "secrets" / "key.pem"'
-)
+TEXT: Kind[str] = Kind("a string", lambda value: isinstance(value, str), str, '"value"')
+URL = TEXT.optional('"https://www.example.gov.scot/scotaccount/callback/"')
+PATH = Kind(
+    "a path (a string or pathlib.Path)", lambda value: isinstance(value, str | PathLike), str, ""
+).optional('BASE_DIR / "secrets" / "scotaccount.pem"')
 FLAG: Kind[bool] = Kind("True or False", lambda value: isinstance(value, bool), bool, "True")
+POSITIVE = "greater than zero"
 DURATION: Kind[timedelta] = Kind(
-    "a number of seconds or a datetime.timedelta",
-    _duration,
-    as_timedelta,
-    "30",
-    "greater than zero",
+    "a number of seconds or a datetime.timedelta", _duration, as_timedelta, "30", POSITIVE,
     lambda value: as_timedelta(value) > timedelta(0),
-)
-OPTIONAL_DURATION = _optional(DURATION, "timedelta(minutes=30)")
-PORT: Kind[int] = Kind(
-    "a whole number",
-    lambda value: isinstance(value, int) and not isinstance(value, bool),
-    int,
-    "8001",
-    "from 1 to 65534 (the fake also listens on the next port)",
-    lambda value: 0 < value < 65535,
-)
-COUNT = _optional(
-    Kind(
-        "a whole number",
-        lambda value: isinstance(value, int) and not isinstance(value, bool),
-        int,
-        "30",
-        "greater than zero",
-        lambda value: value > 0,
-    ),
-    "30",
-)
+)  # fmt: skip
+WHOLE: Kind[int] = Kind("a whole number", _whole, int, "30", POSITIVE, lambda value: value > 0)
+PORT = replace(WHOLE, example="8001", rule="from 1 to 65534 (the fake also uses the next)")
+PORT = replace(PORT, valid=lambda value: 0 < value < 65535)
 DURATION_MAP: Kind[dict[str, timedelta]] = Kind(
     "a dict of scope to seconds or datetime.timedelta",
-    lambda value: (
-        isinstance(value, Mapping)
-        and all(isinstance(key, str) and _duration(age) for key, age in value.items())
-    ),
+    lambda value: isinstance(value, Mapping) and all(map(_duration, value.values())),
     lambda value: {scope: as_timedelta(age) for scope, age in value.items()},
     '{"scotaccount.address": timedelta(days=90)}',
 )
 KEY_LIST: Kind[list[str]] = Kind(
     "a list of Fernet keys",
-    lambda value: (
-        isinstance(value, list | tuple) and all(_text(k) or isinstance(k, bytes) for k in value)
-    ),
+    lambda keys: isinstance(keys, list | tuple) and all(isinstance(k, str | bytes) for k in keys),
     lambda value: [key.decode() if isinstance(key, bytes) else key for key in value],
     '[os.environ["SCOTACCOUNT_ATTRIBUTE_KEY"]]',
-)
+)  # fmt: skip
 
 
 class Setting(Generic[T]):
     """One row: a ``SCOTACCOUNT_*`` name, its kind, its default and a one-line doc."""
 
-    def __init__(
-        self,
-        kind: Kind[T],
-        default: Any,
-        doc: str,
-        example: str = "",
-        *,
-        by_environment: bool = False,
-    ) -> None:
+    def __init__(self, kind: Kind[T], default: Any, doc: str, example: str = "") -> None:
         self.kind, self.default, self.doc = kind, default, doc
-        #: Unset, the value comes from ``SCOTACCOUNT_ENVIRONMENT`` (see ``environment_url``).
-        self.by_environment = by_environment
         #: Shown in check hints: a value that fits this setting.
-        self.example = example or (
-            python_literal(default) if default not in (None, {}, []) else kind.example
-        )
+        self.example = example or (python_literal(default) if default else kind.example)
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = PREFIX + name
@@ -190,10 +148,10 @@ class Setting(Generic[T]):
         if instance is None:
             return self
         value = self.kind.convert(self.raw())
-        if self.by_environment:
-            refuse_local_without_debug()
-            return value or environment_url(self.name)  # type: ignore[return-value]
-        return value
+        if self.name not in LOCAL_URLS:
+            return value
+        refuse_local_without_debug()  # M7, wherever ScotAccount's URLs are read
+        return value or environment_url(self.name)  # type: ignore[return-value]
 
 
 class Settings:
@@ -201,68 +159,28 @@ class Settings:
 
     CLIENT_ID = Setting(URL, None, "The client id ScotAccount gave you at onboarding.", '"..."')
     ENVIRONMENT = Setting(
-        TEXT, "integration", "`integration`, `production` or `local` (the fake ScotAccount)."
+        TEXT, "integration", "`integration`, `production` or `local` (the fake)."
     )
     LOCAL_PORT = Setting(PORT, 8001, "The local fake's sign-in port; attributes use the next.")
-    ALLOW_LOCAL_WITHOUT_DEBUG = Setting(
-        FLAG, False, "Let the local fake run with `DEBUG` off: for CI only, never production."
-    )
-    DISCOVERY_URL = Setting(
-        URL,
-        None,
-        "The discovery URL, if not the environment's; the issuer is derived from it.",
-        '"https://authz.scotaccount.service.gov.scot/.well-known/openid-configuration"',
-        by_environment=True,
-    )
-    ATTRIBUTES_URL = Setting(
-        URL,
-        None,
-        "The attributes URL, if not the environment's (required in production).",
-        '"https://issuer.main.scotaccount.service.gov.scot/attributes/values"',
-        by_environment=True,
-    )
-    ATTRIBUTES_JWKS_URL = Setting(
-        URL,
-        None,
-        "Where the attributes issuer's keys are, if not the sign-in JWKS.",
-        '"https://issuer.main.scotaccount.service.gov.scot/jwks.json"',
-        by_environment=True,
-    )
-    PRIVATE_KEY = Setting(PATH, None, "Your private key: the path of a PEM file, or PEM text.")
+    ALLOW_LOCAL_WITHOUT_DEBUG = Setting(FLAG, False, "Let `local` run with DEBUG off: CI only.")
+    DISCOVERY_URL = Setting(URL, None, "The discovery URL, if not the environment's.")
+    ATTRIBUTES_URL = Setting(URL, None, "The attributes URL, if not the environment's.")
+    ATTRIBUTES_JWKS_URL = Setting(URL, None, "The attributes issuer's keys, if not sign-in's.")
+    PRIVATE_KEY = Setting(PATH, None, "Your private key: a PEM file's path, or the PEM text.")
     REDIRECT_URI = Setting(URL, None, "The callback URL registered with ScotAccount.")
-    POST_LOGOUT_REDIRECT_URI = Setting(
-        URL,
-        None,
-        "The logged-out URL registered with ScotAccount.",
-        '"https://www.example.gov.scot/scotaccount/logged-out/"',
-    )
+    POST_LOGOUT_REDIRECT_URI = Setting(URL, None, "The logged-out URL registered with it.")
     TIMEOUT = Setting(DURATION, 10, "The longest any call to ScotAccount may take.")
-    CA_BUNDLE = Setting(
-        PATH,
-        None,
-        "A PEM file of CAs to trust instead of certifi's (a private CA only).",
-        '"/etc/ssl/certs/private-ca.pem"',
-    )
+    CA_BUNDLE = Setting(PATH, None, "CAs to trust instead of certifi's.", '"/etc/ssl/ca.pem"')
     CACHE_ALIAS = Setting(TEXT, "default", "The cache, shared by every worker, for metadata.")
     CREATE_USERS = Setting(FLAG, True, "Create a user for a person signing in the first time.")
-    SESSION_LIFETIME = Setting(
-        DURATION, timedelta(hours=4), "A ScotAccount sign-in's absolute lifetime."
-    )
+    SESSION_LIFETIME = Setting(DURATION, timedelta(hours=4), "A sign-in's absolute lifetime.")
     SESSION_IDLE_TIMEOUT = Setting(
-        OPTIONAL_DURATION, None, "End a ScotAccount sign-in idle this long; None: never."
+        DURATION.optional("timedelta(minutes=30)"), None, "End a sign-in idle this long."
     )
-    ATTRIBUTE_MAX_AGE = Setting(
-        DURATION_MAP, {}, "Per scope, the age at which a verified attribute is asked again."
-    )
-    ACCEPT_VERIFIED_WITH_WARNINGS = Setting(
-        FLAG, True, "Whether an outcome `VERIFIED_WITH_WARNINGS` counts as verified."
-    )
-    ATTRIBUTE_ENCRYPTION_KEYS = Setting(
-        KEY_LIST, [], "Fernet keys encrypting attribute values at rest; the first encrypts."
-    )
-    FLOW_RATE_LIMIT = Setting(
-        COUNT, 30, "New flows one client address may start per 5 minutes; None: no limit."
-    )
+    ATTRIBUTE_MAX_AGE = Setting(DURATION_MAP, {}, "Per scope, when an attribute is asked again.")
+    ACCEPT_VERIFIED_WITH_WARNINGS = Setting(FLAG, True, "`VERIFIED_WITH_WARNINGS` is verified.")
+    ATTRIBUTE_ENCRYPTION_KEYS = Setting(KEY_LIST, [], "Fernet keys for attributes at rest.")
+    FLOW_RATE_LIMIT = Setting(WHOLE.optional("30"), 30, "New flows per address per 5 minutes.")
 
     # Fixed: ScotAccount's documented values, or the safe choice, not a council's.
     CLOCK_LEEWAY = timedelta(seconds=30)
@@ -315,13 +233,8 @@ def environment_url(name: str) -> str | None:
     """A URL setting's value from ``SCOTACCOUNT_ENVIRONMENT``; "local" is the fake's."""
     if conf.ENVIRONMENT != "local":
         return ENVIRONMENT_URLS.get(conf.ENVIRONMENT, {}).get(name)
-    sign_in = f"http://{LOCAL_HOST}:{conf.LOCAL_PORT}"
-    attributes = f"http://{LOCAL_HOST}:{conf.LOCAL_PORT + 1}"
-    return {
-        "SCOTACCOUNT_DISCOVERY_URL": sign_in + DISCOVERY_SUFFIX,
-        "SCOTACCOUNT_ATTRIBUTES_URL": f"{attributes}/attributes/values",
-        "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": f"{attributes}/jwks.json",
-    }[name]
+    offset, path = LOCAL_URLS[name]
+    return f"http://{LOCAL_HOST}:{conf.LOCAL_PORT + offset}{path}"
 
 
 def local_allowed() -> bool:

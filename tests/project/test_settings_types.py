@@ -94,7 +94,7 @@ def test_a_port_out_of_range_is_a_range_error_not_a_type_error(settings) -> None
     message = ids["scotaccount.E022"]
     assert message.msg == (
         "SCOTACCOUNT_LOCAL_PORT is 99999; it must be from 1 to 65534 "
-        "(the fake also listens on the next port)."
+        "(the fake also uses the next)."
     )
     assert message.hint == "For example SCOTACCOUNT_LOCAL_PORT = 8001."
 
