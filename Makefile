@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck docs bench check clean messages
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml testing/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e . --group dev
+	$(BIN)/python -m pip install --quiet -e . -e testing --group dev
 	touch $(STAMP)
 
 demo: $(STAMP)  ## Fake ScotAccount + the example council site on localhost.
@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy scotaccount_django
+	$(BIN)/mypy scotaccount_django testing/src/scotaccount_django_testing
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
@@ -34,7 +34,7 @@ docs: $(STAMP)
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e . --group bench
+	$(BIN)/python -m pip install --quiet -e . -e testing --group bench
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (docs/performance.md).
@@ -42,7 +42,7 @@ bench: $(BENCH_STAMP)  ## Every speed and memory figure vs mozilla-django-oidc (
 
 messages: $(STAMP)  ## Refresh the translation template after changing user-facing strings.
 	cd scotaccount_django && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
-		../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete --ignore "testing/*"
+		../$(BIN)/django-admin makemessages -l en --no-location --no-obsolete
 
 check: test lint typecheck  ## Everything CI runs.
 

@@ -66,7 +66,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     with ExitStack() as stack:
         if settings.DEMO_PROVIDER == "fake":
-            from scotaccount_django.testing import FakeScotAccount
+            from scotaccount_django_testing import FakeScotAccount
 
             key_path = Path(settings.SCOTACCOUNT_PRIVATE_KEY)
             if not key_path.exists():

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from scotaccount_django.models import (
     AttributeRequest,
-    AuthorizationFlow,
     ScotAccountIdentity,
     VerifiedAttribute,
 )
@@ -52,15 +51,6 @@ class ScotAccountIdentityAdmin(ReadOnlyAdmin):
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         """Search by the user's USERNAME_FIELD too, whatever the user model calls it."""
         return (*self.search_fields, f"user__{get_user_model().USERNAME_FIELD}")
-
-
-@admin.register(AuthorizationFlow)
-class AuthorizationFlowAdmin(ReadOnlyAdmin):
-    # state/nonce hashes, the PKCE verifier and the browser binding are never shown.
-    list_display = ("pk", "purpose", "scopes", "initiating_sub", "created_at", "expires_at")
-    list_filter = ("purpose",)
-    search_fields = ("=initiating_sub",)
-    fields = ("purpose", "scopes", "initiating_sub", "next_url", "created_at", "expires_at")
 
 
 class PersonalDataAdmin(ReadOnlyAdmin):

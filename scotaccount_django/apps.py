@@ -11,12 +11,7 @@ class ScotAccountConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks; audit events listen to Django's and the app's signals;
-        # signing out, by any route, ends the flows that user started (M2).
-        from django.contrib.auth.signals import user_logged_out
-
+        # Registers the system checks; audit events listen to Django's and the app's signals.
         from scotaccount_django import audit, checks  # noqa: F401
-        from scotaccount_django._internal import flows
 
         audit.connect()
-        user_logged_out.connect(flows.end_flows_started_by, dispatch_uid="scotaccount_flows_out")

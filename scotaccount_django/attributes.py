@@ -225,6 +225,10 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
             status.unavailable[scope] = reason
         else:
             status.missing.append(scope)
+    reads = values_read.get()
+    if reads is not None:
+        # ``held`` hands out the values (``.claims``): the page must not be cached (M8).
+        reads.extend(status.held)
     return status
 
 
@@ -262,11 +266,7 @@ values_read: ContextVar[list[str] | None] = ContextVar("scotaccount_values_read"
 
 def get_verified_attributes(user: User) -> dict[str, VerifiedAttribute]:
     """Every usable verified attribute of ``user``, by scope."""
-    held = attribute_status(user, AttributeScope.values).held
-    reads = values_read.get()
-    if reads is not None:
-        reads.extend(held)
-    return held
+    return attribute_status(user, AttributeScope.values).held
 
 
 def _claims(user: User, scope: str) -> dict[str, Any] | None:

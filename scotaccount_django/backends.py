@@ -154,14 +154,10 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         linked = self.link_existing_user(self.request, claims)
         if linked is None:
             return []
-        completion = flows.in_progress(self.request)
-        started_by = completion.flow.started_by_id if completion is not None else None
-        present = getattr(self.request, "user", None)
-        if (
-            started_by is None
-            or linked.pk != started_by
-            or getattr(present, "pk", None) != started_by
-        ):
+        # Flows store the starter's pk as a string (flows.Flow.started_by_id).
+        started_by = self.started_by_id
+        present = getattr(getattr(self.request, "user", None), "pk", None)
+        if started_by is None or str(linked.pk) != started_by or str(present) != started_by:
             logger.warning("Account link refused: the linker is not the signed-in user")
             return []
         return [linked]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
@@ -28,6 +28,7 @@ from scotaccount_django import fields
 from scotaccount_django._internal.provider import load_signing_key
 from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,
+    DOCUMENTED_LOGOUT_PATH,
     ENVIRONMENTS,
     PREFIX,
     SETTINGS,
@@ -54,165 +55,95 @@ MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
 PER_PROCESS_CACHES = ("locmem.LocMemCache", "dummy.DummyCache")
 
 #: id -> (message, hint). Ids are a public promise: never reuse or renumber one.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "scotaccount.E001": (
-        "SCOTACCOUNT_CLIENT_ID is not set.",
-        "Set it to the client id ScotAccount gave you at onboarding.",
-    ),
-    "scotaccount.E002": (
-        "SCOTACCOUNT_PRIVATE_KEY is not set.",
-        "Set it to the path of your PEM private key (ideally on tmpfs), or to the PEM text. "
-        "`manage.py scotaccount_keygen PATH` makes one.",
-    ),
-    "scotaccount.E003": (
-        "{detail}",
-        "Sign-in reads the key when it first needs it and logs the same message then.",
-    ),
-    "scotaccount.E004": (
-        "{setting} is not an https URL: {url}",
-        "ScotAccount endpoints must use https; http is only allowed on this machine.",
-    ),
-    "scotaccount.E005": (
-        f"Neither {BACKEND} nor a subclass of it is in AUTHENTICATION_BACKENDS.",
-        f"Add '{BACKEND}' (or your subclass of it) to AUTHENTICATION_BACKENDS.",
-    ),
-    "scotaccount.E006": (
-        "The ScotAccount URLs are not included (no URL named 'scotaccount:callback').",
-        'Add path("scotaccount/", include("scotaccount_django.urls")) to your URLconf.',
-    ),
-    "scotaccount.E007": (
-        "SESSION_ENGINE is the signed-cookies engine, which cannot be revoked server-side.",
-        "Use the database, cache or cached_db session engine.",
-    ),
-    "scotaccount.E008": (
-        "SESSION_COOKIE_SAMESITE is 'Strict', so the session is lost on the way back "
-        "from ScotAccount.",
-        "Use 'Lax' (Django's default).",
-    ),
-    "scotaccount.E009": (
-        "SCOTACCOUNT_REDIRECT_URI is not set and DEBUG is off.",
-        "Set it to the absolute callback URL registered with ScotAccount, e.g. "
-        "https://www.example.gov.scot/scotaccount/callback/.",
-    ),
-    "scotaccount.E010": (
-        "ScotAccount settings point at this machine ({url}) and DEBUG is off.",
-        "That is the fake ScotAccount, refused at run time too: set SCOTACCOUNT_ENVIRONMENT "
-        "to 'integration' or 'production', or in CI SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True.",
-    ),
-    "scotaccount.E011": (
-        "SCOTACCOUNT_ENVIRONMENT is {value!r}.",
-        "Use 'integration', 'production' or 'local' (the fake `manage.py scotaccount_fake` "
-        "serves), or set SCOTACCOUNT_DISCOVERY_URL.",
-    ),
-    "scotaccount.E012": (
-        "SCOTACCOUNT_ATTRIBUTES_URL is required in production (ScotAccount does not publish it).",
-        "Set it to the attributes URL ScotAccount gave you at onboarding.",
-    ),
-    "scotaccount.E015": (
-        "The issuer cannot be worked out from SCOTACCOUNT_DISCOVERY_URL.",
-        f"Use a discovery URL ending in {DISCOVERY_SUFFIX}.",
-    ),
-    "scotaccount.E016": (
-        "{app} is not in INSTALLED_APPS.",
-        "ScotAccount sign-in needs Django's sessions and auth apps.",
-    ),
-    "scotaccount.E017": (
-        "{middleware} is not in MIDDLEWARE.",
-        "ScotAccount sign-in needs Django's session and authentication middleware.",
-    ),
-    "scotaccount.E020": (
-        f"{MIDDLEWARE} comes before {{middleware}} in MIDDLEWARE.",
-        "Put it after SessionMiddleware and AuthenticationMiddleware: it reads both.",
-    ),
-    "scotaccount.E021": (
-        "SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI is not set and DEBUG is off, so logout "
-        "cannot sign people out of ScotAccount.",
-        "Set it to the absolute URL of the 'scotaccount:logged_out' view, registered with "
-        "ScotAccount as your logout URI, e.g. https://www.example.gov.scot/scotaccount/logged-out/.",
-    ),
-    "scotaccount.E022": (
-        "{setting} is {value}; it must be {rule}.",
-        "For example {setting} = {example}.",
-    ),
-    "scotaccount.E030": (
-        "SCOTACCOUNT_ATTRIBUTE_MAX_AGE names unknown scopes: {scopes}.",
-        "Use the scopes scotaccount.gpg45.medium, scotaccount.address and scotaccount.email.",
-    ),
-    "scotaccount.E031": (
-        "SCOTACCOUNT_ATTRIBUTE_MAX_AGE for {scope} is {value}; it must be at least one hour.",
-        "A shorter age expires an attribute before the person is back on the page that "
-        'needed it. For example {{"{scope}": timedelta(days=90)}}.',
-    ),
-    "scotaccount.E040": (
-        "SCOTACCOUNT_CACHE_ALIAS is {alias!r}, which is not in CACHES.",
-        "Use one of the aliases in CACHES: {aliases}.",
-    ),
-    "scotaccount.E041": (
-        "SCOTACCOUNT_CA_BUNDLE cannot be read: {detail}.",
-        "Give the path of a PEM file of CA certificates, or None for certifi's.",
-    ),
-    "scotaccount.E050": (
-        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
-        "Give a list of Fernet keys (Fernet.generate_key().decode()), the newest first.",
-    ),
-    "scotaccount.E060": (
-        "{setting} is {actual}; it must be {expected}.",
-        "For example {setting} = {example}. A value read from an environment variable is a "
-        "string: convert it first.",
-    ),
-    "scotaccount.E061": (
-        "Sign-in and attributes point at different ScotAccount environments: {detail}.",
-        "Set SCOTACCOUNT_ENVIRONMENT alone ('local', 'integration' or 'production') and "
-        "remove the URL overrides, or point every ScotAccount URL at the same environment.",
-    ),
-    "scotaccount.E062": (
-        "{model}.{field} is the USERNAME_FIELD, an EmailField that cannot be empty, and "
-        "ScotAccount gives no email address at sign-in.",
-        "Make it null=True (addresses stay unique), or override create_user() on a "
-        "subclass of ScotAccountBackend (see 'Your user model' in docs/installation.md).",
-    ),
-    "scotaccount.W002": (
-        "{setting} is not a ScotAccount setting, so it is ignored.",
-        "{suggestion}See docs/settings.md for the settings there are.",
-    ),
-    "scotaccount.W003": (
-        "The private key file {path} is readable by group or others (mode {mode:04o}).",
-        "Make it owner-only: chmod 600 {path}",
-    ),
-    "scotaccount.W020": (
-        f"{MIDDLEWARE} is not in MIDDLEWARE, so ScotAccount sign-ins last as long as "
-        "Django's session (SESSION_COOKIE_AGE), not ScotAccount's 4 hours.",
-        "Add it after AuthenticationMiddleware.",
-    ),
-    "scotaccount.W021": (
-        "SCOTACCOUNT_SESSION_LIFETIME is {lifetime}, longer than ScotAccount's 4-hour sessions.",
-        "People would stay signed in here after ScotAccount has signed them out; "
-        "use 4 hours or less.",
-    ),
-    "scotaccount.W022": (
-        "SCOTACCOUNT_SESSION_IDLE_TIMEOUT ({idle}) is not shorter than "
-        "SCOTACCOUNT_SESSION_LIFETIME ({lifetime}), so it never applies.",
-        "Make it shorter than the lifetime, or set it to None.",
-    ),
-    "scotaccount.W040": (
-        "SCOTACCOUNT_CACHE_ALIAS {alias!r} uses {backend}, which each worker process keeps "
-        "to itself.",
-        "Discovery and JWKS are cached there, and 'one JWKS refetch per 30 s' only holds "
-        "across workers with a shared cache: point SCOTACCOUNT_CACHE_ALIAS at Redis, "
-        "Memcached or the database cache.",
-    ),
-    "scotaccount.I040": (
-        "Sign-out at ScotAccount goes to the discovery document's end_session_endpoint; "
-        "if it advertises none, to {url}.",
-        "That is ScotAccount's documented /authorize/logout on the sign-in issuer.",
-    ),
-    "scotaccount.W050": (
-        "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty: new verified attributes (personal "
-        "data) are stored unencrypted, and encrypted ones cannot be read.",
-        "Set it to a list of Fernet keys kept outside the database (see docs/deployment.md), "
-        "then run `manage.py scotaccount_reencrypt`.",
-    ),
-}
+# fmt: off
+MESSAGES: dict[str, tuple[str, str]] = {f"scotaccount.{key}": text for key, text in {
+    "E001": ("SCOTACCOUNT_CLIENT_ID is not set.",
+             "Set it to the client id ScotAccount gave you at onboarding."),
+    "E002": ("SCOTACCOUNT_PRIVATE_KEY is not set.",
+             "Set it to your PEM key file's path (ideally on tmpfs), or to the PEM text; "
+             "`manage.py scotaccount_keygen PATH` makes one."),
+    "E003": ("{detail}", "Sign-in reads the key when it first needs it and logs this then."),
+    "E004": ("{setting} is not an https URL: {url}",
+             "ScotAccount endpoints must use https; http is only allowed on this machine."),
+    "E005": (f"Neither {BACKEND} nor a subclass of it is in AUTHENTICATION_BACKENDS.",
+             f"Add '{BACKEND}' (or your subclass of it) to AUTHENTICATION_BACKENDS."),
+    "E006": ("The ScotAccount URLs are not included (no URL named 'scotaccount:callback').",
+             'Add path("scotaccount/", include("scotaccount_django.urls")) to your URLconf.'),
+    "E007": ("SESSION_ENGINE is signed cookies, which cannot be revoked server-side.",
+             "Use the database, cache or cached_db session engine."),
+    "E008": ("SESSION_COOKIE_SAMESITE is 'Strict': the session is lost coming back from "
+             "ScotAccount.", "Use 'Lax' (Django's default)."),
+    "E009": ("SCOTACCOUNT_REDIRECT_URI is not set and DEBUG is off.",
+             "Set it to the absolute callback URL registered with ScotAccount, e.g. "
+             "https://www.example.gov.scot/scotaccount/callback/."),
+    "E010": ("ScotAccount settings point at this machine ({url}) and DEBUG is off.",
+             "That is the fake ScotAccount, refused at run time too: set "
+             "SCOTACCOUNT_ENVIRONMENT to 'integration' or 'production', or in CI "
+             "SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True."),
+    "E011": ("SCOTACCOUNT_ENVIRONMENT is {value!r}.",
+             "Use 'integration', 'production' or 'local' (the fake `manage.py "
+             "scotaccount_fake` serves), or set SCOTACCOUNT_DISCOVERY_URL."),
+    "E012": ("SCOTACCOUNT_ATTRIBUTES_URL is required in production (it is not published).",
+             "Set it to the attributes URL ScotAccount gave you at onboarding."),
+    "E015": ("The issuer cannot be worked out from SCOTACCOUNT_DISCOVERY_URL.",
+             f"Use a discovery URL ending in {DISCOVERY_SUFFIX}."),
+    "E016": ("{app} is not in INSTALLED_APPS.",
+             "ScotAccount sign-in needs Django's sessions and auth apps."),
+    "E017": ("{middleware} is not in MIDDLEWARE.",
+             "ScotAccount sign-in needs Django's session and authentication middleware."),
+    "E020": (f"{MIDDLEWARE} comes before {{middleware}} in MIDDLEWARE.",
+             "Put it after SessionMiddleware and AuthenticationMiddleware: it reads both."),
+    "E021": ("SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI is not set and DEBUG is off, so logout "
+             "cannot sign people out of ScotAccount.",
+             "Set it to the absolute URL of 'scotaccount:logged_out', registered with "
+             "ScotAccount, e.g. https://www.example.gov.scot/scotaccount/logged-out/."),
+    "E022": ("{setting} is {value}; it must be {rule}.", "For example {setting} = {example}."),
+    "E030": ("SCOTACCOUNT_ATTRIBUTE_MAX_AGE names unknown scopes: {scopes}.",
+             "Use scotaccount.gpg45.medium, scotaccount.address and scotaccount.email."),
+    "E031": ("SCOTACCOUNT_ATTRIBUTE_MAX_AGE for {scope} is {value}; it must be an hour or more.",
+             "Shorter sends people round the step-up again. "
+             'For example {{"{scope}": timedelta(days=90)}}.'),
+    "E040": ("SCOTACCOUNT_CACHE_ALIAS is {alias!r}, which is not in CACHES.",
+             "Use one of the aliases in CACHES: {aliases}."),
+    "E041": ("SCOTACCOUNT_CA_BUNDLE {path} is not a file this process can read.",
+             "Give the path of a PEM file of CA certificates, or None for certifi's."),
+    "E050": ("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS cannot be used: {detail}",
+             "Give a list of Fernet keys (Fernet.generate_key().decode()), the newest first."),
+    "E060": ("{setting} is {actual}; it must be {expected}.",
+             "For example {setting} = {example}. A value read from an environment variable "
+             "is a string: convert it first."),
+    "E061": ("Sign-in and attributes point at different ScotAccount environments: {detail}.",
+             "Set SCOTACCOUNT_ENVIRONMENT alone and remove the URL overrides, or point "
+             "every ScotAccount URL at the same environment."),
+    "E062": ("{model}.{field} is the USERNAME_FIELD, an EmailField that cannot be empty, "
+             "and ScotAccount gives no email address at sign-in.",
+             "Make it null=True, or override create_user() on a subclass of "
+             "ScotAccountBackend (see 'Your user model' in docs/installation.md)."),
+    "W002": ("{setting} is not a ScotAccount setting, so it is ignored.",
+             "{suggestion}See docs/settings.md for the settings there are."),
+    "W003": ("The private key file {path} is readable by group or others (mode {mode:04o}).",
+             "Make it owner-only: chmod 600 {path}"),
+    "W020": (f"{MIDDLEWARE} is not in MIDDLEWARE, so ScotAccount sign-ins last as long as "
+             "Django's session (SESSION_COOKIE_AGE), not ScotAccount's 4 hours.",
+             "Add it after AuthenticationMiddleware."),
+    "W021": ("SCOTACCOUNT_SESSION_LIFETIME is {lifetime}, longer than ScotAccount's 4 hours.",
+             "People would stay signed in here after ScotAccount has signed them out."),
+    "W022": ("SCOTACCOUNT_SESSION_IDLE_TIMEOUT ({idle}) is not shorter than "
+             "SCOTACCOUNT_SESSION_LIFETIME ({lifetime}), so it never applies.",
+             "Make it shorter than the lifetime, or set it to None."),
+    "W040": ("SCOTACCOUNT_CACHE_ALIAS {alias!r} uses {backend}, which each worker process "
+             "keeps to itself.",
+             "'One JWKS refetch per 30 s' holds across workers only with a shared cache: "
+             "point SCOTACCOUNT_CACHE_ALIAS at Redis, Memcached or the database cache."),
+    "I040": ("Sign-out at ScotAccount goes to the discovery document's end_session_endpoint; "
+             "if it advertises none, to {url}.",
+             "That is ScotAccount's documented /authorize/logout on the sign-in issuer."),
+    "W050": ("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty: new verified attributes "
+             "(personal data) are stored unencrypted, and encrypted ones cannot be read.",
+             "Set it to Fernet keys kept outside the database (docs/deployment.md), then "
+             "run `manage.py scotaccount_reencrypt`."),
+}.items()}
+# fmt: on
 
 LEVELS = {"E": checks.ERROR, "W": checks.WARNING, "I": checks.INFO}
 
@@ -253,23 +184,22 @@ def _value_problems() -> Iterator[checks.CheckMessage]:
             yield _message("scotaccount.E022", value=literal, **fmt)
 
 
-def _values_unusable() -> bool:
-    return any(message.is_serious() for message in _value_problems())
+def _unreadable(messages: Iterable[checks.CheckMessage]) -> bool:
+    """A wrong type stops the round: later checks read the values (a bad range does not)."""
+    return any(message.id == "scotaccount.E060" for message in messages)
 
 
 @checks.register(checks.Tags.security)
 def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """The shape of the settings: no I/O, so commands run without the key mounted."""
     problems = list(_value_problems())
-    if any(message.is_serious() for message in problems):
-        return problems  # every later check reads these values; stop at what says why
-    return problems + list(_settings_problems())
+    return problems if _unreadable(problems) else problems + list(_settings_problems())
 
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_deploy_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """Files and production values, every one in the same round."""
-    return [] if _values_unusable() else list(_deploy_problems())
+    return [] if _unreadable(_value_problems()) else list(_deploy_problems())
 
 
 @checks.register(checks.Tags.urls)
@@ -335,8 +265,7 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             yield _message("scotaccount.W003", path=path, mode=mode)
     if conf.CA_BUNDLE and not os.access(conf.CA_BUNDLE, os.R_OK):
-        detail = "no such file" if not os.path.exists(conf.CA_BUNDLE) else "permission denied"
-        yield _message("scotaccount.E041", detail=f"{conf.CA_BUNDLE}: {detail}")
+        yield _message("scotaccount.E041", path=conf.CA_BUNDLE)
     if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
         yield _message("scotaccount.E012")
     if not conf.REDIRECT_URI and not settings.DEBUG:
@@ -348,10 +277,8 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
         alias, name = conf.CACHE_ALIAS, backend.rsplit(".", 1)[-1]
         yield _message("scotaccount.W040", alias=alias, backend=name)
     discovery = provider_urls()["SCOTACCOUNT_DISCOVERY_URL"] or ""
-    issuer = (
-        discovery.removesuffix(DISCOVERY_SUFFIX) if discovery.endswith(DISCOVERY_SUFFIX) else ""
-    )
-    url = f"{issuer}/authorize/logout" if issuer else "nowhere: no issuer is configured"
+    issuer = discovery.removesuffix(DISCOVERY_SUFFIX)
+    url = issuer + DOCUMENTED_LOGOUT_PATH if issuer != discovery else "nowhere: no issuer is set"
     yield _message("scotaccount.I040", url=url)
     if not settings.DEBUG and not conf.ATTRIBUTE_ENCRYPTION_KEYS:
         yield _message("scotaccount.W050")

@@ -95,12 +95,6 @@ class FlowExpired(FlowError):
     code = "flow_expired"
 
 
-class FlowRateLimited(FlowError):
-    """Raised when one address starts more flows than ``SCOTACCOUNT_FLOW_RATE_LIMIT`` allows."""
-
-    code = "rate_limited"
-
-
 class BrowserMismatch(FlowError):
     """Raised when the callback arrives in a browser other than the one that started it."""
 

@@ -51,7 +51,7 @@ from scotaccount_django.exceptions import (
     StorageFailure,
     UnknownFlow,
 )
-from scotaccount_django.models import AttributeRequest, AuthorizationFlow, ScotAccountIdentity
+from scotaccount_django.models import AttributeRequest, ScotAccountIdentity
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import _User
@@ -108,7 +108,7 @@ class LoginView(FlowView):
         try:
             return start_authorization(
                 request,
-                purpose=AuthorizationFlow.Purpose.SIGN_IN,
+                purpose=flows.Purpose.SIGN_IN,
                 scopes=["openid"],
                 next_url=next_url,
             )
@@ -123,7 +123,7 @@ class CallbackView(FlowView):
     http_method_names = ["get"]
 
     #: The flow being completed, once ``state`` has matched one.
-    flow: AuthorizationFlow | None = None
+    flow: flows.Flow | None = None
     #: The person this callback signed in, once it has.
     user: AbstractBaseUser | None = None
 
@@ -137,6 +137,9 @@ class CallbackView(FlowView):
         except DatabaseError as exc:
             # The sign-in is in one transaction, so nothing is half-written.
             response = self.login_failure(StorageFailure(f"database error: {type(exc).__name__}"))
+        completion = flows.in_progress(request)
+        if completion is not None:  # spent: the browser need not keep it
+            response.delete_cookie(completion.cookie, path="/", samesite="Lax")
         # The URL carried a code: keep it out of caches and other sites' Referer.
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
@@ -191,7 +194,7 @@ class CallbackView(FlowView):
         request = self.request
         stepping_up = (
             self.flow is not None
-            and self.flow.purpose == AuthorizationFlow.Purpose.ATTRIBUTES
+            and self.flow.purpose == flows.Purpose.ATTRIBUTES
             and request.user.is_authenticated
             and request.user.pk == user.pk
         )
@@ -207,11 +210,9 @@ class CallbackView(FlowView):
             raise SignInRefused("the backend's user has no ScotAccountIdentity") from exc
         return identity
 
-    def complete_flow(
-        self, flow: AuthorizationFlow, tokens: TokenSet, claims: IDTokenClaims
-    ) -> None:
+    def complete_flow(self, flow: flows.Flow, tokens: TokenSet, claims: IDTokenClaims) -> None:
         """Purpose-specific work after sign-in: a step-up stores the attributes."""
-        if flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES or self.user is None:
+        if flow.purpose != flows.Purpose.ATTRIBUTES or self.user is None:
             return
         identity = self.identity_of(self.user)
         record = step_up.receive_attributes(flow, tokens, identity)
@@ -232,14 +233,14 @@ class CallbackView(FlowView):
             )
         )
 
-    def login_success(self, flow: AuthorizationFlow) -> HttpResponse:
-        if flow.purpose == AuthorizationFlow.Purpose.SIGN_IN:  # step-ups count per scope
+    def login_success(self, flow: flows.Flow) -> HttpResponse:
+        if flow.purpose == flows.Purpose.SIGN_IN:  # step-ups count per scope
             telemetry.record_sign_in(None)
         return redirect_to_next(self.request, flow.next_url)
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
-        if flow is None or flow.purpose != AuthorizationFlow.Purpose.ATTRIBUTES:
+        if flow is None or flow.purpose != flows.Purpose.ATTRIBUTES:
             telemetry.record_sign_in(exc)
             return self.error_response(exc)
         if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
@@ -254,7 +255,7 @@ class CallbackView(FlowView):
             exc, retry_url=retry_url, continue_url=continue_url, status=status
         )
 
-    def step_up_declined(self, flow: AuthorizationFlow, exc: AuthorizationDenied) -> HttpResponse:
+    def step_up_declined(self, flow: flows.Flow, exc: AuthorizationDenied) -> HttpResponse:
         """The person cancelled a step-up: record the refusal and go back, never round again."""
         identity = identity_for(self.request.user)
         if identity is None or identity.sub != flow.initiating_sub:
@@ -300,7 +301,7 @@ class AttributesView(FlowView):
                 return redirect_to_next(request, next_url)
             return start_authorization(
                 request,
-                purpose=AuthorizationFlow.Purpose.ATTRIBUTES,
+                purpose=flows.Purpose.ATTRIBUTES,
                 scopes=["openid", *missing],
                 next_url=next_url,
                 initiating_sub=identity.sub,

@@ -18,7 +18,7 @@ from tests.telemetry import Figures
 
 # Loaded here, not through the pytest11 entry point (disabled in pyproject.toml), so that
 # coverage is already running when the fake is imported.
-pytest_plugins = ["scotaccount_django.testing.pytest_plugin"]
+pytest_plugins = ["scotaccount_django_testing.pytest_plugin"]
 
 # Fuzzers (tests/security/test_fuzz.py): a quick run by default;
 # `--hypothesis-profile=long` for a deep one.

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.http import HttpResponse
 from django.test import Client
 
-from scotaccount_django.testing import FakeScotAccount
+from scotaccount_django_testing import FakeScotAccount
 
 LOGIN_PATH = "/scotaccount/login/"
 EXAMPLE_PROJECT = Path(__file__).resolve().parent.parent / "example_project"
@@ -20,6 +20,17 @@ def start_flow(client: Client, path: str = LOGIN_PATH, **params: Any) -> str:
     response = client.get(path, params)
     assert response.status_code == 302, response.content[:500]
     return str(response["Location"])
+
+
+def pending_flows(client: Client) -> list[Any]:
+    """The flows sealed in ``client``'s flow cookies (deleted cookies left out)."""
+    from scotaccount_django._internal.flows import FLOW_COOKIE, unseal
+
+    return [
+        unseal(morsel.value)
+        for name, morsel in client.cookies.items()
+        if name.removeprefix("__Host-").startswith(FLOW_COOKIE) and morsel.value
+    ]
 
 
 def return_to_app(client: Client, location: str) -> HttpResponse:

@@ -5,8 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from scotaccount_django._internal import sessions
-from scotaccount_django._internal.flows import start_authorization
-from scotaccount_django.models import AuthorizationFlow
+from scotaccount_django._internal.flows import Purpose, start_authorization
 
 
 def signed_in(request: HttpRequest) -> HttpResponse:
@@ -17,7 +16,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     """A minimal step-up: a non-sign-in flow started by the signed-in person."""
     return start_authorization(
         request,
-        purpose=AuthorizationFlow.Purpose.ATTRIBUTES,
+        purpose=Purpose.ATTRIBUTES,
         scopes=["openid"],
         next_url="/signed-in/",
         initiating_sub=uuid.UUID(request.session[sessions.SUB]),

@@ -67,11 +67,9 @@ class Verification:
     txn: uuid.UUID
 
     def meets_minimum(self, scope: str) -> bool:
-        return meets_scope_minimum(
-            scope,
-            confidence_level=self.confidence_level,
-            validation_method=self.validation_method,
-        )
+        """Evidence strong enough for ``scope`` (L10): the rule lives in ``models``."""
+        level, method = self.confidence_level, self.validation_method
+        return meets_scope_minimum(scope, confidence_level=level, validation_method=method)
 
 
 @dataclass(frozen=True)
@@ -85,9 +83,8 @@ class VerifiedClaims:
     @property
     def is_verified(self) -> bool:
         """An accepted outcome whose evidence meets the scope's minimum (L10)."""
-        return counts_as_verified(self.verification.outcome) and self.verification.meets_minimum(
-            self.scope
-        )
+        verification = self.verification
+        return counts_as_verified(verification.outcome) and verification.meets_minimum(self.scope)
 
 
 def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedClaims]:

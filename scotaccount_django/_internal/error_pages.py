@@ -97,12 +97,6 @@ ERRORS: dict[str, ErrorPage] = {
     "invalid_id_token": _PROVIDER_FAULT,
     "unknown_flow": _EXPIRED,
     "flow_expired": _EXPIRED,
-    "rate_limited": ErrorPage(
-        429,
-        _("Too many attempts to sign in"),
-        _("Please wait a few minutes, then try again."),
-        offer_retry=True,
-    ),
     "browser_mismatch": ErrorPage(
         403,
         _("Sign-in was started in a different browser"),

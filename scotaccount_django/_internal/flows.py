@@ -4,43 +4,51 @@ Like django-allauth's ``socialaccount/internal/flows.py``: one small module
 makes, stores, consumes and hashes every one-time secret (``state``, nonce,
 PKCE verifier, browser binding, logout ``state``), builds the URLs that carry
 them, and reads what comes back. Defences, by attack:
-- CSRF / login CSRF: ``state`` (256 bits) is matched, and an authorization flow
-  is bound to the browser that started it by a separate ``__Host-`` cookie whose
-  hash is stored.
-- Replay and double submission: a flow row is deleted to be consumed; only the
-  request whose DELETE removed the row may continue, even at the same instant.
-  The logout ``state`` is consumed from the session the same way (once).
+- CSRF / login CSRF: ``state`` (256 bits) is matched, and a flow lives only in
+  the ``__Host-`` cookie of the browser that started it, sealed (encrypted and
+  authenticated with a key derived from ``SECRET_KEY``).
+- Replay and double submission: a flow is marked spent in the shared cache
+  (``cache.add``) before it is used; only the request whose add won may continue.
+  The logout ``state`` is consumed from the session (once).
 - Code interception: PKCE S256 with a fresh 64-character verifier.
-- Several tabs: each tab's flow is its own row; the browser cookie is shared.
-- Leaks of the store: only SHA-256 hashes of state, nonce and cookie are kept.
+- Several tabs: each flow has its own cookie.
+- Floods and lockouts (M1): nothing is stored server-side until a callback, and
+  a page on another site can only replace the one flow it started.
 - Open redirects: ``next`` is checked when stored and again when used.
-- A planted link (M2): signing out, by any route, ends the flows that user started.
+- A planted link (M2): a flow a signed-in user started completes only while they
+  are still signed in.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-import re
+import json
 import secrets
 import time
 import uuid
+import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import caches
+from django.db.models import TextChoices
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal.provider import IDTokenClaims, TokenSet, get_metadata
@@ -50,19 +58,24 @@ from scotaccount_django.exceptions import (
     BrowserMismatch,
     ConfigurationError,
     FlowExpired,
-    FlowRateLimited,
     ProviderError,
     UnknownFlow,
 )
-from scotaccount_django.models import AuthorizationFlow
 
 #: 48 random bytes -> 64 URL-safe characters, inside RFC 7636's 43..128.
 CODE_VERIFIER_BYTES = 48
 SECRET_BYTES = 32
-#: One browser-binding secret: what ``new_secret`` makes.
-_BINDING = re.compile(r"[A-Za-z0-9_-]{43}")
+#: The flow cookies' name, before each flow's own suffix.
+FLOW_COOKIE = "scotaccount_flow"
 #: The secure cookie's prefix: a sibling subdomain or a network attacker cannot set it (L2).
 HOST_PREFIX = "__Host-"
+#: Pending flows a browser keeps per pool: started here (or typed), or from another site.
+POOL_SIZES = {"site": 4, "cross": 1}
+#: ``Sec-Fetch-Site`` values of a navigation another site did not start (absent: older
+#: browsers, counted as here).
+SITE = ("same-origin", "none")
+#: Separates the flow cookies' key from every other use of ``SECRET_KEY``.
+SEAL_SALT = "scotaccount_django.flows.seal"
 #: SHA-256 of the ``state`` sent with a logout; read (once) by the logged-out view.
 LOGOUT_STATE_HASH = "_scotaccount_logout_state_hash"
 #: Request attribute: the flow the callback is completing; read by the backend's hooks.
@@ -101,6 +114,40 @@ def matches_hash(value: str, expected_hash: object) -> bool:
 # Starting a flow ---------------------------------------------------------------------------
 
 
+class Purpose(TextChoices):
+    SIGN_IN = "sign_in", _("Sign in")
+    ATTRIBUTES = "attributes", _("Verified attributes")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One authorization request sent to ScotAccount and not yet answered.
+
+    It lives sealed in this browser's ``__Host-`` cookie, not in the database:
+    ScotAccount lets a flow take 7 days, longer than a session, and a server-side
+    row per anonymous ``/login/`` hit is something a script could fill (M1).
+    """
+
+    state_hash: str
+    nonce_hash: str
+    code_verifier: str
+    purpose: str
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    next_url: str
+    initiating_sub: uuid.UUID | None
+    #: The pk (as a string) of the user signed in when the flow started, or None.
+    started_by_id: str | None
+    #: ``site`` (started from this site, or typed) or ``cross`` (from another site).
+    pool: str
+    created: float
+    expires: float
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromtimestamp(self.created, tz=dt_timezone.utc)
+
+
 def start_authorization(
     request: HttpRequest,
     *,
@@ -109,40 +156,35 @@ def start_authorization(
     next_url: str,
     initiating_sub: uuid.UUID | None = None,
 ) -> HttpResponse:
-    """Record a flow and redirect the browser to ScotAccount, setting the flow cookie.
+    """Redirect the browser to ScotAccount, with the flow sealed in a cookie of its own.
 
-    The flow is bound to a binding secret minted for it alone (L2): a value the
-    browser sends is never adopted, so a planted cookie binds nothing. The
-    cookie lists this browser's pending flows (several tabs), at most
-    ``SCOTACCOUNT_MAX_PENDING_FLOWS_PER_BROWSER``: starting one more forgets the
-    oldest, so one browser cannot pile up flows (L1).
+    Nothing is written server-side, so neither a flood of anonymous hits nor one
+    address shared by many people can fill a table or lock anyone out (M1). A
+    browser keeps at most ``POOL_SIZES`` pending flows per pool; a flow started
+    from another site (``Sec-Fetch-Site: cross-site``) can only push out another
+    such flow, so a hostile page can neither evict a pending step-up started here
+    nor pile up cookies.
     """
     redirect_uri = registered_uri(request, "REDIRECT_URI")
     endpoint = get_metadata().authorization_endpoint
     secure = redirect_uri.startswith("https://")
-    check_flow_rate(request)
-    state, nonce, binding = new_secret(), new_secret(), new_secret()
+    state, nonce = new_secret(), new_secret()
     code_verifier = secrets.token_urlsafe(CODE_VERIFIER_BYTES)
-    # Expired rows are deleted by the scotaccount_purge command, not here.
-    kept = _pending_bindings(request, secure=secure)
-    cut = max(len(kept) - max(conf.MAX_PENDING_FLOWS_PER_BROWSER - 1, 0), 0)
-    dropped, kept = kept[:cut], kept[cut:]
-    if dropped:
-        AuthorizationFlow.objects.filter(
-            browser_binding_hash__in=[hash_secret(b) for b in dropped]
-        ).delete()
-    AuthorizationFlow.objects.create(
+    user = getattr(request, "user", None)
+    now = time.time()
+    flow = Flow(
         state_hash=hash_secret(state),
         nonce_hash=hash_secret(nonce),
         code_verifier=code_verifier,
-        browser_binding_hash=hash_secret(binding),
         purpose=purpose,
-        scopes=" ".join(scopes),
+        scopes=tuple(scopes),
         redirect_uri=redirect_uri,
-        initiating_sub=initiating_sub,
-        started_by_id=_signed_in_user_id(request),
         next_url=next_url,
-        expires_at=timezone.now() + conf.FLOW_LIFETIME,
+        initiating_sub=initiating_sub,
+        started_by_id=str(user.pk) if user is not None and user.is_authenticated else None,
+        pool="site" if request.headers.get("Sec-Fetch-Site", "none") in SITE else "cross",
+        created=now,
+        expires=now + conf.FLOW_LIFETIME.total_seconds(),
     )
     params = {
         "client_id": conf.CLIENT_ID or "",
@@ -155,12 +197,14 @@ def start_authorization(
         "code_challenge_method": "S256",
     }
     response = HttpResponseRedirect(with_query(endpoint, params))
-    # The Location carries state and the response sets the binding cookie: no cache
+    # The Location carries state and the response sets the flow cookie: no cache
     # may keep either and hand them to another browser (M8).
     response["Cache-Control"] = "no-store"
+    for name in _crowded_out(request, flow.pool, secure=secure):
+        response.delete_cookie(name, path="/", samesite="Lax")
     response.set_cookie(
-        flow_cookie_name(secure=secure),
-        ".".join([*kept, binding]),
+        cookie_name(flow.state_hash, secure=secure),
+        seal(flow),
         max_age=int(conf.FLOW_LIFETIME.total_seconds()),
         path="/",  # __Host- requires Path=/ and no Domain
         httponly=True,
@@ -171,61 +215,65 @@ def start_authorization(
     return response
 
 
-def flow_cookie_name(*, secure: bool) -> str:
-    """``__Host-scotaccount_flow`` on https, where the browser guarantees only this host set it."""
-    return f"{HOST_PREFIX}{conf.FLOW_COOKIE_NAME}" if secure else conf.FLOW_COOKIE_NAME
+def cookie_name(state_hash: str, *, secure: bool) -> str:
+    """One cookie per flow, named after its state's hash; ``__Host-`` on https, where the
+    browser guarantees only this host set it (L2)."""
+    name = f"{FLOW_COOKIE}_{state_hash[:16]}"
+    return f"{HOST_PREFIX}{name}" if secure else name
 
 
-def browser_bindings(request: HttpRequest, *, secure: bool) -> list[str]:
-    """The binding secrets this browser's flow cookie holds, oldest first (one per flow).
+def _crowded_out(request: HttpRequest, pool: str, *, secure: bool) -> list[str]:
+    """The cookies to delete so that ``pool`` keeps room for one more flow: the oldest
+    of that pool, and any that no longer open (expired, tampered, an old key)."""
+    prefix = cookie_name("", secure=secure)
+    pending: list[tuple[float, str]] = []
+    dropped = []
+    for name, value in request.COOKIES.items():
+        if not name.startswith(prefix):
+            continue
+        flow = unseal(value)
+        if flow is None or flow.expires <= time.time():
+            dropped.append(name)
+        elif flow.pool == pool:
+            pending.append((flow.created, name))
+    pending.sort()
+    excess = max(len(pending) - POOL_SIZES[pool] + 1, 0)
+    return dropped + [name for _, name in pending[:excess]]
 
-    On https only the ``__Host-`` cookie is read: an unprefixed one could have
-    been planted by another subdomain.
-    """
-    value = request.COOKIES.get(flow_cookie_name(secure=secure), "")
-    return [part for part in value.split(".") if _BINDING.fullmatch(part)]
 
-
-def _signed_in_user_id(request: HttpRequest) -> Any:
-    """Who is signed in as the flow starts: only they may have an account linked (L3)."""
-    user = getattr(request, "user", None)
-    return user.pk if isinstance(user, AbstractBaseUser) and user.is_authenticated else None
-
-
-def _pending_bindings(request: HttpRequest, *, secure: bool) -> list[str]:
-    """The cookie's bindings that still belong to a pending flow we minted them for."""
-    bindings = browser_bindings(request, secure=secure)
-    if not bindings:
-        return []
-    pending = set(
-        AuthorizationFlow.objects.filter(
-            browser_binding_hash__in=[hash_secret(b) for b in bindings]
-        ).values_list("browser_binding_hash", flat=True)
+def _fernet() -> MultiFernet:
+    """Flow cookies are encrypted and authenticated with keys derived from ``SECRET_KEY``
+    (and its fallbacks, so a key rotation does not end pending flows)."""
+    secrets_ = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(
+                base64.urlsafe_b64encode(
+                    salted_hmac(SEAL_SALT, "", key, algorithm="sha256").digest()
+                )
+            )
+            for key in secrets_
+        ]
     )
-    return [b for b in bindings if hash_secret(b) in pending]
 
 
-def check_flow_rate(request: HttpRequest) -> None:
-    """At most ``SCOTACCOUNT_FLOW_RATE_LIMIT`` new flows per client address per window (L1).
+def seal(flow: Flow) -> str:
+    """The flow as a cookie value: compressed JSON, encrypted (Fernet), unpadded base64."""
+    fields = {**asdict(flow), "initiating_sub": flow.initiating_sub and str(flow.initiating_sub)}
+    plain = zlib.compress(json.dumps(fields, separators=(",", ":")).encode())
+    return _fernet().encrypt(plain).decode().rstrip("=")
 
-    Every flow is a database row that lives for days, and starting one needs no
-    account: without a limit, a loop of anonymous requests fills the table. The
-    count lives in Django's cache, so every worker shares it.
-    """
-    limit = conf.FLOW_RATE_LIMIT
-    if limit is None:
-        return
-    window = int(conf.FLOW_RATE_WINDOW.total_seconds()) or 1
-    address = request.META.get("REMOTE_ADDR", "")
-    key = f"scotaccount:flow-rate:{hash_secret(address)[:32]}:{int(time.time()) // window}"
-    cache = caches[conf.CACHE_ALIAS]
-    cache.add(key, 0, timeout=window)
+
+def unseal(value: str) -> Flow | None:
+    """The flow a cookie value seals, or None when it was not sealed here (or is damaged)."""
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        count = 1
-    if count > limit:
-        raise FlowRateLimited("too many new flows from this address")
+        plain = _fernet().decrypt(value + "=" * (-len(value) % 4))
+        fields = json.loads(zlib.decompress(plain))
+        sub = fields["initiating_sub"]
+        fields.update(scopes=tuple(fields["scopes"]), initiating_sub=sub and uuid.UUID(sub))
+        return Flow(**fields)
+    except (InvalidToken, ValueError, TypeError, KeyError, zlib.error):
+        return None
 
 
 # Finishing a flow --------------------------------------------------------------------------
@@ -235,32 +283,44 @@ def check_flow_rate(request: HttpRequest) -> None:
 class Completion:
     """A flow its callback is completing, and what the backend's hooks learn on the way."""
 
-    flow: AuthorizationFlow
+    flow: Flow
+    cookie: str
     tokens: TokenSet | None = None
     claims: IDTokenClaims | None = None
 
 
 def consume(request: HttpRequest, state: str | None) -> Completion:
-    """Take the flow ``state`` names out of the store, for this browser only.
+    """The flow ``state`` names, from this browser's cookie; usable once only.
 
-    The row is deleted whatever happens next, so a callback can never be
-    replayed, not even after an error. The flow is left on the request
-    (``IN_PROGRESS``) for the backend's hooks.
+    Single use is enforced here, in the shared cache, before anything else, so a
+    callback can never be replayed, not even after an error; the view deletes
+    the cookie. A flow started by a signed-in user ends when that user signs out,
+    by any route (M2): it completes only while they are still signed in.
     """
     if not state:
         raise UnknownFlow("the callback has no state")
-    flow = AuthorizationFlow.objects.filter(state_hash=hash_secret(state)).first()
-    if flow is None:
-        raise UnknownFlow("no pending flow has this state")
-    deleted, _ = AuthorizationFlow.objects.filter(pk=flow.pk).delete()
-    if not deleted:
-        raise UnknownFlow("the flow was consumed by a concurrent request")
-    if flow.expires_at <= timezone.now():
+    state_hash = hash_secret(state)
+    secure = registered_uri(request, "REDIRECT_URI").startswith("https://")
+    name = cookie_name(state_hash, secure=secure)
+    spent = f"scotaccount:flow-spent:{state_hash}"
+    cache = caches[conf.CACHE_ALIAS]
+    value = request.COOKIES.get(name)
+    if not value:
+        if cache.get(spent) is not None:
+            raise UnknownFlow("the flow was consumed already")
+        raise BrowserMismatch("no flow with this state in this browser")
+    flow = unseal(value)
+    if flow is None or not hmac.compare_digest(flow.state_hash, state_hash):
+        raise BrowserMismatch("the flow cookie was not sealed here for this state")
+    if not cache.add(spent, 1, timeout=max(int(flow.expires - time.time()), 1)):
+        raise UnknownFlow("the flow was consumed by another request")
+    if flow.expires <= time.time():
         raise FlowExpired("the flow has expired")
-    bindings = browser_bindings(request, secure=flow.redirect_uri.startswith("https://"))
-    if not any(matches_hash(b, flow.browser_binding_hash) for b in bindings):
-        raise BrowserMismatch("the callback came to a browser that did not start this flow")
-    completion = Completion(flow)
+    user = getattr(request, "user", None)
+    signed_in = str(user.pk) if user is not None and user.is_authenticated else None
+    if flow.started_by_id is not None and flow.started_by_id != signed_in:
+        raise UnknownFlow("the user who started this flow has signed out")
+    completion = Completion(flow, name)
     setattr(request, IN_PROGRESS, completion)
     return completion
 
@@ -268,16 +328,6 @@ def consume(request: HttpRequest, state: str | None) -> Completion:
 def in_progress(request: HttpRequest | None) -> Completion | None:
     """The flow this request's callback is completing (set by ``consume``), or None."""
     return getattr(request, IN_PROGRESS, None)
-
-
-def end_flows_started_by(sender: Any, user: Any = None, **kwargs: Any) -> None:
-    """``user_logged_out`` receiver: a person who signs out leaves no flow that links to them.
-
-    Otherwise the next person at that browser could finish a "link my
-    ScotAccount" flow the staff member abandoned (M2).
-    """
-    if user is not None and user.pk is not None:
-        AuthorizationFlow.objects.filter(started_by_id=user.pk).delete()
 
 
 def read_query_parameters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:

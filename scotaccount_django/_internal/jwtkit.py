@@ -47,12 +47,7 @@ MAX_TOKEN_LENGTH = 64 * 1024
 CLAIMS_TOKEN_ALGORITHMS = ("RS256", "ES256")
 #: Which key type can verify which signature algorithm.
 KEY_TYPE_FOR_ALGORITHM = {
-    "RS256": "RSA",
-    "RS384": "RSA",
-    "RS512": "RSA",
-    "PS256": "RSA",
-    "PS384": "RSA",
-    "PS512": "RSA",
+    **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), "RSA"),
     "ES256": "EC",
 }
 #: RFC 7519's NumericDate claims.

@@ -120,7 +120,6 @@ class IDTokenClaims:
 @dataclass(frozen=True)
 class ProviderResponse:
     status: int
-    content_type: str
     body: bytes
     #: The ``Date`` header: diagnostics measure clock offset from it.
     date: str = ""
@@ -185,7 +184,6 @@ def request(
         raise ProviderError(f"{url} answered with a redirect (HTTP {response.status})")
     return ProviderResponse(
         status=response.status,
-        content_type=response.headers.get("Content-Type", ""),
         body=body,
         date=response.headers.get("Date", ""),
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,11 +31,13 @@ from django.utils import timezone
 from scotaccount_django._internal import provider
 from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
 from scotaccount_django._internal.provider import TokenSet
+
+if TYPE_CHECKING:
+    from scotaccount_django._internal.flows import Flow
 from scotaccount_django.exceptions import ScotAccountError
 from scotaccount_django.models import (
     AttributeRequest,
     AttributeScope,
-    AuthorizationFlow,
     ScotAccountIdentity,
     VerifiedAttribute,
 )
@@ -44,13 +47,13 @@ logger = logging.getLogger("scotaccount_django")
 Reason = AttributeRequest.Reason
 
 
-def requested_scopes(flow: AuthorizationFlow) -> list[str]:
+def requested_scopes(flow: Flow) -> list[str]:
     """The attribute scopes a step-up flow asked for (``openid`` aside), in ScotAccount's order."""
-    return [scope for scope in AttributeScope.values if scope in flow.scope_list]
+    return [scope for scope in AttributeScope.values if scope in flow.scopes]
 
 
 def receive_attributes(
-    flow: AuthorizationFlow, tokens: TokenSet, identity: ScotAccountIdentity
+    flow: Flow, tokens: TokenSet, identity: ScotAccountIdentity
 ) -> AttributeRequest:
     """Fetch, verify and store this step-up's attributes; record the outcome either way.
 
@@ -118,7 +121,7 @@ ANSWER_FIELDS = (
 
 @transaction.atomic
 def _store(
-    flow: AuthorizationFlow,
+    flow: Flow,
     identity: ScotAccountIdentity,
     requested: list[str],
     received: list[str],
@@ -164,7 +167,7 @@ def _store(
 
 
 def record_unanswered(
-    flow: AuthorizationFlow,
+    flow: Flow,
     identity: ScotAccountIdentity,
     requested: list[str],
     *,

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from opentelemetry import metrics, trace
-from opentelemetry.metrics import CallbackOptions, Observation
 
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS
 from scotaccount_django.exceptions import AuthorizationDenied, ScotAccountError
@@ -29,7 +28,6 @@ ERROR_CODES = frozenset(
         "authorization_error",
         "unknown_flow",
         "flow_expired",
-        "rate_limited",
         "browser_mismatch",
         "subject_mismatch",
         "bad_request",
@@ -64,7 +62,7 @@ ATTRIBUTE_VALUES: dict[str, frozenset[str]] = {
         ),
         "scotaccount.jwks.refetch_reason": frozenset({"unknown_kid", "expired"}),
         "scotaccount.table": frozenset(
-            {"authorizationflow", "scotaccountsession", "verifiedattribute", "attributerequest"}
+            {"scotaccountsession", "verifiedattribute", "attributerequest"}
         ),
     }.items()
 }
@@ -100,29 +98,6 @@ jwks_refetches = _meter.create_counter(
 )
 purged_rows = _meter.create_counter(
     "scotaccount.purged_rows", "{row}", "Rows deleted by scotaccount_purge, by table."
-)
-
-
-def _flows_pending(options: CallbackOptions) -> Iterable[Observation]:
-    """Unexpired flows: runs only when an SDK collects, never on a request.
-
-    Imports here: this module is imported before Django's app registry is ready.
-    """
-    from django.core.exceptions import SynchronousOnlyOperation
-    from django.db import DatabaseError
-    from django.utils import timezone
-
-    from scotaccount_django.models import AuthorizationFlow
-
-    try:
-        pending = AuthorizationFlow.objects.filter(expires_at__gt=timezone.now()).count()
-    except (DatabaseError, SynchronousOnlyOperation):  # no figure rather than a broken export
-        return []
-    return [Observation(pending)]
-
-
-flows_pending = _meter.create_observable_gauge(
-    "scotaccount.flows.pending", [_flows_pending], "{flow}", "Flows started, not yet finished."
 )
 
 

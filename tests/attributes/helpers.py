@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.test import Client
 
-from scotaccount_django.testing import FakeScotAccount
+from scotaccount_django_testing import FakeScotAccount
 from tests.flow_helpers import complete, start_flow
 
 ATTRIBUTES_PATH = "/scotaccount/attributes/"

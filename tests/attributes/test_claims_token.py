@@ -17,8 +17,8 @@ from scotaccount_django.attributes import get_verified_attributes, verified_addr
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import InvalidClaimsToken
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity, VerifiedAttribute
-from scotaccount_django.testing import PERSONAS
-from scotaccount_django.testing.fake_provider.forgery import hmac_with_public_key, unsigned
+from scotaccount_django_testing import PERSONAS
+from scotaccount_django_testing.fake.forgery import hmac_with_public_key, unsigned
 from tests.attributes.helpers import ADDRESS, ALL_SCOPES, EMAIL, IDENTITY, NEXT, step_up
 from tests.flow_helpers import sign_in
 

@@ -1,8 +1,8 @@
-"""Bulk rows for the scale figures: people, identities, sessions, flows and attributes.
+"""Bulk rows for the scale figures: people, identities, sessions and attributes.
 
 Rows are made by the database itself (one ``INSERT ... SELECT`` per table over a
 number series), so a million of each takes seconds rather than hours. Two thirds
-of flows, attributes, attribute requests and session records are past their
+of attributes, attribute requests and session records are past their
 retention, so the purge has a realistic backlog to delete.
 """
 
@@ -13,7 +13,6 @@ from django.db import connection, transaction
 
 from scotaccount_django.models import (
     AttributeRequest,
-    AuthorizationFlow,
     ScotAccountIdentity,
     ScotAccountSession,
     VerifiedAttribute,
@@ -54,11 +53,6 @@ STATEMENTS = [
     """INSERT INTO {registry} (issuer, sid_hash, session_key, user_id, created_at)
        {series} SELECT 'https://bench.invalid', {hash}, {key}, u.id, {old}
        FROM s JOIN auth_user u ON u.username = 'bench-' || g""",
-    """INSERT INTO {flow} (state_hash, nonce_hash, code_verifier, browser_binding_hash, purpose,
-        scopes, redirect_uri, next_url, created_at, expires_at)
-       {series} SELECT {hash}, {hash}, 'verifier', {hash}, 'sign_in', 'openid',
-        'https://bench.invalid/cb/', '', {now}, CASE WHEN g % 3 = 0 THEN {later} ELSE {ago} END
-       FROM s""",
     """INSERT INTO {request} (identity_id, requested_scopes, received_scopes, missing_scopes,
         status, created_at, completed_at)
        {series} SELECT i.id, '[]', '[]', '{{}}', 'completed', {old}, {old}
@@ -83,7 +77,6 @@ def fill(first: int, last: int) -> None:
         "identity": ScotAccountIdentity._meta.db_table,
         "session": Session._meta.db_table,
         "registry": ScotAccountSession._meta.db_table,
-        "flow": AuthorizationFlow._meta.db_table,
         "request": AttributeRequest._meta.db_table,
         "attribute": VerifiedAttribute._meta.db_table,
     }

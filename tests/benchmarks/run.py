@@ -76,13 +76,13 @@ def postgres_reachable(name: str) -> bool:
 
 
 class Fake:
-    """``python -m scotaccount_django.testing.fake_provider`` with auto-approve."""
+    """``python -m scotaccount_django_testing.fake`` with auto-approve."""
 
     def __init__(self, workdir: Path, *, tls: bool, close: bool, origins: list[str]) -> None:
         command = [
             PYTHON,
             "-m",
-            "scotaccount_django.testing.fake_provider",
+            "scotaccount_django_testing.fake",
             "--port=0",
             "--attributes-port=0",
             "--client-id=bench-client",

@@ -6,6 +6,7 @@ tests hold whatever the modules behind the views become.
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -183,17 +184,16 @@ def test_logouts_by_route(fake_scotaccount, telemetry, frozen_clock):
     }
 
 
-def test_flows_pending_and_rows_purged(client, fake_scotaccount, telemetry, frozen_clock):
-    start_flow(client)
-    start_flow(Client())
-    assert telemetry.collect()["scotaccount.flows.pending"] == {frozenset(): 2}
-    frozen_clock.shift(8 * 24 * 3600)
-    call_command("scotaccount_purge", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    figures = telemetry.collect()
-    assert figures["scotaccount.purged_rows"] == {
-        labels(**{"scotaccount.table": "authorizationflow"}): 2
+def test_rows_purged_by_table(client, fake_scotaccount, telemetry, frozen_clock):
+    person = signed_in_client(client, fake_scotaccount)
+    step_up(person, fake_scotaccount, ALL_SCOPES)
+    frozen_clock.shift(2 * 24 * 3600)
+    telemetry.reset()
+    call_command("scotaccount_purge", "--attributes-older-than", "1", stdout=StringIO())
+    assert telemetry.collect()["scotaccount.purged_rows"] == {
+        labels(**{"scotaccount.table": "verifiedattribute"}): 3,
+        labels(**{"scotaccount.table": "attributerequest"}): 1,
     }
-    assert "scotaccount.flows.pending" not in figures  # none left
 
 
 def test_each_provider_call_is_a_client_span_under_the_request_span(
@@ -289,14 +289,11 @@ def test_no_metric_or_span_ever_carries_personal_data(fake_scotaccount, telemetr
     seonaid = signed_in_client(Client(), fake_scotaccount, "seonaid")
     step_up(seonaid, fake_scotaccount, [EMAIL], "seonaid")
     Client().get("/scotaccount/frontchannel-logout/", {"sid": issued["sid"]})
-    start_flow(Client())
-    figures = telemetry.collect()  # flows pending: one
     expiring = signed_in_client(Client(), fake_scotaccount)
-    frozen_clock.shift(8 * 24 * 3600)
+    frozen_clock.shift(2 * 24 * 3600)
     expiring.get("/signed-in/")
-    call_command("scotaccount_purge", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    for name, points in telemetry.collect().items():
-        figures.setdefault(name, {}).update(points)
+    call_command("scotaccount_purge", "--attributes-older-than", "1", stdout=StringIO())
+    figures = telemetry.collect()
 
     instruments = {
         # _name: the API's proxy instruments (no SDK at import time) keep it there.
@@ -304,7 +301,7 @@ def test_no_metric_or_span_ever_carries_personal_data(fake_scotaccount, telemetr
         for value in vars(app_telemetry).values()
         if isinstance(value, Instrument)
     }
-    assert len(instruments) == 8
+    assert len(instruments) == 7
     assert set(figures) == instruments, "every instrument was exercised"
     seen = [attributes for points in figures.values() for attributes in points]
     seen += [frozenset(span.attributes.items()) for span in telemetry.spans()]
@@ -327,29 +324,3 @@ def test_the_overhead_benchmark_times_the_helpers_and_strips_them():
     with telemetry_overhead.stripped():
         assert app_telemetry.provider_call is not instrumented
     assert app_telemetry.provider_call is instrumented
-
-
-def test_flows_pending_is_left_out_rather_than_failing_the_export(
-    client, fake_scotaccount, telemetry, monkeypatch, caplog
-):
-    import asyncio
-
-    from django.db import DatabaseError
-
-    from scotaccount_django.models import AuthorizationFlow
-
-    start_flow(client)
-
-    async def collect_in_an_event_loop():  # an async view serving /metrics
-        return telemetry.collect()
-
-    assert "scotaccount.flows.pending" not in asyncio.run(collect_in_an_event_loop())
-
-    def unreachable(*args, **kwargs):
-        raise DatabaseError("connection refused")
-
-    monkeypatch.setattr(AuthorizationFlow.objects, "filter", unreachable)
-    assert "scotaccount.flows.pending" not in telemetry.collect()
-    monkeypatch.undo()
-    assert telemetry.collect()["scotaccount.flows.pending"] == {frozenset(): 1}
-    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # the SDK's "Callback failed"

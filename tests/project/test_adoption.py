@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from django.urls import reverse
 
 from scotaccount_django.conf import conf
 from scotaccount_django.decorators import verified_attributes_required
-from scotaccount_django.management.commands.scotaccount_fake import Command as FakeCommand
+from scotaccount_django_testing.fake.django_command import Command as FakeCommand
 from tests.flow_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +156,7 @@ def test_scotaccount_fake_without_a_key_says_how_to_make_one(key_not_mounted) ->
 
 def test_the_fake_cli_prints_a_settings_block_to_paste() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "scotaccount_django.testing.fake_provider", "--port", "0"],
+        [sys.executable, "-m", "scotaccount_django_testing.fake", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -232,7 +233,7 @@ def served(settings, monkeypatch) -> list[str | None]:
     print after the banner (its ``next_steps``) instead of serving."""
     told: list[str | None] = []
     monkeypatch.setattr(
-        "scotaccount_django.management.commands.scotaccount_fake.serve_until_interrupted",
+        "scotaccount_django_testing.fake.django_command.serve_until_interrupted",
         lambda fake, write, next_steps: told.append(next_steps),
     )
     settings.SCOTACCOUNT_ENVIRONMENT = "local"
@@ -258,12 +259,34 @@ def test_scotaccount_fake_says_where_to_sign_in_not_what_to_paste(settings, serv
 
 
 def test_the_settings_block_trusts_the_fakes_ca_in_tls_mode(tmp_path) -> None:
-    from scotaccount_django.testing import FakeScotAccount
-    from scotaccount_django.testing.fake_provider.serve import settings_block
-    from scotaccount_django.testing.fake_provider.tls import make_certificates
+    from scotaccount_django_testing import FakeScotAccount
+    from scotaccount_django_testing.fake.serve import settings_block
+    from scotaccount_django_testing.fake.tls import make_certificates
 
     with FakeScotAccount(tls=make_certificates(tmp_path)) as fake:
         namespace: dict[str, object] = {}
         exec(settings_block(fake), namespace)
     assert namespace["SCOTACCOUNT_CA_BUNDLE"] == str(fake.ca_file)
     assert str(namespace["SCOTACCOUNT_DISCOVERY_URL"]).startswith("https://")
+
+
+def test_scotaccount_fake_without_the_kit_says_what_to_install(tmp_path) -> None:
+    """The core ships no fake: without the kit the command says so in one line, exit 1."""
+    script = (
+        "import sys; sys.modules['scotaccount_django_testing'] = None\n"
+        "from django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(['manage.py', 'scotaccount_fake'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "CommandError: This command is in the testing kit: pip install scotaccount-django-testing"
+    ]

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from scotaccount_django._internal import sessions
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity
-from scotaccount_django.testing import PERSONAS
+from scotaccount_django_testing import PERSONAS
 from tests.attributes.helpers import ADDRESS, ALL_SCOPES, EMAIL, IDENTITY, step_up
 from tests.flow_helpers import sign_in
 

@@ -176,13 +176,14 @@ def test_a_duration_of_zero_or_less_is_e022(settings, setting, value) -> None:
 
 def test_every_production_only_error_comes_in_one_round(settings, no_key, tmp_path) -> None:
     """E012, E009, E021, E041 and W050 together: fixing one never reveals the next."""
+    settings.SCOTACCOUNT_TIMEOUT = 0  # a value out of range does not stop the round (E022)
     settings.SCOTACCOUNT_ENVIRONMENT = "production"
     settings.SCOTACCOUNT_REDIRECT_URI = None
     settings.SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = None
     settings.SCOTACCOUNT_CA_BUNDLE = str(tmp_path / "missing.pem")
     settings.SCOTACCOUNT_PRIVATE_KEY = str(tmp_path / "missing-key.pem")
     found = check_ids()
-    wanted = {"E003", "E009", "E012", "E021", "E041", "W050"}
+    wanted = {"E003", "E009", "E012", "E021", "E022", "E041", "W050"}
     assert {f"scotaccount.{i}" for i in wanted} <= found
 
 

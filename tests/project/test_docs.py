@@ -52,10 +52,13 @@ API_SURFACE = [
     "exceptions.ProviderUnavailable",
     "exceptions.InvalidIDToken",
     "exceptions.FlowExpired",
-    "testing.FakeScotAccount",
-    "testing.Persona",
-    "testing.JournalEntry",
-    "testing.pytest_plugin.fake_scotaccount",
+]
+#: The testing kit's (scotaccount_django_testing) documented names.
+KIT_SURFACE = [
+    "FakeScotAccount",
+    "Persona",
+    "JournalEntry",
+    "pytest_plugin.fake_scotaccount",
 ]
 
 
@@ -115,6 +118,8 @@ def test_docs_build_with_warnings_as_errors(tmp_path) -> None:
     # The API reference really holds the public surface (autodoc output in Markdown pages is
     # easy to lose silently, e.g. to a renamed module or an un-evaluated directive).
     assert {name for name in API_SURFACE if f'id="scotaccount_django.{name}"' not in api} == set()
+    kit = "scotaccount_django_testing"
+    assert {name for name in KIT_SURFACE if f'id="{kit}.{name}"' not in api} == set()
     shutil.rmtree(out)
 
 

@@ -13,7 +13,7 @@ from scotaccount_django._internal import provider
 from scotaccount_django._internal.provider import ProviderMetadata, ProviderResponse, TokenSet
 from scotaccount_django.exceptions import ProviderError
 from scotaccount_django.models import ScotAccountSession
-from scotaccount_django.testing.fake_provider.clock import Clock
+from scotaccount_django_testing.fake.clock import Clock
 
 METADATA = ProviderMetadata(
     issuer="https://authz.example.test",
@@ -26,7 +26,7 @@ METADATA = ProviderMetadata(
 
 def answer_token_request(monkeypatch: pytest.MonkeyPatch, body: dict[str, object]) -> None:
     """The token endpoint answers 200 with ``body``; no network, no client assertion."""
-    response = ProviderResponse(200, "application/json", json.dumps(body).encode())
+    response = ProviderResponse(200, json.dumps(body).encode())
     monkeypatch.setattr(provider, "request", lambda *args, **kwargs: response)
     monkeypatch.setattr(provider, "build_client_assertion", lambda audience: "assertion")
     monkeypatch.setattr(provider, "get_metadata", lambda: METADATA)

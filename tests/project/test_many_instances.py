@@ -32,7 +32,7 @@ from django.contrib.sessions.serializers import JSONSerializer
 from django.core import signing
 
 from scotaccount_django._internal import sessions
-from scotaccount_django.testing.fake_provider.browser import complete_authorization
+from scotaccount_django_testing.fake.browser import complete_authorization
 from tests.flow_helpers import EXAMPLE_PROJECT
 from tests.ports import free_ports, ports_held
 
@@ -207,7 +207,7 @@ def _start(
     with fake_log.open("ab") as output:
         fake = subprocess.Popen(
             [
-                *(sys.executable, "-m", "scotaccount_django.testing.fake_provider"),
+                *(sys.executable, "-m", "scotaccount_django_testing.fake"),
                 *("--port", str(fake_port), "--attributes-port", str(attributes_port)),
                 *("--client-id", "council-demo"),
                 *("--client-key", str(public_key)),

@@ -13,23 +13,21 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scotaccount_django._internal import purge
-from scotaccount_django.models import AuthorizationFlow, ScotAccountSession
+from scotaccount_django.models import ScotAccountSession
 
 pytestmark = pytest.mark.django_db
 
 
-def flows(count: int, expires_in: timedelta, prefix: str) -> None:
-    AuthorizationFlow.objects.bulk_create(
-        AuthorizationFlow(
-            state_hash=f"{prefix}-{number}",
-            nonce_hash="n",
-            code_verifier="v",
-            browser_binding_hash="b",
-            scopes="openid",
-            redirect_uri="https://council.example/cb/",
-            expires_at=timezone.now() + expires_in,
+def records(count: int, age: timedelta, prefix: str) -> None:
+    user = get_user_model().objects.get_or_create(username="someone")[0]
+    ScotAccountSession.objects.bulk_create(
+        ScotAccountSession(
+            issuer="https://i", sid_hash="s", session_key=f"{prefix}-{n}", user=user
         )
-        for number in range(count)
+        for n in range(count)
+    )
+    ScotAccountSession.objects.filter(session_key__startswith=prefix).update(
+        created_at=timezone.now() - age
     )
 
 
@@ -38,32 +36,33 @@ def deletes(queries: CaptureQueriesContext) -> list[str]:
 
 
 def test_a_backlog_is_deleted_in_batches_of_primary_keys():
-    flows(5, -timedelta(minutes=1), "expired")
-    flows(2, timedelta(minutes=10), "live")
+    records(5, timedelta(days=30), "old")
+    records(2, timedelta(minutes=10), "live")
+    cutoff = timezone.now() - timedelta(days=1)
     with CaptureQueriesContext(connection) as queries:
         deleted = purge.delete_in_batches(
-            AuthorizationFlow.objects.filter(expires_at__lte=timezone.now()), batch_size=2
+            ScotAccountSession.objects.filter(created_at__lt=cutoff), batch_size=2
         )
     assert deleted == 5
     assert len(deletes(queries)) == 3  # 2 + 2 + 1, never one statement for the lot
     assert all("IN" in sql for sql in deletes(queries))
-    assert sorted(AuthorizationFlow.objects.values_list("state_hash", flat=True)) == [
+    assert sorted(ScotAccountSession.objects.values_list("session_key", flat=True)) == [
         "live-0",
         "live-1",
     ]
 
 
-def test_the_command_batches_and_keeps_live_flows(monkeypatch):
+def test_the_command_batches_and_keeps_live_records(monkeypatch):
     monkeypatch.setattr(purge, "BATCH_SIZE", 3)
-    flows(7, -timedelta(seconds=1), "expired")
-    flows(1, timedelta(days=1), "live")
+    records(7, timedelta(days=30), "old")
+    records(1, timedelta(minutes=1), "live")
     out = io.StringIO()
     with CaptureQueriesContext(connection) as queries:
         call_command("scotaccount_purge", stdout=out)
-    assert list(AuthorizationFlow.objects.values_list("state_hash", flat=True)) == ["live-0"]
-    assert "Deleted 7 expired flow(s)." in out.getvalue()
-    flow_deletes = [sql for sql in deletes(queries) if "authorizationflow" in sql.lower()]
-    assert len(flow_deletes) == 3
+    assert list(ScotAccountSession.objects.values_list("session_key", flat=True)) == ["live-0"]
+    assert "Deleted 7 front-channel logout record(s)" in out.getvalue()
+    record_deletes = [sql for sql in deletes(queries) if "scotaccountsession" in sql.lower()]
+    assert len(record_deletes) == 3
 
 
 def test_the_command_forgets_sessions_that_can_no_longer_exist(settings):

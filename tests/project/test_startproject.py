@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from scotaccount_django.testing.fake_provider.browser import complete_authorization
+from scotaccount_django_testing.fake.browser import complete_authorization
 from tests.docs_blocks import DOCS, blocks
 from tests.ports import free_ports, ports_held
 

@@ -17,10 +17,17 @@ from scotaccount_django._internal import sessions
 from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django._internal.jwtkit import verify_id_token
 from scotaccount_django.exceptions import InvalidIDToken
-from scotaccount_django.models import AuthorizationFlow, ScotAccountIdentity
-from scotaccount_django.testing import PERSONAS
+from scotaccount_django.models import ScotAccountIdentity
+from scotaccount_django_testing import PERSONAS
 from tests.attributes.helpers import ALL_SCOPES, step_up
-from tests.flow_helpers import LOGIN_PATH, complete, sign_in, signed_in_client, start_flow
+from tests.flow_helpers import (
+    LOGIN_PATH,
+    complete,
+    pending_flows,
+    sign_in,
+    signed_in_client,
+    start_flow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -89,8 +96,9 @@ def test_d17_malformed_or_oversized_tokens_are_a_clean_refusal(fake_scotaccount,
 def test_d13_an_id_token_replayed_into_a_new_flow_is_refused(client, fake_scotaccount):
     assert sign_in(client, fake_scotaccount).status_code == 302
     replayed = client.session[sessions.ID_TOKEN]
-    start_flow(Client())
-    new_flow = AuthorizationFlow.objects.get()
+    browser = Client()
+    start_flow(browser)
+    [new_flow] = pending_flows(browser)
     with pytest.raises(InvalidIDToken, match="nonce"):
         verify_id_token(replayed, nonce_hash=new_flow.nonce_hash)
 
@@ -127,7 +135,7 @@ def test_a9_the_flow_cookie_is_httponly_lax_and_lives_as_long_as_the_flow(
     client, fake_scotaccount
 ):
     response = client.get(LOGIN_PATH)
-    cookie = response.cookies["scotaccount_flow"]
+    [cookie] = response.cookies.values()
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
     assert int(cookie["max-age"]) == 7 * 24 * 3600

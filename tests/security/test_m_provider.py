@@ -77,7 +77,7 @@ def verify(token: str):
 )
 def test_m6_hostile_json_bodies_are_a_provider_error(body) -> None:
     with pytest.raises(ProviderError):
-        provider.ProviderResponse(200, "application/json", body).json_object()
+        provider.ProviderResponse(200, body).json_object()
 
 
 def test_m6_a_deeply_nested_token_response_is_a_clean_502(fake_scotaccount, monkeypatch):
@@ -85,7 +85,7 @@ def test_m6_a_deeply_nested_token_response_is_a_clean_502(fake_scotaccount, monk
 
     def request(endpoint, method, url, **kwargs):
         if endpoint == "token":
-            return provider.ProviderResponse(200, "application/json", NESTED)
+            return provider.ProviderResponse(200, NESTED)
         return real(endpoint, method, url, **kwargs)
 
     monkeypatch.setattr(provider, "request", request)
@@ -97,16 +97,14 @@ def test_m6_a_deeply_nested_token_response_is_a_clean_502(fake_scotaccount, monk
 
 def test_m6_huge_numbers_in_a_token_response_are_refused_or_ignored(monkeypatch, settings):
     body = b'{"id_token":"a.b.c","access_token":"t","token_type":"Bearer","expires_in":1e400}'
-    monkeypatch.setattr(
-        provider, "request", lambda *a, **k: provider.ProviderResponse(200, "", body)
-    )
+    monkeypatch.setattr(provider, "request", lambda *a, **k: provider.ProviderResponse(200, body))
     monkeypatch.setattr(provider, "build_client_assertion", lambda audience: "assertion")
     monkeypatch.setattr(provider, "get_metadata", lambda: metadata_at("https://rp.test"))
     tokens = provider.exchange_code(code="c", code_verifier="v", redirect_uri="https://rp.test/")
     assert tokens.expires_in == provider.DEFAULT_EXPIRES_IN  # inf is not an int lifetime
     digits = b'{"expires_in":' + b"9" * 5000 + b"}"  # past Python's int-from-text limit
     monkeypatch.setattr(
-        provider, "request", lambda *a, **k: provider.ProviderResponse(200, "", digits)
+        provider, "request", lambda *a, **k: provider.ProviderResponse(200, digits)
     )
     with pytest.raises(ProviderError):
         provider.exchange_code(code="c", code_verifier="v", redirect_uri="https://rp.test/")

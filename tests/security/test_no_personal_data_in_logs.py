@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from scotaccount_django._internal import sessions
-from scotaccount_django.testing import PERSONAS
+from scotaccount_django_testing import PERSONAS
 from tests.attributes.helpers import ALL_SCOPES, start_step_up
 from tests.flow_helpers import complete, return_to_app, start_flow
 

@@ -46,7 +46,8 @@ def test_l3_an_attackers_callback_in_a_staff_browser_links_nothing(
     attacker = Client()
     attackers_flow = start_flow(attacker)  # started signed out, by the attacker
     client.force_login(staff)
-    client.cookies["scotaccount_flow"] = attacker.cookies["scotaccount_flow"].value  # planted
+    for name, morsel in attacker.cookies.items():  # planted (possible on http only)
+        client.cookies[name] = morsel.value
     complete(client, fake_scotaccount, attackers_flow, persona="morag")
     assert not ScotAccountIdentity.objects.filter(user=staff).exists()
 

@@ -1,10 +1,12 @@
-"""The flow store: PKCE, fresh secrets, single use, expiry, browser binding, tabs."""
+"""The flow: PKCE, fresh secrets, sealed cookies, single use, expiry, browser binding, tabs."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
+import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,11 +16,9 @@ from django.test import RequestFactory
 from mozilla_django_oidc.utils import generate_code_challenge
 
 from scotaccount_django._internal import flows
-from scotaccount_django._internal.flows import hash_secret
+from scotaccount_django._internal.flows import Purpose, hash_secret
 from scotaccount_django._internal.provider import ProviderMetadata
-from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
-from scotaccount_django.models import AuthorizationFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +30,8 @@ METADATA = ProviderMetadata(
     end_session_endpoint=None,
 )
 REDIRECT_URI = "https://council.example/scotaccount/callback/"
-#: On https the flow cookie carries the __Host- prefix (SECURITY L2).
-COOKIE = "__Host-scotaccount_flow"
+#: On https the flow cookies carry the __Host- prefix (SECURITY L2).
+PREFIX = "__Host-scotaccount_flow_"
 
 
 @pytest.fixture(autouse=True)
@@ -40,37 +40,48 @@ def provider(monkeypatch, settings) -> None:
     settings.SCOTACCOUNT_REDIRECT_URI = REDIRECT_URI
 
 
-class Started:
-    def __init__(self, response) -> None:
-        self.response = response
-        self.browser_cookie = response.cookies[COOKIE].value
+class Browser:
+    """A cookie jar that applies what each response sets and deletes."""
+
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def request(self, path: str, **headers: str):
+        request = RequestFactory().get(path, **headers)
+        request.COOKIES.update(self.cookies)
+        return request
+
+    def keep(self, response) -> None:
+        for name, morsel in response.cookies.items():
+            if morsel.value:
+                self.cookies[name] = morsel.value
+            else:
+                self.cookies.pop(name, None)
+
+    @property
+    def flows(self) -> list[flows.Flow]:
+        return [flows.unseal(value) for name, value in self.cookies.items()]
 
 
-def start(cookie: str | None = None, **kwargs):
-    """Start a flow as the login or step-up view does; (what it set, its authorize query)."""
-    request = RequestFactory().get("/scotaccount/login/")
-    if cookie:
-        request.COOKIES[COOKIE] = cookie
+def start(browser: Browser | None = None, *, cross_site: bool = False, **kwargs):
+    """Start a flow as the login or step-up view does; (the browser, the authorize query)."""
+    browser = browser or Browser()
+    headers = {"HTTP_SEC_FETCH_SITE": "cross-site"} if cross_site else {}
     response = flows.start_authorization(
-        request,
-        purpose=kwargs.pop("purpose", AuthorizationFlow.Purpose.SIGN_IN),
+        browser.request("/scotaccount/login/", **headers),
+        purpose=kwargs.pop("purpose", Purpose.SIGN_IN),
         scopes=kwargs.pop("scopes", ["openid"]),
         next_url=kwargs.pop("next_url", ""),
         **kwargs,
     )
+    browser.keep(response)
+    browser.response = response
     params = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
-    return Started(response), params
+    return browser, params
 
 
-def consume_flow(request, state):
-    return flows.consume(request, state).flow
-
-
-def callback_request(cookie: str | None):
-    request = RequestFactory().get("/scotaccount/callback/")
-    if cookie is not None:
-        request.COOKIES[COOKIE] = cookie
-    return request
+def consume_flow(browser: Browser, state):
+    return flows.consume(browser.request("/scotaccount/callback/"), state).flow
 
 
 def test_a2_pkce_s256_matches_rfc7636_appendix_b() -> None:
@@ -92,16 +103,20 @@ def test_a1_authorization_request_has_everything_scotaccount_requires(settings) 
 
 
 def test_m8_the_flow_starting_redirect_is_never_cached() -> None:
-    started, _ = start()
-    assert started.response["Cache-Control"] == "no-store"
+    browser, _ = start()
+    assert browser.response["Cache-Control"] == "no-store"
 
 
 def test_a8_secrets_are_stored_hashed_and_verifier_matches_challenge() -> None:
-    _, params = start()
-    flow = AuthorizationFlow.objects.get()
+    browser, params = start()
+    [(name, value)] = browser.cookies.items()
+    assert name == PREFIX + hash_secret(params["state"])[:16]
+    for secret in (params["state"], params["nonce"]):
+        assert secret not in value
+    [flow] = browser.flows
+    assert flow.code_verifier not in value  # encrypted, not only signed
     assert flow.state_hash == hash_secret(params["state"])
     assert flow.nonce_hash == hash_secret(params["nonce"])
-    assert params["state"] not in {flow.state_hash, flow.nonce_hash, flow.code_verifier}
     assert re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", flow.code_verifier)
     digest = hashlib.sha256(flow.code_verifier.encode()).digest()
     assert params["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -115,109 +130,128 @@ def test_a3_a4_every_flow_gets_fresh_state_nonce_and_verifier() -> None:
 
 
 def test_flow_is_consumed_exactly_once() -> None:
-    started, params = start()
-    flow = consume_flow(callback_request(started.browser_cookie), params["state"])
-    assert flow.redirect_uri == REDIRECT_URI
-    with pytest.raises(UnknownFlow):
-        consume_flow(callback_request(started.browser_cookie), params["state"])
+    browser, params = start()
+    assert consume_flow(browser, params["state"]).redirect_uri == REDIRECT_URI
+    with pytest.raises(UnknownFlow):  # the same cookie again: a replay
+        consume_flow(browser, params["state"])
 
 
 def test_b2_missing_or_unknown_state_is_refused() -> None:
-    started, _ = start()
+    browser, _ = start()
     with pytest.raises(UnknownFlow):
-        consume_flow(callback_request(started.browser_cookie), None)
-    with pytest.raises(UnknownFlow):
-        consume_flow(callback_request(started.browser_cookie), "forged-state")
-    assert AuthorizationFlow.objects.count() == 1
+        consume_flow(browser, None)
+    with pytest.raises(BrowserMismatch):
+        consume_flow(browser, "forged-state")
 
 
-def test_another_browser_cannot_complete_the_flow_and_it_is_spent() -> None:
-    started, params = start()
+def test_another_browser_cannot_complete_the_flow() -> None:
+    _, params = start()
     with pytest.raises(BrowserMismatch):
-        consume_flow(callback_request("x" * 43), params["state"])
+        consume_flow(Browser(), params["state"])
+
+
+def test_a_tampered_or_foreign_cookie_is_refused() -> None:
+    browser, params = start()
+    [name] = browser.cookies
+    browser.cookies[name] = browser.cookies[name][:-2] + "AA"
     with pytest.raises(BrowserMismatch):
-        consume_flow(callback_request(None), start()[1]["state"])
-    # The attacker's injected state is gone too: no second attempt.
-    with pytest.raises(UnknownFlow):
-        consume_flow(callback_request(started.browser_cookie), params["state"])
+        consume_flow(browser, params["state"])
+
+
+def test_a_cookie_sealed_with_another_secret_key_is_refused(settings) -> None:
+    browser, params = start()
+    settings.SECRET_KEY = "another-" + "k" * 50
+    with pytest.raises(BrowserMismatch):
+        consume_flow(browser, params["state"])
+
+
+def test_a_rotated_secret_key_keeps_pending_flows(settings) -> None:
+    old = settings.SECRET_KEY
+    browser, params = start()
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "new-" + "k" * 50, [old]
+    assert consume_flow(browser, params["state"]).purpose == Purpose.SIGN_IN
+
+
+def test_a_flows_cookie_cannot_answer_for_another_state() -> None:
+    browser, params = start()
+    other, _ = start()
+    [(name, _)] = browser.cookies.items()
+    browser.cookies[name] = other.cookies.popitem()[1]
+    with pytest.raises(BrowserMismatch):
+        consume_flow(browser, params["state"])
 
 
 def test_b5_flow_one_minute_short_of_seven_days_succeeds() -> None:
     with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
-        started, params = start()
+        browser, params = start()
         clock.shift(timedelta(days=7) - timedelta(minutes=1))
-        consume_flow(callback_request(started.browser_cookie), params["state"])
+        consume_flow(browser, params["state"])
 
 
 def test_b5_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
     with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
-        started, params = start()
+        browser, params = start()
         clock.shift(timedelta(days=7) + timedelta(minutes=1))
         with pytest.raises(FlowExpired):
-            consume_flow(callback_request(started.browser_cookie), params["state"])
-    assert not AuthorizationFlow.objects.exists()
+            consume_flow(browser, params["state"])
+    # The browser itself drops the cookie then: nothing is left to purge anywhere.
+    [cookie] = browser.response.cookies.values()
+    assert int(cookie["max-age"]) == 7 * 24 * 3600
 
 
 def test_k2_two_tabs_share_the_browser_cookie_and_both_complete() -> None:
-    first, first_params = start(next_url="/one/")
-    second, second_params = start(cookie=first.browser_cookie, next_url="/two/")
-    # Each flow has its own binding; the cookie carries both (several tabs).
-    assert second.browser_cookie.startswith(first.browser_cookie + ".")
-    cookie = second.browser_cookie
-    assert consume_flow(callback_request(cookie), second_params["state"]).next_url == "/two/"
-    assert consume_flow(callback_request(cookie), first_params["state"]).next_url == "/one/"
-
-
-def test_l2_a_planted_binding_is_never_adopted() -> None:
-    planted = "p" * 43  # well-formed, but the server never minted it
-    started, params = start(cookie=planted)
-    assert planted not in started.browser_cookie.split(".")
-    with pytest.raises(BrowserMismatch):  # the planted value alone does not bind the flow
-        consume_flow(callback_request(planted), params["state"])
+    """Each tab's flow has a cookie of its own in the one browser."""
+    browser, first = start(next_url="/one/")
+    browser, second = start(browser, next_url="/two/")
+    assert len(browser.cookies) == 2
+    assert consume_flow(browser, second["state"]).next_url == "/two/"
+    assert consume_flow(browser, first["state"]).next_url == "/one/"
 
 
 def test_l2_an_unprefixed_cookie_is_ignored_on_https() -> None:
-    started, params = start()
-    request = RequestFactory().get("/scotaccount/callback/")
-    request.COOKIES["scotaccount_flow"] = started.browser_cookie  # another subdomain can set this
+    browser, params = start()
+    [(name, value)] = browser.cookies.items()
+    browser.cookies = {name.removeprefix("__Host-"): value}  # another subdomain can set this
     with pytest.raises(BrowserMismatch):
-        consume_flow(request, params["state"])
+        consume_flow(browser, params["state"])
 
 
-def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows(monkeypatch) -> None:
-    monkeypatch.setattr(conf, "MAX_PENDING_FLOWS_PER_BROWSER", 3)
-    cookie = None
-    states = []
+def test_l1_a_browser_keeps_at_most_the_cap_of_pending_flows() -> None:
+    browser, states = Browser(), []
     for _ in range(10):
-        started, params = start(cookie=cookie)
-        cookie = started.browser_cookie
-        states.append(params["state"])
-    assert AuthorizationFlow.objects.count() == 3
-    assert len(cookie.split(".")) == 3
-    # The newest flows are the ones kept, and still complete.
-    assert consume_flow(callback_request(cookie), states[-1]).purpose == "sign_in"
-    with pytest.raises(UnknownFlow):
-        consume_flow(callback_request(cookie), states[0])
+        states.append(start(browser)[1]["state"])
+    assert len(browser.cookies) == flows.POOL_SIZES["site"]
+    assert consume_flow(browser, states[-1]).purpose == Purpose.SIGN_IN  # the newest are kept
+    with pytest.raises(BrowserMismatch):
+        consume_flow(browser, states[0])
 
 
-def test_malformed_browser_cookie_is_replaced() -> None:
-    started, _ = start(cookie="<script>")
-    assert started.browser_cookie != "<script>"
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", started.browser_cookie)
+def test_m1_flows_from_another_site_only_crowd_out_each_other() -> None:
+    browser, own = start(purpose=Purpose.ATTRIBUTES, scopes=["openid", "scotaccount.address"])
+    for _ in range(10):
+        start(browser, cross_site=True, next_url="/" + "a" * 2000)
+    assert len(browser.cookies) == 1 + flows.POOL_SIZES["cross"]
+    assert consume_flow(browser, own["state"]).purpose == Purpose.ATTRIBUTES
+
+
+def test_damaged_cookies_are_cleared_when_a_flow_starts() -> None:
+    browser = Browser()
+    browser.cookies[PREFIX + "0" * 16] = "<script>"
+    start(browser)
+    assert PREFIX + "0" * 16 not in browser.cookies
+    assert len(browser.cookies) == 1
 
 
 def test_step_up_records_initiating_sub_and_scopes() -> None:
-    import uuid
-
     sub = uuid.uuid4()
-    _, params = start(
-        purpose=AuthorizationFlow.Purpose.ATTRIBUTES,
-        scopes=["openid", "scotaccount.address"],
-        initiating_sub=sub,
+    browser, params = start(
+        purpose=Purpose.ATTRIBUTES, scopes=["openid", "scotaccount.address"], initiating_sub=sub
     )
-    flow = AuthorizationFlow.objects.get()
+    [flow] = browser.flows
     assert flow.initiating_sub == sub
+    assert flow.scopes == ("openid", "scotaccount.address")
     assert params["scope"] == "openid scotaccount.address"
+    assert dataclasses.replace(flow) == flows.unseal(flows.seal(flow))
 
 
 def test_the_logout_state_is_kept_hashed_and_consumed_once() -> None:

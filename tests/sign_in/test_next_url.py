@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from scotaccount_django._internal import flows
 from scotaccount_django._internal.flows import MAX_NEXT_LENGTH
-from scotaccount_django.models import AuthorizationFlow
 from tests.attributes.helpers import ALL_SCOPES, ATTRIBUTES_PATH, step_up
-from tests.flow_helpers import complete, return_to_app, sign_in, signed_in_client, start_flow
+from tests.flow_helpers import (
+    complete,
+    pending_flows,
+    return_to_app,
+    sign_in,
+    signed_in_client,
+    start_flow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +25,7 @@ EVIL = "https://evil.example/"
 
 def test_an_overlong_next_is_refused_when_stored(client, fake_scotaccount) -> None:
     start_flow(client, next="/" + "a" * MAX_NEXT_LENGTH)
-    assert AuthorizationFlow.objects.get().next_url == ""
+    assert [flow.next_url for flow in pending_flows(client)] == [""]
 
 
 def test_the_longest_allowed_next_is_kept(client, fake_scotaccount) -> None:
@@ -26,7 +35,9 @@ def test_the_longest_allowed_next_is_kept(client, fake_scotaccount) -> None:
 
 def test_h2_a_stored_next_is_checked_again_when_used(client, fake_scotaccount) -> None:
     authorize_url = start_flow(client, next="/fine/")
-    AuthorizationFlow.objects.update(next_url=EVIL)  # e.g. written by an older release
+    [(name, morsel)] = [(n, m) for n, m in client.cookies.items() if n.startswith("scotaccount")]
+    sealed = flows.unseal(morsel.value)  # e.g. sealed by an older release
+    client.cookies[name] = flows.seal(dataclasses.replace(sealed, next_url=EVIL))
     response = complete(client, fake_scotaccount, authorize_url)
     assert response["Location"] == "/signed-in/"
 
@@ -50,6 +61,6 @@ def test_the_attributes_view_checks_next_when_nothing_is_missing(
 def test_the_attributes_view_stores_only_a_safe_next(client, fake_scotaccount) -> None:
     person = signed_in_client(client, fake_scotaccount)
     location = start_flow(person, ATTRIBUTES_PATH, scope=ALL_SCOPES, next=EVIL)
-    assert AuthorizationFlow.objects.get().next_url == ""
+    assert [flow.next_url for flow in pending_flows(person)] == [""]
     answer = fake_scotaccount.complete_authorization(location, persona="morag")
     assert return_to_app(person, answer)["Location"] == "/signed-in/"

@@ -1,7 +1,7 @@
 """Delete what no longer needs keeping; run it daily, e.g. from cron.
 
-Always deletes expired flows and the front-channel logout records of sessions
-that have ended (neither is deleted on the sign-in path). With
+Always deletes the front-channel logout records of sessions
+that have ended (not deleted on the sign-in path). With
 ``--attributes-older-than DAYS`` it also applies a retention limit to verified
 attributes (personal data) and the records of attribute requests. Every delete
 runs in batches by primary key, so a backlog of millions of rows is purged in
@@ -14,13 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
 from scotaccount_django import audit
-from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django._internal.sessions import purge_records
 from scotaccount_django.attributes import purge_attributes
-from scotaccount_django.models import AuthorizationFlow
 
 
 def positive_days(value: str) -> int:
@@ -31,7 +28,7 @@ def positive_days(value: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "Delete expired ScotAccount flows, and optionally old verified attributes."
+    help = "Delete ended sessions' logout records, and optionally old verified attributes."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -42,14 +39,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        now = timezone.now()
-        deleted = delete_in_batches(AuthorizationFlow.objects.filter(expires_at__lte=now))
-        self.stdout.write(f"Deleted {deleted} expired flow(s).\n")
         records = purge_records()
         self.stdout.write(f"Deleted {records} front-channel logout record(s) of ended sessions.\n")
         days = options["attributes_older_than"]
         if days is None:
-            audit.emit("purged", flows=deleted, session_records=records)
+            audit.emit("purged", session_records=records)
             return
         result = purge_attributes(timedelta(days=days))
         self.stdout.write(
@@ -58,7 +52,6 @@ class Command(BaseCommand):
         )
         audit.emit(
             "purged",
-            flows=deleted,
             session_records=records,
             attributes=result.attributes,
             attribute_requests=result.requests,

@@ -1,0 +1,30 @@
+"""The commands that live in the testing kit (``scotaccount-django-testing``), found lazily.
+
+The core registers ``scotaccount_fake`` and ``scotaccount_selftest`` so that ``manage.py help``
+lists them, but their code ships in the kit, which production never installs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+INSTALL_HINT = "pip install scotaccount-django-testing"
+
+
+def kit_command(module: str) -> type[BaseCommand]:
+    """The kit's ``Command`` from ``module``, or one that says in one line what to install."""
+    if importlib.util.find_spec("scotaccount_django_testing") is not None:
+        command: type[BaseCommand] = importlib.import_module(module).Command
+        return command
+
+    class MissingKit(BaseCommand):
+        help = f"Needs the testing kit: {INSTALL_HINT}"
+
+        def handle(self, *args: Any, **options: Any) -> None:
+            raise CommandError(f"This command is in the testing kit: {INSTALL_HINT}")
+
+    return MissingKit

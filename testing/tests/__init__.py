@@ -1,0 +1,1 @@
+"""The testing kit (scotaccount_django_testing) on its own: the fake and its fixture."""

@@ -1,1 +1,0 @@
-"""The fake ScotAccount (scotaccount_django.testing) on its own."""
