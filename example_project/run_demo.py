@@ -15,7 +15,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# The council site, and the package and the testing kit from this checkout: `make demo`
+# installs only their dependencies (example_project/requirements.txt), nothing built.
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "testing" / "src")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
 
 
@@ -48,7 +50,27 @@ def busy_port_message(host: str, ports: dict[str, int]) -> str | None:
     return None
 
 
+#: The ports the demo reads from the environment, with their defaults (the fake also takes
+#: the port after its own, hence the upper bound).
+PORT_VARIABLES = {"DEMO_PORT": "8000", "FAKE_SCOTACCOUNT_PORT": "8001"}
+
+
+def bad_port_message(environ: dict[str, str]) -> str | None:
+    """Say which port variable is not a port number, before settings.py reads it."""
+    for variable, default in PORT_VARIABLES.items():
+        value = environ.get(variable, default)
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65534):
+            return (
+                f"{variable}={value!r} is not a port number. Choose a number from 1024 to "
+                f"65534, for example: {variable}=9000 make demo"
+            )
+    return None
+
+
 def main() -> None:
+    message = bad_port_message(dict(os.environ))
+    if message:
+        sys.exit(message)
     import django
 
     django.setup()

@@ -20,6 +20,7 @@ from django.utils.cache import add_never_cache_headers
 from scotaccount_django import labels
 from scotaccount_django._internal.flows import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
+from scotaccount_django.models import AttributeRequest
 
 #: ``handler(request, unavailable)``: answers when attributes could not be obtained.
 UnavailableHandler = Callable[[HttpRequest, UnavailableAttributes], HttpResponse]
@@ -52,7 +53,7 @@ def verified_attributes_response(
 
 
 class AttributesUnavailablePage:
-    """The built-in "unavailable" handler: a page with the reasons and a retry link, no loop."""
+    """The built-in "unavailable" handler: the reasons; a retry link only where one can help."""
 
     template_name = "scotaccount/attributes_unavailable.html"
 
@@ -61,9 +62,12 @@ class AttributesUnavailablePage:
             (labels.scope_label(scope), labels.reason_label(reason))
             for scope, reason in unavailable.reasons.items()
         ]
+        # Only a person who declined can change the answer by retrying: ScotAccount gives
+        # the same "not held" or "could not check" however often it is asked (issue 21).
+        declined = AttributeRequest.Reason.DECLINED in unavailable.reasons.values()
         context = {
             "reasons": reasons,
-            "retry_url": unavailable.retry_url,
+            "retry_url": unavailable.retry_url if declined else None,
             "continue_url": resolve_url(settings.LOGIN_REDIRECT_URL),
         }
         return render(request, self.template_name, context)

@@ -356,7 +356,9 @@ class LogoutView(SignedOutView):
     template_name = "scotaccount/logout_confirm.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name)
+        # The way back for someone who changes their mind: a safe ?next=, else the default.
+        cancel_url = next_or_default(request, request.GET.get(auth.REDIRECT_FIELD_NAME, ""))
+        return render(request, self.template_name, {"cancel_url": cancel_url})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         id_token = request.session.get(sessions.ID_TOKEN)
@@ -449,6 +451,9 @@ class SessionEndedView(View):
 def describe_duration(seconds: float) -> str:
     """``4 hours``, ``30 minutes``: a session limit as a person reads it."""
     minutes = round(seconds / 60)
+    if minutes == 0:  # under a minute (a demo's or a test's setting): never "0 hours"
+        count = max(round(seconds), 1)
+        return ngettext("%(count)d second", "%(count)d seconds", count) % {"count": count}
     if minutes % 60 == 0:
         hours = minutes // 60
         return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}

@@ -48,4 +48,12 @@ def your_details(request: HttpRequest) -> HttpResponse:
     """What the council holds about the person, and when ScotAccount verified it."""
     scopes = [attributes.IDENTITY, attributes.ADDRESS, attributes.EMAIL]
     status = attributes.attribute_status(request.user, scopes)
-    return render(request, "council/your_details.html", {"status": status})
+    # Asking again helps only where the person declined; ScotAccount's "not held" or "could
+    # not check" would come back the same.
+    declined = [scope for scope, reason in status.unavailable.items() if reason == "declined"]
+    context = {
+        "status": status,
+        "declined": declined,
+        "email": attributes.verified_email(request.user),
+    }
+    return render(request, "council/your_details.html", context)

@@ -40,6 +40,8 @@ ALLOW_LIST_HINT = (
     "leaves from (see docs/onboarding.md)"
 )
 
+NETWORK_HINT = "check the URL and this server's outbound network, DNS and proxy settings"
+
 
 @dataclass(frozen=True)
 class Result:
@@ -47,6 +49,12 @@ class Result:
     ok: bool
     detail: str
     data: dict[str, Any] = field(default_factory=dict)
+    #: Not run, because what it needs failed (``ok`` stays True: the failure is reported once).
+    skipped: bool = False
+
+
+def skipped(name: str, needs: str) -> Result:
+    return Result(name, True, f"skipped: needs {needs}", skipped=True)
 
 
 def run() -> list[Result]:
@@ -64,17 +72,25 @@ def _run() -> Iterator[Result]:
         yield describe_key(key)
         jwk = {**public_jwk(key.private_key.public_key()), "kid": key.kid, "use": "sig"}
         yield Result("public_jwk", True, "register this public key", {"jwk": jwk})
+    else:
+        yield skipped("public_jwk", "a usable key")
     provider = yield from fetch_discovery()
     if provider is not None:
         issuer = check_issuer(provider.document)
         yield issuer
         if issuer.ok:  # keys from a provider that is not ours prove nothing, so not fetched
             yield from check_jwks(provider.document)
+        else:
+            yield skipped("jwks", "the issuer to match")
         yield check_clock(provider)
+    else:
+        yield from (skipped(name, "discovery") for name in ("issuer", "jwks", "clock"))
     yield check_uri("redirect_uri", conf.REDIRECT_URI)
     yield check_uri("post_logout_redirect_uri", conf.POST_LOGOUT_REDIRECT_URI)
     if key is not None:
         yield check_assertion(key, provider.document if provider else {})
+    else:
+        yield skipped("client_assertion", "a usable key")
 
 
 def describe_key(key: SigningKey) -> Result:
@@ -121,7 +137,11 @@ def fetch_discovery() -> Generator[Result, None, Provider | None]:
     try:
         response = provider.request("discovery", "GET", url)
     except ProviderUnavailable as exc:
-        yield Result("discovery", False, f"{exc}; no answer in time is {ALLOW_LIST_HINT}")
+        # Only silence is the allow-list symptom; a refused connection or an unknown host is
+        # this server's network, DNS or proxy (or a wrong URL).
+        timed_out = "timed out" in str(exc) or str(exc).startswith("no complete answer")
+        hint = f"no answer in time is {ALLOW_LIST_HINT}" if timed_out else NETWORK_HINT
+        yield Result("discovery", False, f"{exc}; {hint}")
         return None
     except ProviderError as exc:
         yield Result("discovery", False, str(exc))
@@ -185,6 +205,8 @@ def check_clock(provider: Provider) -> Result:
 
 def check_uri(name: str, uri: str | None) -> Result:
     """https (http only on loopback) and a host Django will serve."""
+    if not uri and settings.DEBUG:  # the development set-up docs/installation.md recommends
+        return Result(name, True, "not set: with DEBUG on it follows the browser's address")
     if not uri:
         return Result(name, False, f"SCOTACCOUNT_{name.upper()} is not set")
     host = urlsplit(uri).netloc

@@ -1,7 +1,7 @@
 """Verify a JWT from ScotAccount: one keyword-only function per token kind.
 
 - Algorithms come from our configuration, never from the token: the ID token's from
-  ``SCOTACCOUNT_ID_TOKEN_ALGORITHMS``, the claimsToken's from the fixed
+  ``conf.ID_TOKEN_ALGORITHMS`` (RS256), the claimsToken's from the fixed
   ``CLAIMS_TOKEN_ALGORITHMS``. ``alg: none``, HS256 signed with the public key, or
   any algorithm nobody chose, are refused before a key is looked up.
 - Keys come only from the JWKS URL the caller trusts (discovery's ``jwks_uri`` or

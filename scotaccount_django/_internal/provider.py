@@ -381,7 +381,7 @@ def get_metadata() -> ProviderMetadata:
     """The sign-in issuer's endpoints, from Django's cache when fresh."""
     url, issuer = conf.DISCOVERY_URL, conf.ISSUER
     if not url or not issuer:
-        raise ConfigurationError("SCOTACCOUNT_DISCOVERY_URL (or SCOTACCOUNT_ISSUER) is not set.")
+        raise ConfigurationError("SCOTACCOUNT_DISCOVERY_URL is not set.")
     return load(url, kind="discovery", issuer=issuer, parse=partial(parse_metadata, issuer=issuer))
 
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from scotaccount_django.decorators import verified_attributes_required
-from tests.attributes.helpers import ADDRESS, IDENTITY, authorize_count
+from tests.attributes.helpers import ADDRESS, authorize_count
 from tests.flow_helpers import complete, sign_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.attributes.urls")]
@@ -64,13 +64,15 @@ def test_held_attributes_let_the_view_run_with_no_flow(signed_in, fake_scotaccou
     assert authorize_count(fake_scotaccount) == before
 
 
-def test_unavailable_shows_the_built_in_page_never_a_loop(client, fake_scotaccount):
-    sign_in(client, fake_scotaccount, persona="no-address")
+def test_declined_shows_the_built_in_page_with_a_retry_never_a_loop(signed_in, fake_scotaccount):
     complete(
-        client, fake_scotaccount, follow_to_scotaccount(client, "/needs-address/"), "no-address"
+        signed_in,
+        fake_scotaccount,
+        follow_to_scotaccount(signed_in, "/needs-address/"),
+        cancel=True,
     )
     before = authorize_count(fake_scotaccount)
-    response = client.get("/needs-address/")
+    response = signed_in.get("/needs-address/")
     assert response.status_code == 200
     assert "scotaccount/attributes_unavailable.html" in [t.name for t in response.templates]
     retry_url = response.context["retry_url"]
@@ -78,8 +80,28 @@ def test_unavailable_shows_the_built_in_page_never_a_loop(client, fake_scotaccou
     assert b"Try sharing your details again" in response.content
     assert authorize_count(fake_scotaccount) == before  # no automatic second request
     # The deliberate retry does ask again, and comes back to the page.
-    retried = client.get(retry_url)
+    retried = signed_in.get(retry_url)
     assert retried["Location"].startswith(fake_scotaccount.authorization_endpoint)
+
+
+@pytest.mark.parametrize(
+    ("persona", "path"), [("no-address", "/needs-address/"), ("idv-failed", "/needs-identity/")]
+)
+def test_no_retry_is_offered_when_scotaccount_would_answer_the_same(
+    client, fake_scotaccount, persona, path
+):
+    """Not held, or could not be checked: a retry would come back here, so none is offered."""
+    sign_in(client, fake_scotaccount, persona=persona)
+    complete(client, fake_scotaccount, follow_to_scotaccount(client, path), persona)
+    response = client.get(path)
+    assert "scotaccount/attributes_unavailable.html" in [t.name for t in response.templates]
+    assert response.context["retry_url"] is None
+    page = response.content.decode()
+    assert "Try sharing your details again" not in page
+    assert "retry=1" not in page
+    assert 'data-testid="scotaccount-unavailable-help"' in page
+    assert "use its help pages" in page
+    assert 'data-testid="scotaccount-continue"' in page
 
 
 def test_the_decorators_own_unavailable_handler(signed_in, fake_scotaccount):
@@ -134,7 +156,7 @@ def test_identity_is_required_verified_not_just_present(client, fake_scotaccount
     assert response.context["reasons"] == [
         ("Your name and date of birth, from your identity check", "ScotAccount could not check it")
     ]
-    assert IDENTITY in response.context["retry_url"]
+    assert response.context["retry_url"] is None  # ScotAccount's check would fail again
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def test_json_output_describes_the_key_and_the_clock(healthy):
     assert abs(checks["clock"]["data"]["offset_seconds"]) < 2
 
 
-def test_unreachable_provider_fails_with_the_allow_list_hint(healthy, settings):
+def test_a_refused_connection_is_not_called_the_allow_list_symptom(healthy, settings):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
@@ -96,10 +96,43 @@ def test_unreachable_provider_fails_with_the_allow_list_hint(healthy, settings):
     output, ok = diagnose()
     assert not ok
     assert "FAIL discovery: could not reach" in output
-    assert "allow-list" in output
-    # What does not need the provider is still checked.
+    assert "allow-list" not in output  # the allow-list symptom is silence, not a refusal
+    assert "outbound network, DNS and proxy" in output
+    # What does not need the provider is still checked; what does is marked skipped.
     assert "PASS key" in output
     assert "PASS client_assertion" in output
+    for name in ("issuer", "jwks", "clock"):
+        assert f"SKIP {name}: skipped: needs discovery" in output
+    lines = [line for line in output.splitlines() if line.startswith(("PASS", "FAIL", "SKIP"))]
+    assert [line.split()[1].rstrip(":") for line in lines] == CHECKS
+
+
+def test_checks_that_need_the_key_are_marked_skipped_without_it(healthy, key_file):
+    key_file.unlink()
+    checks = results()
+    assert not checks["key"]["ok"]
+    assert list(checks) == CHECKS
+    for name in ("public_jwk", "client_assertion"):
+        assert checks[name]["skipped"] is True
+        assert checks[name]["detail"] == "skipped: needs a usable key"
+    assert checks["discovery"]["skipped"] is False
+
+
+def test_the_recommended_development_setup_passes(healthy, settings):
+    """DEBUG on and no redirect or logout URI (docs/installation.md): they follow the browser."""
+    settings.DEBUG = True
+    settings.SCOTACCOUNT_REDIRECT_URI = None
+    settings.SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = None
+    output, ok = diagnose()
+    assert ok, output
+    assert "PASS redirect_uri: not set: with DEBUG on it follows the browser's address" in output
+
+
+def test_without_debug_an_unset_redirect_uri_still_fails(healthy, settings):
+    settings.SCOTACCOUNT_REDIRECT_URI = None
+    check = results()["redirect_uri"]
+    assert not check["ok"]
+    assert check["detail"] == "SCOTACCOUNT_REDIRECT_URI is not set"
 
 
 @pytest.mark.parametrize("status", [403, 503])
@@ -126,7 +159,7 @@ def test_wrong_issuer_fails(healthy, monkeypatch):
     assert not checks["issuer"]["ok"]
     assert healthy.issuer in checks["issuer"]["detail"]
     # Issue 19: the jwks_uri of a document from the wrong issuer is never fetched.
-    assert "jwks" not in checks
+    assert checks["jwks"]["skipped"]
     assert "jwks" not in {entry.endpoint for entry in healthy.journal}
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.flow_helpers import complete, start_flow
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_home_page_renders(client, example_site) -> None:
@@ -66,3 +72,53 @@ def test_demo_names_a_taken_port_and_how_to_choose_another(example_site) -> None
     assert f"Port {port} (FAKE_SCOTACCOUNT_PORT)" in message
     assert "DEMO_PORT=9000 FAKE_SCOTACCOUNT_PORT=9001 make demo" in message
     assert busy_port_message("127.0.0.1", {"DEMO_PORT": port}) is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"DEMO_PORT": "abc"}, "DEMO_PORT='abc'"),
+        ({"FAKE_SCOTACCOUNT_PORT": "65535"}, "FAKE_SCOTACCOUNT_PORT='65535'"),
+        ({"DEMO_PORT": "0"}, "DEMO_PORT='0'"),
+        ({"DEMO_PORT": "٩"}, "DEMO_PORT="),  # an Arabic-Indic nine: isdigit, not a port
+    ],
+)
+def test_demo_names_a_port_that_is_not_a_number(example_site, environ, variable) -> None:
+    from run_demo import bad_port_message
+
+    message = bad_port_message(environ)
+    assert message is not None
+    assert message.startswith(variable)
+    assert "is not a port number" in message
+    assert bad_port_message({"DEMO_PORT": "9000", "FAKE_SCOTACCOUNT_PORT": "9001"}) is None
+
+
+def test_make_demo_with_a_bad_port_says_so_without_a_traceback(tmp_path) -> None:
+    """As a person runs it: one line on stderr, exit status 1, before Django starts."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "example_project" / "run_demo.py")],
+        env={**os.environ, "DEMO_PORT": "abc", "DEMO_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("DEMO_PORT='abc' is not a port number.")
+
+
+def runtime_dependencies(pyproject: Path) -> set[str]:
+    text = pyproject.read_text(encoding="utf-8")
+    block = text.split("\ndependencies = [", 1)[1].split("\n]", 1)[0]
+    lines = (line.split("#", 1)[0].strip().strip('",') for line in block.splitlines())
+    return {line for line in lines if line}
+
+
+def test_the_demo_installs_exactly_the_runtime_dependencies() -> None:
+    """make demo installs example_project/requirements.txt: the packages' dependencies only."""
+    lines = (ROOT / "example_project" / "requirements.txt").read_text().splitlines()
+    demo = {line for line in lines if line and not line.startswith("#")}
+    needed = runtime_dependencies(ROOT / "pyproject.toml") | runtime_dependencies(
+        ROOT / "testing" / "pyproject.toml"
+    )
+    assert demo == {dep for dep in needed if not dep.startswith("scotaccount-django")}

@@ -30,7 +30,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document, indent=2))
         else:
             for result in results:
-                status = self.style.SUCCESS("PASS") if result.ok else self.style.ERROR("FAIL")
+                if result.skipped:
+                    status = self.style.WARNING("SKIP")
+                else:
+                    status = self.style.SUCCESS("PASS") if result.ok else self.style.ERROR("FAIL")
                 self.stdout.write(f"{status} {result.name}: {result.detail}")
                 if "jwk" in result.data:
                     self.stdout.write(json.dumps(result.data["jwk"], indent=2))

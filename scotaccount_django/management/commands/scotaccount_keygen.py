@@ -76,7 +76,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["private_key_path"])
+        given = options["private_key_path"]
+        path = Path(given)
+        if path.is_dir() or given.endswith(("/", os.sep)):
+            raise CommandError(
+                f"{given} is a folder: name the key file, for example {path / 'scotaccount.pem'}"
+            )
         private_key = generate_private_key(options["type"])
         pem = private_key.private_bytes(
             serialization.Encoding.PEM,
