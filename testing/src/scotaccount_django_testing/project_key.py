@@ -21,9 +21,8 @@ GENERATED_KEY_ID = "fake-scotaccount-test-key"
 def private_key(settings: Any) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     """The relying party's configured key, or a fresh EC P-256 key put into the settings."""
     pem = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY", None)
-    key_file = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY_FILE", None)
-    if not pem and key_file:
-        pem = Path(key_file).read_bytes()
+    if pem and not str(pem).lstrip().startswith("-----BEGIN"):
+        pem = Path(pem).read_bytes()  # the setting holds a PEM file's path (redesign-conf)
     if pem:
         key = serialization.load_pem_private_key(
             pem.encode() if isinstance(pem, str) else pem, password=None

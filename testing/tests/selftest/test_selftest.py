@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import override_settings
 
-from scotaccount_django import signals
 from scotaccount_django.backends import ScotAccountBackend
 from scotaccount_django_testing.selftest import CHECKS
 from testing.tests.selftest.weakened import (
@@ -68,7 +68,7 @@ def test_the_stock_project_passes_every_check(django_user_model):
 
 @pytest.fixture
 def locking_receiver(django_user_model):
-    """A council's ``signed_in`` receiver that locks the user row and writes after commit."""
+    """A council's ``user_logged_in`` receiver that locks the user row and writes after commit."""
     seen = []
 
     def receiver(sender, request, user, **kwargs):
@@ -81,9 +81,9 @@ def locking_receiver(django_user_model):
 
         transaction.on_commit(after_commit)
 
-    signals.signed_in.connect(receiver)
+    user_logged_in.connect(receiver)
     yield seen
-    signals.signed_in.disconnect(receiver)
+    user_logged_in.disconnect(receiver)
 
 
 def test_select_for_update_and_on_commit_run_and_are_rolled_back(locking_receiver):
