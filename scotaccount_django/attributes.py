@@ -36,17 +36,13 @@ __all__ = [
     "EMAIL",
     "IDENTITY",
     "AttributeStatus",
-    "PurgeResult",
     "UnavailableAttributes",
     "VerifiedAddress",
     "VerifiedName",
-    "address_lines",
     "attribute_status",
-    "check_scopes",
     "get_verified_attributes",
     "is_identity_verified",
     "missing_scopes",
-    "purge_attributes",
     "unavailable_scopes",
     "verified_address",
     "verified_birth_date",
@@ -155,7 +151,9 @@ class HeldAttributes:
 
     def __init__(self, user: AbstractBaseUser) -> None:
         self.user_id = user.pk
-        self._latest: dict[str, AttributeRequest | None] = {}
+        self._latest: dict[str, AttributeRequest] = {}
+        self._read = 0
+        self._exhausted = False
 
     @cached_property
     def stored(self) -> dict[str, VerifiedAttribute]:
@@ -169,28 +167,29 @@ class HeldAttributes:
         return ScotAccountIdentity.objects.filter(user_id=self.user_id).first()
 
     def latest_answer(self, scope: str) -> AttributeRequest | None:
-        """The newest completed request that asked for ``scope``, if any."""
-        if scope not in self._latest:
-            self._read_answers(scope)
-        return self._latest[scope]
+        """The newest completed request that asked for ``scope``, if any.
 
-    def _read_answers(self, scope: str) -> None:
+        Past answers are read once per request, newest first, a batch at a time and
+        only as far as needed: asking about several scopes never reads one twice.
+        """
+        while scope not in self._latest and not self._exhausted:
+            self._read_batch()
+        return self._latest.get(scope)
+
+    def _read_batch(self) -> None:
         identity = self.identity
         if identity is None:
-            self._latest[scope] = None
+            self._exhausted = True
             return
         answers = identity.attribute_requests.filter(
             status=AttributeRequest.Status.COMPLETED
-        ).only("requested_scopes", "missing_scopes")
-        start = 0
-        while scope not in self._latest:
-            batch = list(answers[start : start + self.ANSWER_BATCH])
-            for answer in batch:
-                for asked in answer.requested_scopes:
-                    self._latest.setdefault(asked, answer)
-            if len(batch) < self.ANSWER_BATCH:
-                self._latest.setdefault(scope, None)
-            start += self.ANSWER_BATCH
+        ).only("identity", "requested_scopes", "missing_scopes")
+        batch = list(answers[self._read : self._read + self.ANSWER_BATCH])
+        self._read += len(batch)
+        for answer in batch:
+            for asked in answer.requested_scopes:
+                self._latest.setdefault(asked, answer)
+        self._exhausted = len(batch) < self.ANSWER_BATCH
 
 
 def held_by(user: AbstractBaseUser) -> HeldAttributes:

@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
 
-from scotaccount_django import fields
+from scotaccount_django._internal import fields
 from scotaccount_django._internal.provider import load_signing_key
 from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from os import PathLike
 from typing import Any, Generic, TypeVar, overload
@@ -109,9 +109,10 @@ DURATION: Kind[timedelta] = Kind(
     "a number of seconds or a datetime.timedelta", _duration, as_timedelta, "30", POSITIVE,
     lambda value: as_timedelta(value) > timedelta(0),
 )  # fmt: skip
-WHOLE: Kind[int] = Kind("a whole number", _whole, int, "30", POSITIVE, lambda value: value > 0)
-PORT = replace(WHOLE, example="8001", rule="from 1 to 65534 (the fake also uses the next)")
-PORT = replace(PORT, valid=lambda value: 0 < value < 65535)
+PORT: Kind[int] = Kind(
+    "a whole number", _whole, int, "8001", "from 1 to 65534 (the fake also uses the next)",
+    lambda value: 0 < value < 65535,
+)  # fmt: skip
 DURATION_MAP: Kind[dict[str, timedelta]] = Kind(
     "a dict of scope to seconds or datetime.timedelta",
     lambda value: isinstance(value, Mapping) and all(map(_duration, value.values())),
@@ -180,7 +181,6 @@ class Settings:
     ATTRIBUTE_MAX_AGE = Setting(DURATION_MAP, {}, "Per scope, when an attribute is asked again.")
     ACCEPT_VERIFIED_WITH_WARNINGS = Setting(FLAG, True, "`VERIFIED_WITH_WARNINGS` is verified.")
     ATTRIBUTE_ENCRYPTION_KEYS = Setting(KEY_LIST, [], "Fernet keys for attributes at rest.")
-    FLOW_RATE_LIMIT = Setting(WHOLE.optional("30"), 30, "New flows per address per 5 minutes.")
 
     # Fixed: ScotAccount's documented values, or the safe choice, not a council's.
     CLOCK_LEEWAY = timedelta(seconds=30)
@@ -188,9 +188,6 @@ class Settings:
     METADATA_CACHE_TIMEOUT = timedelta(minutes=15)
     ID_TOKEN_ALGORITHMS = ["RS256"]
     FLOW_LIFETIME = timedelta(days=7)
-    FLOW_COOKIE_NAME = "scotaccount_flow"
-    MAX_PENDING_FLOWS_PER_BROWSER = 5
-    FLOW_RATE_WINDOW = timedelta(minutes=5)
 
     @property
     def ISSUER(self) -> str | None:

@@ -7,8 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scotaccount_django._internal.fields import EncryptedJSONField
 from scotaccount_django.conf import conf
-from scotaccount_django.fields import EncryptedJSONField
 
 
 class ScotAccountIdentity(models.Model):

@@ -16,7 +16,6 @@ urlpatterns = [
     re_path(
         r"^logged-out/&state=(?P<appended_state>[^/?#]{1,4096})$",
         views.LoggedOutView.as_view(),
-        name="logged_out_appended_state",
     ),
     path("session-ended/", views.SessionEndedView.as_view(), name="session_ended"),
     path(

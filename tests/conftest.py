@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -47,7 +46,7 @@ def retry_pauses(monkeypatch) -> list[float]:
     from scotaccount_django._internal import provider
 
     pauses: list[float] = []
-    monkeypatch.setattr(provider, "RETRY", replace(provider.RETRY, sleep=pauses.append))
+    monkeypatch.setattr(provider, "sleep", pauses.append)
     return pauses
 
 

@@ -1,5 +1,5 @@
 """The ``claimsToken``'s payload, once ``jwtkit.verify_claims_token`` has proven it ours:
-turned into one entry per scope, each validated against ScotAccount's schema.
+one unsaved ``VerifiedAttribute`` per scope, each validated against ScotAccount's schema.
 
 Two layouts exist: the current list of per-scope entries, and an older single
 object printed in ScotAccount's docs (reference lines 922, 2244). Both become the
@@ -19,7 +19,6 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib.resources import files
 from typing import Any
@@ -33,7 +32,7 @@ from scotaccount_django.models import (
     VERIFIED_OUTCOMES,
     AttributeScope,
     VerificationOutcome,
-    counts_as_verified,
+    VerifiedAttribute,
     meets_scope_minimum,
 )
 
@@ -53,46 +52,13 @@ _LEGACY_ASSURANCE = re.compile(r"GPG45-(Low|Medium|High|Very_High)", re.IGNORECA
 _LEGACY_MINUTES = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})")
 
 
-@dataclass(frozen=True)
-class Verification:
-    """The evidence ScotAccount gives for one scope's claims."""
-
-    outcome: str
-    trust_framework: str
-    assurance_policy: str
-    confidence_level: str
-    validation_method: str
-    verified_at: datetime.datetime
-    organization: str
-    txn: uuid.UUID
-
-    def meets_minimum(self, scope: str) -> bool:
-        """Evidence strong enough for ``scope`` (L10): the rule lives in ``models``."""
-        level, method = self.confidence_level, self.validation_method
-        return meets_scope_minimum(scope, confidence_level=level, validation_method=method)
-
-
-@dataclass(frozen=True)
-class VerifiedClaims:
-    """One scope's entry: validated claims (empty when verification failed) and evidence."""
-
-    scope: str
-    verification: Verification
-    claims: dict[str, Any] = field(repr=False)
-
-    @property
-    def is_verified(self) -> bool:
-        """An accepted outcome whose evidence meets the scope's minimum (L10)."""
-        verification = self.verification
-        return counts_as_verified(verification.outcome) and verification.meets_minimum(self.scope)
-
-
-def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedClaims]:
-    """The entries of a ``claimsToken`` about ``sub``; ``InvalidClaimsToken`` otherwise."""
+def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedAttribute]:
+    """The entries of a ``claimsToken`` about ``sub`` (unsaved, one per scope: the model
+    holds the verification rule); ``InvalidClaimsToken`` otherwise."""
     return parse_payload(verify_claims_token(token, sub=sub), sub=sub)
 
 
-def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedClaims]:
+def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedAttribute]:
     """Both layouts -> validated entries, one per scope; ``InvalidClaimsToken`` otherwise."""
     verified_claims = payload.get("verified_claims")
     try:
@@ -110,7 +76,7 @@ def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedCl
     return entries
 
 
-def _entry(raw: Any, index: int) -> VerifiedClaims:
+def _entry(raw: Any, index: int) -> VerifiedAttribute:
     path = f"verified_claims[{index}]"
     if not isinstance(raw, dict):
         raise SchemaViolation(f"{path} is not an object")
@@ -118,37 +84,36 @@ def _entry(raw: Any, index: int) -> VerifiedClaims:
         if name not in raw:
             raise SchemaViolation(f"{path}.{name} is required")
     scope = validate(raw["scope"], "scopeType")
-    verification = _verification(validate(raw["verification"], "verificationType"))
+    evidence = validate(raw["verification"], "verificationType")
     claims: dict[str, Any] = {}
-    if verification.outcome in VERIFIED_OUTCOMES:
+    if evidence["outcome"] in VERIFIED_OUTCOMES:
         # Verified but without claims would be a verified nothing: refuse it.
         if "claims" not in raw:
             raise SchemaViolation(f"{path}.claims is required for a verified outcome")
         claims = validate(raw["claims"], CLAIMS_DEFINITION[scope])
-    if not verification.meets_minimum(scope):
-        claims = {}
-    # Claims from a failed or too weak verification are unverified personal data: dropped.
-    return VerifiedClaims(scope=scope, verification=verification, claims=claims)
-
-
-def _verification(valid: dict[str, Any]) -> Verification:
-    verified_at = parse_date_time(valid["time"])
+    verified_at = parse_date_time(evidence["time"])
     assert verified_at is not None  # the schema's date-time format already held
-    return Verification(
-        outcome=valid["outcome"],
-        trust_framework=valid["trust_framework"],
-        assurance_policy=valid.get("assurance_policy", ""),
-        confidence_level=valid.get("confidence_level", ""),
-        validation_method=valid.get("validation_method", ""),
+    entry = VerifiedAttribute(
+        scope=scope,
+        claims=claims,
+        outcome=evidence["outcome"],
+        trust_framework=evidence["trust_framework"],
+        assurance_policy=evidence.get("assurance_policy", ""),
+        confidence_level=evidence.get("confidence_level", ""),
+        validation_method=evidence.get("validation_method", ""),
         verified_at=verified_at,
-        organization=valid["verifier"]["organization"],
-        txn=uuid.UUID(valid["verifier"]["txn"]),
+        verifier_organization=evidence["verifier"]["organization"],
+        txn=uuid.UUID(evidence["verifier"]["txn"]),
     )
+    level, method = entry.confidence_level, entry.validation_method
+    if not meets_scope_minimum(scope, confidence_level=level, validation_method=method):
+        entry.claims = {}  # too weak for this scope (L10): unverified personal data, dropped
+    return entry
 
 
 def _legacy_entries(
     verified_claims: dict[str, Any], claims: Any, sub: uuid.UUID
-) -> list[VerifiedClaims]:
+) -> list[VerifiedAttribute]:
     """The older layout: one verification for everything, claims at the top level."""
     if not isinstance(claims, dict):
         raise SchemaViolation("claims is not an object")
@@ -164,7 +129,7 @@ def _legacy_entries(
         if name not in ("assurance_policy", "confidence_level")
     }
     failed = identity_verification["outcome"] == VerificationOutcome.VERIFICATION_FAILED
-    entries: list[VerifiedClaims] = []
+    entries: list[VerifiedAttribute] = []
     for scope, names in LEGACY_CLAIMS.items():
         present = {name: claims[name] for name in names if name in claims}
         # One outcome covers everything here, so a failure marks every scope failed.

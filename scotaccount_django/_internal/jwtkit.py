@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jwt
@@ -72,8 +73,8 @@ def verify_id_token(token: object, *, nonce_hash: str) -> IDTokenClaims:
         issuer=metadata.issuer,
         audience=client_id,
         algorithms=conf.ID_TOKEN_ALGORITHMS,
-        required=["iss", "sub", "aud", "exp", "iat", "nonce"],
         error=InvalidIDToken,
+        required=("iss", "sub", "aud", "exp", "iat", "nonce"),
     )
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     azp = claims.get("azp")
@@ -114,15 +115,12 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
     """
     issuer = conf.ATTRIBUTES_ISSUER
     if not issuer:
-        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_ISSUER is not set.")
+        raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set (no attributes issuer).")
     payload = _decode(
         token,
         jwks_url=conf.ATTRIBUTES_JWKS_URL or provider.get_metadata().jwks_uri,
         issuer=issuer,
-        issuer_required=False,
-        audience=None,
         algorithms=list(CLAIMS_TOKEN_ALGORITHMS),
-        required=[],
         error=InvalidClaimsToken,
     )
     legacy = isinstance(payload.get("verified_claims"), dict)
@@ -152,13 +150,13 @@ def _decode(
     *,
     jwks_url: str,
     issuer: str,
-    audience: str | None,
     algorithms: list[str],
-    required: list[str],
     error: type[InvalidToken],
-    issuer_required: bool = True,
+    audience: str | None = None,
+    required: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The signature-checked claims of ``token``; ``error`` otherwise."""
+    """The signature-checked claims of ``token``, ``iss`` exact when present (``required``
+    says when it must be); ``error`` otherwise."""
     if not isinstance(token, str) or not token:
         raise error("token is missing")
     if len(token) > MAX_TOKEN_LENGTH:
@@ -184,11 +182,9 @@ def _decode(
             token,
             key.key,
             algorithms=[algorithm],
-            # PyJWT treats a given issuer as required; an optional one is checked below.
-            issuer=issuer if issuer_required else None,
             audience=audience,
             leeway=conf.CLOCK_LEEWAY,
-            options={"require": required, "verify_aud": audience is not None},
+            options={"require": list(required), "verify_aud": audience is not None},
         )
     except PyJWTError as exc:
         raise error(f"{type(exc).__name__}: {exc}") from exc
@@ -206,16 +202,11 @@ def _decode(
 
 def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> PyJWK | None:
     """The trusted key for this header, refetching once if the ``kid`` is new to us."""
-    key = _key_set(jwks_url, issuer).select(kid, algorithm)
+    load = partial(provider.load, jwks_url, kind="jwks", issuer=issuer, parse=parse_key_set)
+    key = load().select(kid, algorithm)
     if key is None and kid is not None:
-        key = _key_set(jwks_url, issuer, force_refresh=True).select(kid, algorithm)
+        key = load(force_refresh=True).select(kid, algorithm)
     return key
-
-
-def _key_set(jwks_url: str, issuer: str, *, force_refresh: bool = False) -> KeySet:
-    return provider.load(
-        jwks_url, kind="jwks", issuer=issuer, parse=parse_key_set, force_refresh=force_refresh
-    )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import http.client
 import json
@@ -171,9 +172,6 @@ def request(
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
         if deadline.expired:
             raise ProviderUnavailable(too_late) from exc
-        refused = isinstance(exc, urllib3.exceptions.NewConnectionError)  # a TimeoutError too
-        if isinstance(exc, urllib3.exceptions.TimeoutError) and not refused:
-            raise ProviderUnavailable(f"timed out calling {url}") from exc
         if isinstance(exc, urllib3.exceptions.DecodeError):
             raise ProviderError(f"response from {url} could not be decoded") from exc
         raise ProviderUnavailable(f"could not reach {url}: {type(exc).__name__}") from exc
@@ -306,29 +304,25 @@ def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
     return context
 
 
-_pools_lock = threading.Lock()
-#: (pid, CA bundle, pool manager): rebuilt only in a forked child or for a new CA bundle.
-_manager: tuple[int, str | None, urllib3.PoolManager] | None = None
-
-
 def _pools() -> urllib3.PoolManager:
-    global _manager
-    ca_bundle, pid = conf.CA_BUNDLE, os.getpid()
-    with _pools_lock:
-        if _manager is None or _manager[:2] != (pid, ca_bundle):
-            manager = urllib3.PoolManager(
-                num_pools=4, maxsize=10, ssl_context=build_ssl_context(ca_bundle)
-            )
-            manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-            _manager = (pid, ca_bundle, manager)
-        return _manager[2]
+    return _pool_manager(os.getpid(), conf.CA_BUNDLE)
+
+
+@functools.lru_cache(maxsize=1)
+def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
+    """One per process and CA bundle: rebuilt only in a forked child or for a new bundle."""
+    manager = urllib3.PoolManager(
+        num_pools=4, maxsize=10, ssl_context=build_ssl_context(ca_bundle)
+    )
+    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return manager
 
 
 # Discovery and JWKS, through the shared cache -----------------------------------------------
 #
 # - Discovery is trusted only when its ``issuer`` equals the configured issuer
 #   exactly (mix-up defence) and every endpoint is https (or loopback http).
-# - A document is fresh for ``SCOTACCOUNT_METADATA_CACHE_TIMEOUT``. Then one worker
+# - A document is fresh for ``conf.METADATA_CACHE_TIMEOUT``. Then one worker
 #   refreshes it (single-flight through ``cache.add``) while the others use the stale
 #   copy, kept for a week. A failed fetch of any kind backs off for
 #   ``REFRESH_BACKOFF_SECONDS``: nobody retries meanwhile, instead of every request
@@ -467,12 +461,8 @@ def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
         return None
     try:
         fetched_at, body, mac = entry["fetched_at"], entry["body"], entry["mac"]
-        intact = (
-            isinstance(fetched_at, float)
-            and isinstance(body, str)
-            and isinstance(mac, str)
-            and constant_time_compare(mac, _mac(key, fetched_at, body))
-        )
+        # Only this app, holding SECRET_KEY, can have written a matching mac.
+        intact = constant_time_compare(mac, _mac(key, fetched_at, body))
     except (TypeError, KeyError):
         intact = False
     if not intact:
@@ -539,10 +529,6 @@ class SigningKey:
     kid: str
 
 
-_keys: dict[tuple[Any, ...], SigningKey] = {}
-_keys_lock = threading.Lock()
-
-
 def load_signing_key() -> SigningKey:
     """Our configured signing key; ``ConfigurationError`` says what is wrong and what to do."""
     try:
@@ -555,37 +541,35 @@ def load_signing_key() -> SigningKey:
 
 def _load_signing_key() -> SigningKey:
     path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY_PEM
-    if not path and not text:
-        raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set.")
+    if not path:
+        if not text:
+            raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set.")
+        return _signing_key(text.encode())
     try:
-        if path:
-            stat = os.stat(path)
-            cache_key: tuple[Any, ...] = ("file", path, stat.st_mtime_ns, stat.st_size)
-        else:
-            cache_key = ("text", hashlib.sha256((text or "").encode()).hexdigest())
-        with _keys_lock:
-            cached = _keys.get(cache_key)
-        if cached is not None:
-            return cached
-        if path:
-            with open(path, "rb") as handle:
-                pem = handle.read()
-        else:
-            pem = (text or "").encode()
+        stat = os.stat(path)
+        return _signing_key_file(path, stat.st_mtime_ns, stat.st_size)
     except OSError as exc:
         raise ConfigurationError(
             f"SCOTACCOUNT_PRIVATE_KEY file {path} cannot be read: {exc.strerror}."
         ) from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _signing_key_file(path: str, mtime_ns: int, size: int) -> SigningKey:
+    """Keyed on the file's mtime and size, so a replaced file is read again."""
+    with open(path, "rb") as handle:
+        return _signing_key(handle.read())
+
+
+@functools.lru_cache(maxsize=1)
+def _signing_key(pem: bytes) -> SigningKey:
+    """Only the current key is kept."""
     private_key = parse_private_key(pem)
-    signing_key = SigningKey(
+    return SigningKey(
         private_key=private_key,
         algorithm=algorithm_for(private_key),
         kid=jwk_thumbprint(public_jwk(private_key.public_key())),
     )
-    with _keys_lock:
-        _keys.clear()  # only the current key is worth keeping
-        _keys[cache_key] = signing_key
-    return signing_key
 
 
 def parse_private_key(pem: bytes) -> PrivateKey:
@@ -716,16 +700,10 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
 EXPIRY_MARGIN_SECONDS = 30
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """``backoff[n]`` seconds before attempt ``n + 2``: long enough for a blip, short for a
-    person waiting. ``sleep`` is injectable (tests replace ``RETRY`` so no test waits)."""
-
-    backoff: tuple[float, ...] = (0.25, 0.75)
-    sleep: Callable[[float], None] = time.sleep
-
-
-RETRY = RetryPolicy()
+#: Seconds before each retry: long enough for a blip, short for a person waiting.
+RETRY_BACKOFF = (0.25, 0.75)
+#: Injectable, so no test waits.
+sleep: Callable[[float], None] = time.sleep
 
 
 def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
@@ -744,12 +722,11 @@ def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
             with telemetry.provider_call("attributes"):
                 return _fetch_claims_token(url, access_token)
         except ProviderUnavailable as exc:
-            backoff = RETRY.backoff
-            pause = backoff[attempt - 1] if attempt <= len(backoff) else None
+            pause = RETRY_BACKOFF[attempt - 1] if attempt <= len(RETRY_BACKOFF) else None
             if pause is None or time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
                 raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
             logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
-            RETRY.sleep(pause)
+            sleep(pause)
             attempt += 1
 
 

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scotaccount_django._internal import provider
-from scotaccount_django._internal.claims import VerifiedClaims, read_claims_token
+from scotaccount_django._internal.claims import read_claims_token
 from scotaccount_django._internal.provider import TokenSet
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def receive_attributes(
     declined = declined_scopes(requested, tokens.scopes)
     granted = [scope for scope in requested if scope not in declined]
     missing = dict.fromkeys(declined, Reason.DECLINED.value)
-    entries: list[VerifiedClaims] = []
+    entries: list[VerifiedAttribute] = []
     if granted:
         try:
             claims_token = provider.fetch_attributes(
@@ -103,22 +103,6 @@ def receive_attributes(
     return request
 
 
-#: What a newer answer about the same scope replaces.
-ANSWER_FIELDS = (
-    "claims",
-    "outcome",
-    "trust_framework",
-    "assurance_policy",
-    "confidence_level",
-    "validation_method",
-    "verified_at",
-    "verifier_organization",
-    "txn",
-    "received_at",
-    "request",
-)
-
-
 @transaction.atomic
 def _store(
     flow: Flow,
@@ -126,7 +110,7 @@ def _store(
     requested: list[str],
     received: list[str],
     missing: dict[str, str],
-    entries: Sequence[VerifiedClaims],
+    entries: Sequence[VerifiedAttribute],
 ) -> AttributeRequest:
     now = timezone.now()
     request = AttributeRequest.objects.create(
@@ -138,30 +122,19 @@ def _store(
         created_at=flow.created_at,
         completed_at=now,
     )
-    # One row per (identity, scope): the newest answer replaces the older, so the
-    # same verification (txn) received twice stays one record. One statement.
+    for entry in entries:
+        entry.identity, entry.request, entry.received_at = identity, request, now
+    # One row per (identity, scope): the newest answer replaces every field of the
+    # older, so the same verification (txn) received twice stays one record. One statement.
     VerifiedAttribute.objects.bulk_create(
-        [
-            VerifiedAttribute(
-                identity=identity,
-                scope=entry.scope,
-                claims=entry.claims,
-                outcome=entry.verification.outcome,
-                trust_framework=entry.verification.trust_framework,
-                assurance_policy=entry.verification.assurance_policy,
-                confidence_level=entry.verification.confidence_level,
-                validation_method=entry.verification.validation_method,
-                verified_at=entry.verification.verified_at,
-                verifier_organization=entry.verification.organization,
-                txn=entry.verification.txn,
-                received_at=now,
-                request=request,
-            )
-            for entry in entries
-        ],
+        entries,
         update_conflicts=True,
         unique_fields=["identity", "scope"],
-        update_fields=[*ANSWER_FIELDS],
+        update_fields=[
+            field.name
+            for field in VerifiedAttribute._meta.concrete_fields
+            if not field.primary_key and field.name not in ("identity", "scope")
+        ],
     )
     return request
 
@@ -196,23 +169,14 @@ def record_unanswered(
 OLD_SCOPE_NAMES = {"gpg-45-medium": AttributeScope.IDENTITY.value}
 
 
-def current_scope_name(word: str) -> str | None:
-    """``word`` as a current attribute scope name, or ``None`` if it is not one."""
-    lowered = word.lower()
-    if lowered in AttributeScope.values:
-        return lowered
-    return OLD_SCOPE_NAMES.get(lowered)
-
-
 def declined_scopes(requested: Iterable[str], granted: Iterable[str]) -> list[str]:
     """The requested scopes the token response's ``scope`` clearly refused.
 
     ``granted`` is that ``scope`` split into words. Empty (absent, per RFC 6749
     "as requested"), or holding any word that is neither ``openid`` nor a scope
-    name, it refuses nothing.
+    name (in any case, or an older spelling), it refuses nothing.
     """
-    words = list(granted)
-    names = [word if word == "openid" else current_scope_name(word) for word in words]
-    if not words or None in names:
+    names = [OLD_SCOPE_NAMES.get(word.lower(), word.lower()) for word in granted]
+    if not names or not set(names) <= {"openid", *AttributeScope.values}:
         return []
     return [scope for scope in requested if scope not in names]

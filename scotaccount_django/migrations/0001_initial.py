@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import scotaccount_django.fields
+import scotaccount_django._internal.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -220,7 +220,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "claims",
-                    scotaccount_django.fields.EncryptedJSONField(
+                    scotaccount_django._internal.fields.EncryptedJSONField(
                         default=dict,
                         help_text="The verified claims (personal data), as validated against the schema; encrypted at rest when SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is set.",
                         verbose_name="claims",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.functional import Promise
 
-from scotaccount_django import labels
+from scotaccount_django._internal import labels
 
 register = template.Library()
 

@@ -103,9 +103,9 @@ def test_the_v2_layout():
     address, identity = parse_payload(copy.deepcopy(V2), sub=V2_SUB)
     assert address.scope == "scotaccount.address"
     assert address.claims["address"]["uprn"] == "132021690"
-    assert address.verification.validation_method == "credit_reference_agency"
-    assert address.verification.txn == uuid.UUID("e766b0f2-1873-4199-8f62-e6af182a7f47")
-    assert address.verification.verified_at.isoformat() == "2025-03-19T10:12:54+00:00"
+    assert address.validation_method == "credit_reference_agency"
+    assert address.txn == uuid.UUID("e766b0f2-1873-4199-8f62-e6af182a7f47")
+    assert address.verified_at.isoformat() == "2025-03-19T10:12:54+00:00"
     assert identity.scope == "scotaccount.gpg45.medium"
     assert identity.claims == {
         "given_name": "Morag",
@@ -113,7 +113,7 @@ def test_the_v2_layout():
         "birth_date": "1976-08-24",
     }
     assert identity.is_verified
-    assert identity.verification.confidence_level == "medium"
+    assert identity.confidence_level == "medium"
 
 
 def test_the_legacy_layout():
@@ -121,14 +121,14 @@ def test_the_legacy_layout():
     entries = {entry.scope: entry for entry in parsed}
     assert set(entries) == {"scotaccount.gpg45.medium", "scotaccount.address"}
     identity = entries["scotaccount.gpg45.medium"]
-    assert identity.verification.outcome == "VERIFIED_SUCCESSFULLY"
-    assert identity.verification.assurance_policy == "GPG_45"
-    assert identity.verification.confidence_level == "medium"
-    assert identity.verification.verified_at.isoformat() == "2023-02-15T16:39:00+00:00"
+    assert identity.outcome == "VERIFIED_SUCCESSFULLY"
+    assert identity.assurance_policy == "GPG_45"
+    assert identity.confidence_level == "medium"
+    assert identity.verified_at.isoformat() == "2023-02-15T16:39:00+00:00"
     assert identity.claims["birth_date"] == "1990-09-08"
     assert "uuid" not in identity.claims
     address = entries["scotaccount.address"]
-    assert address.verification.confidence_level == ""
+    assert address.confidence_level == ""
     assert address.claims["address"]["postalCode"] == "X111XX"
 
 

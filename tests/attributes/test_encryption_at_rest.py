@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from scotaccount_django._internal.fields import ENVELOPE_KEY
 from scotaccount_django.attributes import verified_email
-from scotaccount_django.fields import ENVELOPE_KEY
 from scotaccount_django.models import ScotAccountIdentity, VerifiedAttribute
 
 pytestmark = pytest.mark.django_db

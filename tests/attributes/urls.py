@@ -46,6 +46,26 @@ def every_accessor(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"{len(values)} values")
 
 
+def every_accessor_unheld(request: HttpRequest) -> HttpResponse:
+    """Every accessor, twice, for scopes the person may not hold (no decorator)."""
+    user, scopes = request.user, list(attributes.AttributeScope.values)
+    values = [
+        accessor(user)
+        for accessor in (
+            attributes.verified_name,
+            attributes.verified_birth_date,
+            attributes.verified_email,
+            attributes.verified_address,
+            attributes.is_identity_verified,
+            lambda user: attributes.missing_scopes(user, scopes),
+            lambda user: attributes.unavailable_scopes(user, scopes),
+            lambda user: attributes.attribute_status(user, scopes, retry=False).held,
+        )
+        for _ in range(2)
+    ]
+    return HttpResponse(f"{len(values)} values")
+
+
 class NeedsIdentity(VerifiedAttributesRequiredMixin, View):
     required_scopes = ("scotaccount.gpg45.medium",)
 
@@ -78,6 +98,7 @@ urlpatterns = [
     path("needs-address-custom/", needs_address_custom),
     path("needs-identity/", NeedsIdentity.as_view()),
     path("every-accessor/", every_accessor),
+    path("every-accessor-unheld/", every_accessor_unheld),
     path("needs-identity-own/", NeedsIdentityOwnHandler.as_view()),
     path("shows-name/", shows_name),
     path("shows-nothing/", shows_nothing),

@@ -195,7 +195,7 @@ def test_l8_environment_proxies_and_netrc_are_ignored(monkeypatch, tmp_path) -> 
     with serving(lambda request, connection: connection.sendall(ok()) or False) as proxy:
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
             monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
-        provider._manager = None  # a fresh client would read the environment, if it could
+        provider._pool_manager.cache_clear()  # a fresh client would read the environment
         with serving(lambda request, connection: connection.sendall(ok()) or True) as server:
             assert provider.request("token", "GET", server.url).status == 200
             assert len(server.received) == 1
@@ -317,7 +317,7 @@ def test_c8_one_tls_context_and_kept_alive_connections_across_calls(
     settings.SCOTACCOUNT_CA_BUNDLE = ca_file
     built = []
     real = provider.build_ssl_context
-    monkeypatch.setattr(provider, "_manager", None)
+    provider._pool_manager.cache_clear()
     monkeypatch.setattr(provider, "build_ssl_context", lambda ca: built.append(ca) or real(ca))
     with serving(keep_alive, tls=server_context) as server:
         for _ in range(3):

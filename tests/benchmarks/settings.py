@@ -103,7 +103,6 @@ SCOTACCOUNT_ATTRIBUTES_JWKS_URL = f"{ATTRIBUTES_ORIGIN}/jwks.json"
 SCOTACCOUNT_CA_BUNDLE = CA_FILE
 # Every sign-in comes from one address here: the limit stays on (its cost is counted)
 # but high enough never to refuse the benchmark.
-SCOTACCOUNT_FLOW_RATE_LIMIT = 10**9
 
 # mozilla-django-oidc, as close as it allows ------------------------------------------------
 OIDC_RP_CLIENT_ID = CLIENT_ID

@@ -30,7 +30,6 @@ WRONG: dict[str, object] = {
     "SCOTACCOUNT_ATTRIBUTE_MAX_AGE": {"scotaccount.address": "a day"},
     "SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS": print,
     "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS": "one-key-not-in-a-list",
-    "SCOTACCOUNT_FLOW_RATE_LIMIT": 30.5,
 }
 
 

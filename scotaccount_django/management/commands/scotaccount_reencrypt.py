@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from scotaccount_django import fields
+from scotaccount_django._internal import fields
 from scotaccount_django.conf import conf
 from scotaccount_django.models import VerifiedAttribute
 
