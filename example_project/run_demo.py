@@ -107,7 +107,13 @@ def main() -> None:
                 )
             )
             print(f"Fake ScotAccount (for demos and tests only): {fake.discovery_url}")
-        print(f"\n  Open {settings.SITE_URL}/ in your browser.\n")
+        print(f"\n  Open {settings.SITE_URL}/ in your browser.")
+        from council import metrics
+
+        if metrics.install():
+            print(f"  Sign-in figures (Prometheus format): {settings.SITE_URL}/metrics\n")
+        else:
+            print("  (pip install opentelemetry-exporter-prometheus for figures at /metrics)\n")
         call_command("runserver", f"{settings.DEMO_HOST}:{settings.DEMO_PORT}", use_reloader=False)
 
 

@@ -21,7 +21,7 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
-from scotaccount_django._internal import sessions
+from scotaccount_django._internal import sessions, telemetry
 from scotaccount_django._internal.error_pages import is_scotaccount_view, wants_json
 from scotaccount_django._internal.flows import login_url
 from scotaccount_django.attributes import values_read
@@ -72,6 +72,7 @@ class SessionLifetimeMiddleware:
         # Read by the audit log's user_logged_out receiver: why this sign-out happened.
         setattr(request, sessions.ENDED, reason)
         sessions.end_local_session(request)
+        telemetry.record_logout("session_expired")
         if is_scotaccount_view(request):
             # Our own views cope with a signed-out person; sending a logout or a
             # callback to the session-ended page instead would be a detour or a loop.

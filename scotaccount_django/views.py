@@ -28,7 +28,7 @@ from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from scotaccount_django import signals
-from scotaccount_django._internal import flows, sessions, step_up
+from scotaccount_django._internal import flows, sessions, step_up, telemetry
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
 from scotaccount_django._internal.flows import (
     next_or_default,
@@ -104,6 +104,7 @@ class LoginView(FlowView):
     http_method_names = ["get"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        telemetry.record_sign_in_started()
         next_url = requested_next_url(request)
         try:
             return start_authorization(
@@ -113,6 +114,7 @@ class LoginView(FlowView):
                 next_url=next_url,
             )
         except ScotAccountError as exc:
+            telemetry.record_sign_in(exc)
             return self.error_response(exc)
 
 
@@ -218,6 +220,7 @@ class CallbackView(FlowView):
         self.attributes_received(identity, record)
 
     def attributes_received(self, identity: ScotAccountIdentity, record: AttributeRequest) -> None:
+        telemetry.record_attribute_request(record.received_scopes, record.missing_scopes)
         transaction.on_commit(
             partial(
                 signals.attributes_received.send_robust,
@@ -232,14 +235,18 @@ class CallbackView(FlowView):
         )
 
     def login_success(self, flow: flows.Flow) -> HttpResponse:
+        if flow.purpose == flows.Purpose.SIGN_IN:  # step-ups count per scope
+            telemetry.record_sign_in(None)
         return redirect_to_next(self.request, flow.next_url)
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
         if flow is None or flow.purpose != flows.Purpose.ATTRIBUTES:
+            telemetry.record_sign_in(exc)
             return self.error_response(exc)
         if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
             return self.step_up_declined(flow, exc)
+        telemetry.record_step_up(step_up.requested_scopes(flow), "failed")
         retry_url = step_up_url(step_up.requested_scopes(flow), flow.next_url)
         continue_url = next_or_default(self.request, flow.next_url)
         # Django does not save the session on a 5xx answer, which would sign out
@@ -361,6 +368,7 @@ class LogoutView(SignedOutView):
         # Local session first: whatever happens at ScotAccount, this browser is
         # signed out here, and a stolen session cookie stops working now.
         sessions.end_local_session(request)
+        telemetry.record_logout("rp_initiated")
         logger.info("Signed out user %s", getattr(user, "pk", None))
         if not isinstance(id_token, str) or not id_token:
             # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
@@ -486,6 +494,7 @@ class FrontChannelLogoutView(View):
 
     def end_sessions(self, issuer: str, sid: str) -> None:
         ended = sessions.end_sessions_for_sid(issuer, sid)
+        telemetry.record_logout("front_channel", len(ended))
         request = self.request
         current = request.session.session_key
         if current in {row.session_key for row in ended}:

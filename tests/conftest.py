@@ -13,6 +13,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from tests.flow_helpers import EXAMPLE_PROJECT
+from tests.telemetry import Figures
 
 # Loaded here, not through the pytest11 entry point (disabled in pyproject.toml), so that
 # coverage is already running when the fake is imported.
@@ -59,3 +60,18 @@ def example_site(settings) -> Iterator[None]:
     settings.LOGIN_REDIRECT_URL = "council:apply"
     with override_settings():
         yield
+
+
+@pytest.fixture(scope="session")
+def telemetry_sdk() -> Figures:
+    """The OpenTelemetry SDK, installed once per process (the API allows no second one)."""
+    from tests import telemetry
+
+    return Figures(*telemetry.install())
+
+
+@pytest.fixture
+def telemetry(telemetry_sdk: Figures) -> Figures:
+    """The app's metrics and spans from this test on (see ``tests/telemetry.py``)."""
+    telemetry_sdk.reset()
+    return telemetry_sdk

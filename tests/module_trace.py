@@ -26,6 +26,8 @@ from tests.flow_helpers import return_to_app, start_flow
 pytestmark = pytest.mark.django_db
 
 PACKAGE = "scotaccount_django"
+#: Not counted: the fake, and the metrics module, a side channel like ``logging``.
+SKIPPED = (f"{PACKAGE}.testing", f"{PACKAGE}._internal.telemetry")
 ATTRIBUTES = "/scotaccount/attributes/"
 SCOPES = ["scotaccount.gpg45.medium", "scotaccount.address", "scotaccount.email"]
 
@@ -37,7 +39,7 @@ def traced(action: Callable[[], Any]) -> list[str]:
     def profile(frame: Any, event: str, arg: Any) -> None:
         if event == "call":
             name = frame.f_globals.get("__name__", "")
-            if name.startswith(PACKAGE) and not name.startswith(f"{PACKAGE}.testing"):
+            if name.startswith(PACKAGE) and not name.startswith(SKIPPED):
                 calls.append(name)
 
     sys.setprofile(profile)

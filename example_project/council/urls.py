@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from council import views
+from council import metrics, views
 
 council_patterns = (
     [
@@ -19,3 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("scotaccount/", include("scotaccount_django.urls")),
 ]
+if metrics.available:
+    urlpatterns.append(path("metrics", metrics.serve, name="metrics"))

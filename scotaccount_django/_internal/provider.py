@@ -54,6 +54,7 @@ from django.core.cache import BaseCache, caches
 from django.utils.crypto import constant_time_compare, salted_hmac
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from scotaccount_django._internal import telemetry
 from scotaccount_django.conf import conf, is_https_or_loopback
 from scotaccount_django.exceptions import (
     AttributesUnavailable,
@@ -403,8 +404,11 @@ def load(
         holds_refresh_lock = not force_refresh
     elif _cache().get(f"{key}:fetch") == _FAILED:
         raise ProviderUnavailable(f"{url} failed moments ago; not retrying yet")
+    if kind == "jwks" and cached is not None:
+        telemetry.record_jwks_refetch("unknown_kid" if force_refresh else "expired")
     try:
-        value = _fetch(key, url, kind, parse)
+        with telemetry.provider_call(kind):
+            value = _fetch(key, url, kind, parse)
     except Exception as exc:  # any failure backs off, not only the ones we foresaw (M6)
         _cache().set(f"{key}:fetch", _FAILED, REFRESH_BACKOFF_SECONDS)
         if cached is None or not isinstance(exc, ProviderError):
@@ -650,21 +654,22 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
     provider must treat as an attack.
     """
     token_endpoint = get_metadata().token_endpoint
-    response = request(
-        "token",
-        "POST",
-        token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-            "client_assertion_type": CLIENT_ASSERTION_TYPE,
-            "client_assertion": build_client_assertion(token_endpoint),
-        },
-    )
-    raise_for_status(response, "token endpoint")
-    body = response.json_object()
+    with telemetry.provider_call("token"):
+        response = request(
+            "token",
+            "POST",
+            token_endpoint,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+                "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion": build_client_assertion(token_endpoint),
+            },
+        )
+        raise_for_status(response, "token endpoint")
+        body = response.json_object()
     id_token, access_token = body.get("id_token"), body.get("access_token")
     if not isinstance(id_token, str) or not id_token:
         raise ProviderError("token response has no id_token")
@@ -714,7 +719,8 @@ def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
     attempt = 1
     while True:
         try:
-            return _fetch_claims_token(url, access_token)
+            with telemetry.provider_call("attributes"):
+                return _fetch_claims_token(url, access_token)
         except ProviderUnavailable as exc:
             pause = RETRY_BACKOFF[attempt - 1] if attempt <= len(RETRY_BACKOFF) else None
             if pause is None or time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:

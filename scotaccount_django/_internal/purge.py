@@ -14,6 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
+from scotaccount_django._internal import telemetry
+
 #: Rows deleted per batch (and per transaction).
 BATCH_SIZE = 2000
 
@@ -33,6 +35,7 @@ def delete_in_batches(queryset: QuerySet[Any], batch_size: int | None = None) ->
         with transaction.atomic(using=queryset.db):
             batch = list(keys[:size])
             if not batch:
+                telemetry.record_purged(model._meta.model_name or "", deleted)
                 return deleted
             _, per_model = model._base_manager.using(queryset.db).filter(pk__in=batch).delete()
         deleted += per_model.get(label, 0)

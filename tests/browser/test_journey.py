@@ -208,7 +208,10 @@ def consent_at_scotaccount(journey: Journey, name: str, *, share: bool = True) -
 
 
 def test_a_person_signs_in_steps_up_declines_expires_and_signs_out(
-    browser_page, example_live_server, request
+    telemetry,  # the OpenTelemetry SDK, as run_demo.py installs it (before the browser starts)
+    browser_page,
+    example_live_server,
+    request,
 ):
     fake = request.getfixturevalue("fake_scotaccount")  # registers the live server's URIs
     try:
@@ -278,6 +281,18 @@ def walk_the_journey(page, example_live_server, fake):
         page.get_by_test_id("scotaccount-logged-out-title").wait_for()
         journey.check("signed-out")
     assert fake.journal.last("logout").outcome == "signed out"
+
+    # The figures an operations team would scrape, as `make demo` points out.
+    page.goto(f"{example_live_server}/metrics")
+    figures = page.locator("body").inner_text().splitlines()
+    for series, label in (
+        ("scotaccount_sign_ins_total{", 'scotaccount_outcome="success"'),
+        ("scotaccount_step_ups_total{", 'scotaccount_outcome="declined"'),
+        ("scotaccount_logouts_total{", 'scotaccount_logout_route="session_expired"'),
+        ("scotaccount_logouts_total{", 'scotaccount_logout_route="rp_initiated"'),
+        ("scotaccount_provider_request_duration_seconds_count{", 'endpoint="attributes"'),
+    ):
+        assert any(line.startswith(series) and label in line for line in figures), series
 
     print(f"Browser journey: {journey.step} pages in {time.monotonic() - started:.1f}s")
     (folder / "report.json").write_text(
