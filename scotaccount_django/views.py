@@ -32,7 +32,6 @@ from scotaccount_django._internal import flows, sessions, step_up
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
 from scotaccount_django._internal.flows import (
     next_or_default,
-    redirect_to_next,
     redirect_to_sign_in,
     requested_next_url,
     sign_in_url,
@@ -226,7 +225,7 @@ class CallbackView(FlowView):
         )
 
     def login_success(self, flow: flows.Flow) -> HttpResponse:
-        return redirect_to_next(self.request, flow.next_url)
+        return HttpResponseRedirect(next_or_default(self.request, flow.next_url))
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
@@ -286,7 +285,7 @@ class AttributesView(FlowView):
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
             if not missing:
-                return redirect_to_next(request, next_url)
+                return HttpResponseRedirect(next_or_default(request, next_url))
             return start_authorization(
                 request,
                 purpose=flows.Purpose.ATTRIBUTES,
