@@ -17,10 +17,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils.cache import add_never_cache_headers
 
-from scotaccount_django._internal import labels
 from scotaccount_django._internal.flows import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
 from scotaccount_django.models import AttributeRequest
+from scotaccount_django.templatetags.scotaccount import (
+    scotaccount_reason_label,
+    scotaccount_scope_label,
+)
 
 #: ``handler(request, unavailable)``: answers when attributes could not be obtained.
 UnavailableHandler = Callable[[HttpRequest, UnavailableAttributes], HttpResponse]
@@ -59,7 +62,7 @@ class AttributesUnavailablePage:
 
     def __call__(self, request: HttpRequest, unavailable: UnavailableAttributes) -> HttpResponse:
         reasons = [
-            (labels.scope_label(scope), labels.reason_label(reason))
+            (scotaccount_scope_label(scope), scotaccount_reason_label(reason))
             for scope, reason in unavailable.reasons.items()
         ]
         # Only a person who declined can change the answer by retrying: ScotAccount gives
