@@ -56,8 +56,6 @@ IDENTITY = AttributeScope.IDENTITY.value
 ADDRESS = AttributeScope.ADDRESS.value
 #: The scope of the verified email address.
 EMAIL = AttributeScope.EMAIL.value
-#: GPG45 confidence levels at or above medium.
-MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -331,9 +329,8 @@ def address_lines(fields: dict[str, str]) -> tuple[str, ...]:
 
 
 def is_identity_verified(user: User) -> bool:
-    """True when identity is verified (successfully or with warnings) to GPG45 medium or above."""
-    attribute = get_verified_attributes(user).get(IDENTITY)
-    return attribute is not None and attribute.confidence_level in MEDIUM_OR_ABOVE
+    """True when identity is held: ``VerifiedAttribute.is_verified`` holds the rule (L10)."""
+    return IDENTITY in get_verified_attributes(user)
 
 
 def purge_attributes(older_than: datetime.timedelta) -> PurgeResult:

@@ -46,7 +46,7 @@ def verified_attributes_response(
     if status.missing:
         return HttpResponseRedirect(step_up_url(scopes, here))
     if status.unavailable:
-        handler = unavailable or unavailable_handler()
+        handler = unavailable or attributes_unavailable
         retry_url = step_up_url(list(status.unavailable), here, retry=True)
         return handler(request, UnavailableAttributes(status.unavailable, retry_url))
     return None
@@ -74,11 +74,6 @@ class AttributesUnavailablePage:
 
 
 attributes_unavailable = AttributesUnavailablePage()
-
-
-def unavailable_handler() -> UnavailableHandler:
-    """The built-in page (a view passes its own with ``unavailable=``)."""
-    return attributes_unavailable
 
 
 def verified_attributes_required(

@@ -470,11 +470,6 @@ def next_or_default(request: HttpRequest, url: str) -> str:
     return safe_next_url(request, url) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def redirect_to_next(request: HttpRequest, url: str) -> HttpResponseRedirect:
-    """To ``url`` if it is (still) safe, else to ``LOGIN_REDIRECT_URL``."""
-    return HttpResponseRedirect(next_or_default(request, url))
-
-
 def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:
     """The ``scotaccount:attributes`` URL asking for ``scopes``, then back to ``next_url``."""
     params: list[tuple[str, str]] = [("scope", scope) for scope in scopes]

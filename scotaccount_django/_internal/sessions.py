@@ -129,14 +129,13 @@ def remember(request: HttpRequest, user: _User, *, id_token: str, claims: IDToke
     )
 
 
-def _retention() -> timedelta:
-    """No session can outlive both its lifetime and its cookie; rows older are useless."""
-    return max(conf.SESSION_LIFETIME, timedelta(seconds=settings.SESSION_COOKIE_AGE))
-
-
 def purge_records() -> int:
-    """Delete registry rows older than any session can live (housekeeping, off the hot path)."""
-    stale = ScotAccountSession.objects.filter(created_at__lt=timezone.now() - _retention())
+    """Delete registry rows older than any session can live (housekeeping, off the hot path).
+
+    No session outlives both its lifetime and its cookie; rows older are useless.
+    """
+    retention = max(conf.SESSION_LIFETIME, timedelta(seconds=settings.SESSION_COOKIE_AGE))
+    stale = ScotAccountSession.objects.filter(created_at__lt=timezone.now() - retention)
     return delete_in_batches(stale)
 
 

@@ -14,15 +14,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-#: The ``kid`` given to the key made when the settings name none.
-GENERATED_KEY_ID = "fake-scotaccount-test-key"
-
 
 def private_key(settings: Any) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     """The relying party's configured key, or a fresh EC P-256 key put into the settings."""
     pem = getattr(settings, "SCOTACCOUNT_PRIVATE_KEY", None)
     if pem and not str(pem).lstrip().startswith("-----BEGIN"):
-        pem = Path(pem).read_bytes()  # the setting holds a PEM file's path (redesign-conf)
+        pem = Path(pem).read_bytes()  # the setting is the key file's path
     if pem:
         key = serialization.load_pem_private_key(
             pem.encode() if isinstance(pem, str) else pem, password=None
@@ -36,12 +33,11 @@ def private_key(settings: Any) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    settings.SCOTACCOUNT_PRIVATE_KEY_ID = GENERATED_KEY_ID
     return generated
 
 
 def public_jwk(settings: Any) -> dict[str, Any]:
-    """The public half of :func:`private_key` as a JWK, with the settings' ``kid`` if any."""
+    """The public half of :func:`private_key` as a JWK, with the app's thumbprint ``kid``."""
     key = private_key(settings)
     if isinstance(key, rsa.RSAPrivateKey):
         jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))

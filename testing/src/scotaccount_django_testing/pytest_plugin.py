@@ -49,9 +49,8 @@ def fake_scotaccount(request: pytest.FixtureRequest) -> Iterator[FakeScotAccount
     )
     with fake:
         settings.SCOTACCOUNT_DISCOVERY_URL = fake.discovery_url
-        settings.SCOTACCOUNT_ISSUER = fake.issuer
         settings.SCOTACCOUNT_ATTRIBUTES_URL = fake.attributes_url
-        settings.SCOTACCOUNT_ATTRIBUTES_ISSUER = fake.attributes_issuer
+        settings.SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True  # a test run is the CI case
         settings.SCOTACCOUNT_ATTRIBUTES_JWKS_URL = fake.attributes_jwks_url
         caches[getattr(settings, "SCOTACCOUNT_CACHE_ALIAS", None) or "default"].clear()
         yield fake

@@ -180,7 +180,6 @@ def test_a_verify_token_override_that_skips_the_signature_fails_d2():
 
 
 def test_the_report_names_versions_settings_and_every_result(tmp_path, settings):
-    settings.SCOTACCOUNT_PRIVATE_KEY_ID = "council-key-2026"
     report = tmp_path / "selftest.md"
     with override_settings(AUTHENTICATION_BACKENDS=backends(RequestUserBackend)):
         selftest("--report", str(report))

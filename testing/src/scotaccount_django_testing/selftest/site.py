@@ -27,9 +27,7 @@ from scotaccount_django_testing.project_key import public_jwk
 #: Settings whose value points at ScotAccount: the self-test points them at the fake.
 PROVIDER_SETTINGS = (
     "SCOTACCOUNT_DISCOVERY_URL",
-    "SCOTACCOUNT_ISSUER",
     "SCOTACCOUNT_ATTRIBUTES_URL",
-    "SCOTACCOUNT_ATTRIBUTES_ISSUER",
     "SCOTACCOUNT_ATTRIBUTES_JWKS_URL",
 )
 
@@ -69,10 +67,10 @@ def overrides_for(fake: FakeScotAccount) -> dict[str, Any]:
     }
     return {
         "SCOTACCOUNT_DISCOVERY_URL": fake.discovery_url,
-        "SCOTACCOUNT_ISSUER": fake.issuer,
         "SCOTACCOUNT_ATTRIBUTES_URL": fake.attributes_url,
-        "SCOTACCOUNT_ATTRIBUTES_ISSUER": fake.attributes_issuer,
         "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": fake.attributes_jwks_url,
+        # The fake is on loopback; a self-test run is the CI case the opt-in is for (M7).
+        "SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG": True,
         "CACHES": caches,
         # Receivers of the app's signals run (they are part of the project); mail they send
         # stays in memory.
