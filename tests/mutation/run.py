@@ -87,6 +87,8 @@ def main() -> int:
             results[name] = status
     known = equivalents()
     counts = Counter(results.values())
+    # An interrupted run leaves mutants "not checked": reported, never counted as either.
+    results = {name: status for name, status in results.items() if status != "not checked"}
     equivalent = [name for name, status in results.items() if name in known and status != "killed"]
     survivors = [n for n, s in results.items() if s != "killed" and n not in known]
     for name in survivors:

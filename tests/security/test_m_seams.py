@@ -31,6 +31,7 @@ from django.views.debug import ExceptionReporter, get_default_exception_reporter
 
 from scotaccount_django import reporting
 from scotaccount_django import urls as app_urls
+from scotaccount_django._internal import sessions
 from scotaccount_django._internal.jwtkit import verify_claims_token
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import InvalidClaimsToken
@@ -42,6 +43,7 @@ from scotaccount_django.models import (
 )
 from scotaccount_django_testing import FAULTS
 from tests.flow_helpers import complete, return_to_app, signed_in_client, start_flow
+from tests.sign_in.test_account_linking import StarterLinkingBackend, backend
 
 pytestmark = pytest.mark.django_db
 
@@ -614,3 +616,30 @@ def test_m9_l12_a_claims_token_is_refused_only_past_its_maximum_age(fake_scotacc
         stale = claims_token_payload(fake_scotaccount, iat=issued - 1)
         with pytest.raises(InvalidClaimsToken):
             verify_claims_token(fake_scotaccount.attributes_keys.sign(stale), sub=sub)
+
+
+def test_m2_m9_a_link_to_a_user_already_linked_elsewhere_is_refused(
+    client, fake_scotaccount, settings
+) -> None:
+    """``update_user``'s identity check: a hook that names a user already linked to another
+    ``sub`` (same issuer) must not sign that user in with this one."""
+    backend(settings, StarterLinkingBackend)
+    staff = get_user_model().objects.create(username="linked-staff", is_staff=True)
+    ScotAccountIdentity.objects.create(
+        user=staff, issuer=fake_scotaccount.issuer, sub=uuid.uuid4(), last_seen=timezone.now()
+    )
+    client.force_login(staff)
+    morag = fake_scotaccount.personas["morag"].sub
+    complete(client, fake_scotaccount, start_flow(client), persona="morag")
+    assert client.session.get(sessions.SUB) != morag
+    assert not ScotAccountIdentity.objects.filter(sub=morag).exists()
+
+
+def test_a_returning_persons_last_seen_moves_on(client, fake_scotaccount) -> None:
+    """``update_user`` records when someone signs in again (the admin's "last seen")."""
+    signed_in_client(client, fake_scotaccount)
+    first = ScotAccountIdentity.objects.get().last_seen
+    client.logout()
+    with time_machine.travel(timezone.now() + timezone.timedelta(hours=1)):
+        signed_in_client(Client(), fake_scotaccount)
+    assert ScotAccountIdentity.objects.get().last_seen > first
