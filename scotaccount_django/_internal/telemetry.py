@@ -23,28 +23,15 @@ OTHER = "other"
 ENDPOINTS = frozenset({"discovery", "jwks", "token", "attributes"})
 SCOPES = frozenset({"scotaccount.gpg45.medium", "scotaccount.address", "scotaccount.email"})
 #: The stable codes of ``docs/troubleshooting.md`` (``ScotAccountError.code``).
-ERROR_CODES = frozenset(
-    {
-        "authorization_error",
-        "unknown_flow",
-        "flow_expired",
-        "browser_mismatch",
-        "subject_mismatch",
-        "bad_request",
-        "provider_unavailable",
-        "provider_rejected_client",
-        "invalid_session_id",
-        "attributes_unavailable",
-        "invalid_claims_token",
-        "bad_attribute_request",
-        "provider",
-        "invalid_token",
-        "invalid_id_token",
-        "storage",
-        "configuration",
-        "sign_in_refused",
-    }
-)
+# fmt: off
+ERROR_CODES = frozenset({
+    "authorization_error", "unknown_flow", "flow_expired", "browser_mismatch",
+    "subject_mismatch", "bad_request", "provider_unavailable", "provider_rejected_client",
+    "invalid_session_id", "attributes_unavailable", "invalid_claims_token",
+    "bad_attribute_request", "provider", "invalid_token", "invalid_id_token", "storage",
+    "configuration", "sign_in_refused"
+})
+# fmt: on
 #: ``AttributeRequest.Reason`` of a missing scope -> the step-up outcome it counts as.
 STEP_UP_REASONS = {"declined": "declined", "not_available": "unavailable"}
 #: Every attribute key -> the only values it may carry (``"other"`` stands for the rest).
