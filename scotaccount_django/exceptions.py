@@ -123,11 +123,10 @@ class AuthorizationDenied(ScotAccountError):
 
     code = "authorization_error"
 
-    def __init__(self, error: str, description: str = "") -> None:
+    def __init__(self, error: str) -> None:
         well_formed = OAUTH_ERROR_VALUE.fullmatch(error) is not None
         super().__init__(error if well_formed else f"{MALFORMED_ERROR} {error[:100]!a}")
         self.error = error if well_formed else MALFORMED_ERROR
-        self.description = description
 
 
 class BadCallback(ScotAccountError):

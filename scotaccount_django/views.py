@@ -167,7 +167,7 @@ class CallbackView(FlowView):
         if "error" in params:
             if "code" in params:
                 raise BadCallback("the callback has both code and error")
-            raise AuthorizationDenied(params["error"], params.get("error_description", ""))
+            raise AuthorizationDenied(params["error"])  # error_description is never shown
         if "code" not in params:
             raise BadCallback("the callback has neither code nor error")
         # User, identity, session and sid registry row: all or nothing. The token
