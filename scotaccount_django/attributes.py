@@ -20,7 +20,6 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django.conf import conf
 from scotaccount_django.models import (
     FINAL_REASONS,
@@ -56,8 +55,6 @@ IDENTITY = AttributeScope.IDENTITY.value
 ADDRESS = AttributeScope.ADDRESS.value
 #: The scope of the verified email address.
 EMAIL = AttributeScope.EMAIL.value
-#: GPG45 confidence levels at or above medium.
-MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -106,12 +103,6 @@ class VerifiedAddress:
     postcode: str
     uprn: str
     fields: dict[str, str] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    attributes: int
-    requests: int
 
 
 def check_scopes(scopes: Iterable[str]) -> list[str]:
@@ -331,18 +322,5 @@ def address_lines(fields: dict[str, str]) -> tuple[str, ...]:
 
 
 def is_identity_verified(user: User) -> bool:
-    """True when identity is verified (successfully or with warnings) to GPG45 medium or above."""
-    attribute = get_verified_attributes(user).get(IDENTITY)
-    return attribute is not None and attribute.confidence_level in MEDIUM_OR_ABOVE
-
-
-def purge_attributes(older_than: datetime.timedelta) -> PurgeResult:
-    """Delete attributes received, and requests completed, more than ``older_than`` ago.
-
-    For a retention limit (a purge command calls this). Deleted declines are
-    forgotten, so the scope may be requested again.
-    """
-    cutoff = timezone.now() - older_than
-    attributes = delete_in_batches(VerifiedAttribute.objects.filter(received_at__lt=cutoff))
-    requests = delete_in_batches(AttributeRequest.objects.filter(completed_at__lt=cutoff))
-    return PurgeResult(attributes=attributes, requests=requests)
+    """True when identity is held: ``VerifiedAttribute.is_verified`` holds the rule (L10)."""
+    return IDENTITY in get_verified_attributes(user)

@@ -17,10 +17,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils.cache import add_never_cache_headers
 
-from scotaccount_django._internal import labels
 from scotaccount_django._internal.flows import redirect_to_sign_in, step_up_url
 from scotaccount_django.attributes import UnavailableAttributes, attribute_status, check_scopes
 from scotaccount_django.models import AttributeRequest
+from scotaccount_django.templatetags.scotaccount import (
+    scotaccount_reason_label,
+    scotaccount_scope_label,
+)
 
 #: ``handler(request, unavailable)``: answers when attributes could not be obtained.
 UnavailableHandler = Callable[[HttpRequest, UnavailableAttributes], HttpResponse]
@@ -46,7 +49,7 @@ def verified_attributes_response(
     if status.missing:
         return HttpResponseRedirect(step_up_url(scopes, here))
     if status.unavailable:
-        handler = unavailable or unavailable_handler()
+        handler = unavailable or attributes_unavailable
         retry_url = step_up_url(list(status.unavailable), here, retry=True)
         return handler(request, UnavailableAttributes(status.unavailable, retry_url))
     return None
@@ -59,7 +62,7 @@ class AttributesUnavailablePage:
 
     def __call__(self, request: HttpRequest, unavailable: UnavailableAttributes) -> HttpResponse:
         reasons = [
-            (labels.scope_label(scope), labels.reason_label(reason))
+            (scotaccount_scope_label(scope), scotaccount_reason_label(reason))
             for scope, reason in unavailable.reasons.items()
         ]
         # Only a person who declined can change the answer by retrying: ScotAccount gives
@@ -74,11 +77,6 @@ class AttributesUnavailablePage:
 
 
 attributes_unavailable = AttributesUnavailablePage()
-
-
-def unavailable_handler() -> UnavailableHandler:
-    """The built-in page (a view passes its own with ``unavailable=``)."""
-    return attributes_unavailable
 
 
 def verified_attributes_required(

@@ -77,31 +77,25 @@ class InvalidClaimsToken(InvalidToken):
     code = "invalid_claims_token"
 
 
-class FlowError(ScotAccountError):
-    """Raised when a callback cannot be matched to a pending flow of this browser."""
-
-    code = "flow"
-
-
-class UnknownFlow(FlowError):
+class UnknownFlow(ScotAccountError):
     """Raised when ``state`` is missing or matches no pending flow (or it was already used)."""
 
     code = "unknown_flow"
 
 
-class FlowExpired(FlowError):
+class FlowExpired(ScotAccountError):
     """Raised when the flow's lifetime (7 days by default) has passed."""
 
     code = "flow_expired"
 
 
-class BrowserMismatch(FlowError):
+class BrowserMismatch(ScotAccountError):
     """Raised when the callback arrives in a browser other than the one that started it."""
 
     code = "browser_mismatch"
 
 
-class SubjectMismatch(FlowError):
+class SubjectMismatch(ScotAccountError):
     """Raised when a step-up comes back signed in as a different person."""
 
     code = "subject_mismatch"

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 from scotaccount_django.attributes import UnavailableAttributes
-from scotaccount_django.decorators import unavailable_handler, verified_attributes_response
+from scotaccount_django.decorators import attributes_unavailable, verified_attributes_response
 
 
 class VerifiedAttributesRequiredMixin:
@@ -32,7 +32,7 @@ class VerifiedAttributesRequiredMixin:
     def attributes_unavailable(
         self, request: HttpRequest, unavailable: UnavailableAttributes
     ) -> HttpResponse:
-        return unavailable_handler()(request, unavailable)
+        return attributes_unavailable(request, unavailable)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = verified_attributes_response(

@@ -1,4 +1,4 @@
-"""ScotAccount identities (keyed on ``sub``), pending flows, and verified attributes."""
+"""ScotAccount identities (keyed on ``sub``), verified attributes, and the requests for them."""
 
 from __future__ import annotations
 

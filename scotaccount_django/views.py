@@ -2,8 +2,8 @@
 
 After mozilla-django-oidc's views (``login_success`` / ``login_failure``), but
 not subclassed from them: theirs keep flow state in the session, which cannot
-outlive ScotAccount's 7-day flows, so ``_internal.flows`` keeps it in the
-database instead. Each view names the templates it renders as class attributes.
+outlive ScotAccount's 7-day flows, so ``_internal.flows`` seals it in a
+cookie per flow instead. Each view names the templates it renders as class attributes.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from scotaccount_django._internal import flows, sessions, step_up, telemetry
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
 from scotaccount_django._internal.flows import (
     next_or_default,
-    redirect_to_next,
     redirect_to_sign_in,
     requested_next_url,
     sign_in_url,
@@ -202,19 +201,14 @@ class CallbackView(FlowView):
         start(request, cast("_User", user), id_token=tokens.id_token, claims=claims)
         self.user = user
 
-    def identity_of(self, user: AbstractBaseUser) -> ScotAccountIdentity:
-        """The identity the backend signed ``user`` in with (usually loaded with them)."""
-        try:
-            identity: ScotAccountIdentity = getattr(user, "scotaccount_identity")  # noqa: B009
-        except ScotAccountIdentity.DoesNotExist as exc:
-            raise SignInRefused("the backend's user has no ScotAccountIdentity") from exc
-        return identity
-
     def complete_flow(self, flow: flows.Flow, tokens: TokenSet, claims: IDTokenClaims) -> None:
         """Purpose-specific work after sign-in: a step-up stores the attributes."""
         if flow.purpose != flows.Purpose.ATTRIBUTES or self.user is None:
             return
-        identity = self.identity_of(self.user)
+        try:  # the identity the backend signed the user in with (loaded with them)
+            identity: ScotAccountIdentity = getattr(self.user, "scotaccount_identity")  # noqa: B009
+        except ScotAccountIdentity.DoesNotExist as exc:
+            raise SignInRefused("the backend's user has no ScotAccountIdentity") from exc
         record = step_up.receive_attributes(flow, tokens, identity)
         self.attributes_received(identity, record)
 
@@ -236,7 +230,7 @@ class CallbackView(FlowView):
     def login_success(self, flow: flows.Flow) -> HttpResponse:
         if flow.purpose == flows.Purpose.SIGN_IN:  # step-ups count per scope
             telemetry.record_sign_in(None)
-        return redirect_to_next(self.request, flow.next_url)
+        return HttpResponseRedirect(next_or_default(self.request, flow.next_url))
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
@@ -298,7 +292,7 @@ class AttributesView(FlowView):
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
             if not missing:
-                return redirect_to_next(request, next_url)
+                return HttpResponseRedirect(next_or_default(request, next_url))
             return start_authorization(
                 request,
                 purpose=flows.Purpose.ATTRIBUTES,

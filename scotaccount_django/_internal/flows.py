@@ -353,8 +353,16 @@ def end_session_url(request: HttpRequest, id_token: str) -> str:
     Call after the local session is flushed: the logout ``state`` goes into the
     new, empty session, where it stays server-side, bound to this browser by the
     session cookie, and is consumed on return (a captured return cannot be replayed).
+
+    The endpoint: discovery's ``end_session_endpoint``, else the documented
+    ``/authorize/logout`` on the sign-in host (reference lines 2363-2367).
+    ScotAccount's documentation never mentions ``end_session_endpoint``, so a
+    discovery document without it must not leave people signed in at
+    ScotAccount; check ``scotaccount.I040`` reports the fallback.
     """
-    endpoint = end_session_endpoint()
+    endpoint = get_metadata().end_session_endpoint or conf.DOCUMENTED_END_SESSION_URL
+    if not endpoint:
+        raise ProviderError("no end_session_endpoint and no issuer")
     state = new_secret()
     request.session[LOGOUT_STATE_HASH] = hash_secret(state)
     params = {
@@ -363,23 +371,6 @@ def end_session_url(request: HttpRequest, id_token: str) -> str:
         "state": state,
     }
     return with_query(endpoint, params)
-
-
-def end_session_endpoint() -> str:
-    """Discovery's ``end_session_endpoint``, else the setting, else the documented path.
-
-    ScotAccount's documentation never mentions ``end_session_endpoint``; it
-    documents ``/authorize/logout`` on the sign-in host (reference lines
-    2363-2367), so a discovery document without the field must not leave people
-    signed in at ScotAccount. Check ``scotaccount.I040`` reports the fallback.
-    """
-    advertised = get_metadata().end_session_endpoint
-    if advertised:
-        return advertised
-    fallback = conf.DOCUMENTED_END_SESSION_URL
-    if not fallback:
-        raise ProviderError("no end_session_endpoint and no issuer")
-    return fallback
 
 
 def consume_logout(session: SessionBase, state: str) -> bool:
@@ -468,11 +459,6 @@ def requested_next_url(request: HttpRequest) -> str:
 def next_or_default(request: HttpRequest, url: str) -> str:
     """``url`` if it is (still) safe, else ``LOGIN_REDIRECT_URL``."""
     return safe_next_url(request, url) or resolve_url(settings.LOGIN_REDIRECT_URL)
-
-
-def redirect_to_next(request: HttpRequest, url: str) -> HttpResponseRedirect:
-    """To ``url`` if it is (still) safe, else to ``LOGIN_REDIRECT_URL``."""
-    return HttpResponseRedirect(next_or_default(request, url))
 
 
 def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:

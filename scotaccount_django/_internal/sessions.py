@@ -32,11 +32,9 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
-from django.utils import timezone
 
 from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django._internal.provider import IDTokenClaims
-from scotaccount_django._internal.purge import delete_in_batches
 from scotaccount_django.conf import conf
 from scotaccount_django.models import ScotAccountSession
 
@@ -127,17 +125,6 @@ def remember(request: HttpRequest, user: _User, *, id_token: str, claims: IDToke
         sid_hash=hash_secret(sid),
         user_id=user.pk,
     )
-
-
-def _retention() -> timedelta:
-    """No session can outlive both its lifetime and its cookie; rows older are useless."""
-    return max(conf.SESSION_LIFETIME, timedelta(seconds=settings.SESSION_COOKIE_AGE))
-
-
-def purge_records() -> int:
-    """Delete registry rows older than any session can live (housekeeping, off the hot path)."""
-    stale = ScotAccountSession.objects.filter(created_at__lt=timezone.now() - _retention())
-    return delete_in_batches(stale)
 
 
 def end_local_session(request: HttpRequest) -> None:

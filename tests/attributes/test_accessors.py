@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import io
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
 from django.utils import timezone
 
 from scotaccount_django import attributes
@@ -21,7 +23,6 @@ from scotaccount_django.attributes import (
     get_verified_attributes,
     is_identity_verified,
     missing_scopes,
-    purge_attributes,
     unavailable_scopes,
     verified_address,
     verified_birth_date,
@@ -232,8 +233,9 @@ def test_purge_deletes_what_is_older_than_the_age(identity, time_machine):
     record(identity, [ADDRESS], {ADDRESS: "declined"})
     time_machine.shift(timedelta(days=31))
     hold(identity, ADDRESS)
-    result = purge_attributes(timedelta(days=30))
-    assert (result.attributes, result.requests) == (1, 1)
+    out = io.StringIO()
+    call_command("scotaccount_purge", "--attributes-older-than", "30", stdout=out)
+    assert "Deleted 1 verified attribute(s) and 1 attribute request record(s)" in out.getvalue()
     assert list(VerifiedAttribute.objects.values_list("scope", flat=True)) == [ADDRESS]
     assert not AttributeRequest.objects.exists()
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scotaccount_django._internal import purge
+from scotaccount_django.management.commands import scotaccount_purge as purge
 from scotaccount_django.models import ScotAccountSession
 
 pytestmark = pytest.mark.django_db

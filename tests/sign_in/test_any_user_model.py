@@ -33,7 +33,7 @@ pytestmark = [
 class StaffNumberBackend(ScotAccountBackend):
     """The documented override for a user model with extra required fields."""
 
-    def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
+    def new_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
         user = self.UserModel(email=None, staff_number=0)
         user.set_unusable_password()
         user.save()
@@ -56,8 +56,8 @@ def test_extra_required_fields_use_the_documented_override() -> None:
     default, documented = ScotAccountBackend(), StaffNumberBackend()
     default.UserModel = documented.UserModel = StaffNumberUser
     with pytest.raises(IntegrityError), transaction.atomic():
-        default.create_user({"sub": "x"})  # staff_number is required
-    user = documented.create_user({"sub": "x"})
+        default.new_user({"sub": "x"})  # staff_number is required
+    user = documented.new_user({"sub": "x"})
     assert (user.email, user.staff_number, user.has_usable_password()) == (None, 0, False)
 
 
