@@ -254,7 +254,11 @@ def test_admin_claims_keep_their_indentation(client, records) -> None:
     staff_client(client, values=True)
     page = reverse(f"admin:{APP_LABEL}_verifiedattribute_change", args=[records.pk])
     html = client.get(page).content.decode()
-    assert "<pre>{\n  &quot;given_name&quot;: &quot;Morag&quot;,\n  &quot;family_name" in html
+    shown = html[html.find("<pre>") : html.find("</pre>") + 6]
+    assert "Hidden: seeing values needs the permission" not in html, "values permission not seen"
+    assert shown.startswith("<pre>{\n  &quot;"), f"claims not shown indented: {shown!r}"
+    assert "\n  &quot;given_name&quot;: &quot;Morag&quot;" in shown
+    assert "\n  &quot;family_name&quot;: &quot;Campbell&quot;" in shown
 
 
 # --- M4: no forged log line from any request or provider input ---------------------------
