@@ -60,6 +60,15 @@ def test_the_session_ended_page_names_a_short_lifetime(client, settings):
     assert "0 hours" not in text
 
 
+def test_the_session_ended_page_names_no_idle_timeout_that_is_off(client, settings):
+    """?reason=idle with no idle timeout set said "you had not done anything for ." (walk)."""
+    settings.SCOTACCOUNT_SESSION_IDLE_TIMEOUT = None
+    response = client.get(reverse("scotaccount:session_ended"), {"reason": "idle"})
+    text = " ".join(response.content.decode().split())
+    assert "For your security, you were signed out." in text
+    assert "had not done anything for" not in text
+
+
 def test_the_sign_out_page_has_a_way_back(client, fake_scotaccount, settings):
     settings.LOGIN_REDIRECT_URL = "/signed-in/"
     client = signed_in_client(client, fake_scotaccount)
