@@ -227,6 +227,37 @@ def test_the_installation_guide_lists_every_url_name() -> None:
     assert [name for name in names if f"`scotaccount:{name}`" not in text] == []
 
 
+def test_scotaccount_fake_with_its_port_taken_says_so_without_a_traceback(settings) -> None:
+    from django.core.management.base import CommandError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings.SCOTACCOUNT_ENVIRONMENT = "local"
+        settings.SCOTACCOUNT_LOCAL_PORT = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=r"cannot listen on 127\.0\.0\.1:") as raised:
+            call_command("scotaccount_fake", stderr=io.StringIO())
+    assert "SCOTACCOUNT_LOCAL_PORT" in str(raised.value)
+
+
+def test_the_fake_cli_with_its_port_taken_says_so_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = subprocess.run(
+            [sys.executable, "-m", "scotaccount_django_testing.fake", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert process.returncode == 2
+    assert process.stderr.strip().splitlines() == [process.stderr.strip()], (
+        "one line, no traceback"
+    )
+    assert f"cannot listen on 127.0.0.1:{port}" in process.stderr
+
+
 @pytest.fixture
 def served(settings, monkeypatch) -> list[str | None]:
     """``scotaccount_fake`` with SCOTACCOUNT_ENVIRONMENT "local", recording what it would

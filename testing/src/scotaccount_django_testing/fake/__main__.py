@@ -216,7 +216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if not is_loopback_host(settings["host"]):
         print(f"WARNING: listening on {settings['host']}, beyond this machine.", file=sys.stderr)
-    serve_until_interrupted(fake, lambda line: print(line, flush=True))
+    try:
+        serve_until_interrupted(fake, lambda line: print(line, flush=True))
+    except OSError as error:  # the port is taken: one line, as for any other bad setting
+        print(
+            f"scotaccount-fake: cannot listen on {settings['host']}:{settings['port']} "
+            f"or the attributes port ({error.strerror}); choose another with --port.",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

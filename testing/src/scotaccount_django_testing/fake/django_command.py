@@ -68,7 +68,13 @@ class Command(BaseCommand):
                     f"SCOTACCOUNT_{setting} is {uri}, not on this machine, so the fake sends "
                     "people there: leave it unset while DEBUG is on."
                 )
-        serve_until_interrupted(fake, self.stdout.write, next_steps)
+        try:
+            serve_until_interrupted(fake, self.stdout.write, next_steps)
+        except OSError as exc:  # the port is taken: say so, as `make demo` does
+            raise CommandError(
+                f"The fake cannot listen on {LOCAL_HOST}:{conf.LOCAL_PORT} or the port after it "
+                f"({exc.strerror}). Stop whatever uses them, or set SCOTACCOUNT_LOCAL_PORT."
+            ) from exc
 
     def build_fake(self, sites: list[str], auto_approve: str | None) -> FakeScotAccount:
         try:
