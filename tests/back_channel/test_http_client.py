@@ -95,6 +95,29 @@ def test_l4_undeclared_oversized_body_is_refused() -> None:
         provider.request("token", "GET", server.url)
 
 
+def test_l4_a_body_of_exactly_the_cap_is_accepted() -> None:
+    """The cap refuses what passes it, not what reaches it (declared or counted)."""
+    body = b"x" * provider.MAX_RESPONSE_BYTES
+    with serving(lambda request, connection: connection.sendall(ok(body)) or False) as server:
+        assert provider.request("token", "GET", server.url).body == body
+
+    def undeclared(request, connection) -> bool:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body)
+        return False
+
+    with serving(undeclared) as server:
+        assert provider.request("token", "GET", server.url).body == body
+
+
+def test_l4_a_gzip_answer_is_decoded_before_it_is_read() -> None:
+    """The cap counts decoded bytes, so the body handed on is the decoded one."""
+    packed = gzip.compress(b'{"issuer": "https://example"}')
+    answer = ok(packed, "Content-Encoding: gzip")
+    with serving(lambda request, connection: connection.sendall(answer) or False) as server:
+        response = provider.request("discovery", "GET", server.url)
+    assert response.json_object() == {"issuer": "https://example"}
+
+
 def gzip_bomb() -> bytes:
     """About 1 MB of gzip that inflates to 1 GiB (64 members of 16 MiB of zeros)."""
     member = gzip.compress(bytes(16 * 1024 * 1024), compresslevel=9)
