@@ -170,7 +170,12 @@ def request(
     except ProviderError:
         raise
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
-        if deadline.expired:
+        # A socket timeout may fire a moment before the deadline's timer: both mean "too late".
+        # (urllib3 files a refused connection, NewConnectionError, under TimeoutError too.)
+        timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
+            exc, urllib3.exceptions.NewConnectionError
+        )
+        if deadline.expired or timed_out:
             raise ProviderUnavailable(too_late) from exc
         if isinstance(exc, urllib3.exceptions.DecodeError):
             raise ProviderError(f"response from {url} could not be decoded") from exc

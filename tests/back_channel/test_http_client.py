@@ -68,6 +68,18 @@ def test_l4_stalled_server_is_bounded_by_the_read_timeout(short_timeouts) -> Non
         assert time.monotonic() - started < 2.5
 
 
+def test_l4_a_socket_timeout_ahead_of_the_deadline_is_also_too_late(
+    short_timeouts, monkeypatch
+) -> None:
+    """The socket's own timeout and the deadline's timer race; either way it is "too late",
+    which is what diagnose names as the allow-list symptom."""
+    monkeypatch.setattr(provider._Deadline, "_expire", lambda self: None)  # the socket wins
+    stalled = serving(lambda request, connection: time.sleep(3) or False)
+    too_late = pytest.raises(ProviderUnavailable, match=r"no complete answer .* within 1\.5 s")
+    with stalled as server, too_late:
+        provider.request("token", "GET", server.url)
+
+
 def test_l4_truncated_body_is_our_exception_not_a_protocol_error() -> None:
     def answer(request, connection) -> bool:
         connection.sendall(ok(b'{"access_token": "abc", "id_token": "def"}')[:-20])
