@@ -1,11 +1,8 @@
 """Every flow's one-time secrets: made, sealed in the browser, consumed once; URLs in and out.
 
-Like django-allauth's ``statekit``, one module for every flow kind. Defences:
-CSRF and login CSRF (``state``; the flow lives only in the sealed ``__Host-``
-cookie of the browser that started it), replay (marked spent with ``cache.add``
-before use), code interception (PKCE S256), several tabs (a cookie per flow),
-floods and lockouts (M1: nothing stored before a callback), open redirects
-(``next`` checked when stored and when used), planted links (M2).
+One module for every flow kind, like django-allauth's ``statekit``. Each check
+names the attack it stops; ``docs/design.md`` ("Flows") says why flows live in
+sealed cookies and not in the database or the session.
 """
 
 from __future__ import annotations
@@ -133,7 +130,8 @@ def start_authorization(
     endpoint = get_metadata().authorization_endpoint
     secure = redirect_uri.startswith("https://")
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    code_verifier = secrets.token_urlsafe(48)  # 64 characters, inside RFC 7636's 43..128
+    # Code interception: PKCE S256; 64 characters, inside RFC 7636's 43..128.
+    code_verifier = secrets.token_urlsafe(48)
     user = getattr(request, "user", None)
     # No Sec-Fetch-Site (an older browser) counts as started here.
     started_here = request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none")
@@ -182,7 +180,7 @@ def start_authorization(
 
 
 def cookie_name(state_hash: str, *, secure: bool) -> str:
-    """One cookie per flow, named after its state's hash."""
+    """One cookie per flow (several tabs), named after its state's hash."""
     name = f"{FLOW_COOKIE}_{state_hash[:16]}"
     # L2: on https only this host can set a __Host- cookie (not a sibling subdomain).
     return f"__Host-{name}" if secure else name
