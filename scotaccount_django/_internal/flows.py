@@ -206,7 +206,7 @@ def _crowded_out(request: HttpRequest, pool: str, *, secure: bool) -> list[str]:
 
 def _fernet() -> MultiFernet:
     """Keys derived from ``SECRET_KEY`` and its fallbacks: a key rotation keeps pending flows."""
-    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     derived = [salted_hmac(SEAL_SALT, "", key, algorithm="sha256").digest() for key in keys]
     return MultiFernet([Fernet(base64.urlsafe_b64encode(key)) for key in derived])
 
@@ -358,7 +358,8 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str | None:
 def login_url(explicit: str | None = None) -> str:
     """Where people sign in: ``explicit``, else a ``LOGIN_URL`` the project set, else ours."""
     overridden = settings.is_overridden("LOGIN_URL")  # type: ignore[misc]  # not in the stubs
-    chosen = explicit or (settings.LOGIN_URL if overridden else None)
+    # getattr: a deleted LOGIN_URL (e.g. by override_settings) counts as unset.
+    chosen = explicit or (getattr(settings, "LOGIN_URL", None) if overridden else None)
     return resolve_url(chosen) if chosen else reverse("scotaccount:login")
 
 
