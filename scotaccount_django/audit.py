@@ -1,14 +1,10 @@
-"""Audit events for a SIEM, on the logger ``scotaccount_django.audit``.
+"""Audit events for a SIEM: one ``INFO`` record each on ``scotaccount_django.audit``.
 
-One ``INFO`` record per event, with the fields as record attributes (``extra=``)
-so a JSON formatter sends them as fields. Records carry database ids, scope
-names and reasons only: never names, dates of birth, addresses, emails,
-tokens or ScotAccount's ``sub``. Events come from Django's ``user_logged_in``
-and ``user_logged_out``, the app's ``attributes_received``, and the backend
-(``created``, ``linked``), so the views that cause them need no audit code;
-data events are logged only once their transaction commits. Erasure has no
-event of its own (it can come from any cascade), so it listens to the model's
-``post_delete``. ``docs/deployment.md`` lists every field.
+Fields are record attributes (``extra=``) holding ids, scope names and reasons
+only, never personal data, tokens or ``sub``. Events come from Django's signals,
+``attributes_received``, the backend and ``post_delete`` (erasure can come from
+any cascade); data events once their transaction commits. ``docs/deployment.md``
+lists every field.
 """
 
 from __future__ import annotations
@@ -41,7 +37,7 @@ def _user_id(user: Any) -> str | None:
 
 def _signed_in(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
     # Only ScotAccount sign-ins: the callback's flow is on the request.
-    if flows.in_progress(request) is not None:
+    if getattr(request, flows.IN_PROGRESS, None) is not None:
         identity = getattr(user, "scotaccount_identity", None)
         emit("signed_in", user_id=_user_id(user), identity_id=getattr(identity, "pk", None))
 

@@ -1,21 +1,9 @@
 """``ScotAccountBackend``: mozilla-django-oidc's backend, fed ScotAccount's protocol.
 
-MDO's own ``authenticate`` and ``get_or_create_user`` run unmodified::
-
-    authenticate -> get_token -> verify_token -> get_or_create_user
-                 -> get_userinfo -> verify_claims -> filter_users_by_claims
-                 -> update_user | create_user -> get_username
-
-This class supplies what ScotAccount needs at MDO's extension points:
-``get_settings`` (one mapping from MDO's names onto ``SCOTACCOUNT_*``),
-``get_token`` (``private_key_jwt`` and the flow's registered ``redirect_uri``),
-``verify_token`` (our complete ID-token checks, with the nonce MDO passes in),
-``get_userinfo`` (the verified ID-token claims: ScotAccount has no userinfo
-endpoint), and people keyed on issuer + ``sub``, never email.
-
-ScotAccount access tokens are for the attributes endpoint only, never for a
-council's own API: a call such as DRF's ``get_or_create_user(token, None, None)``
-is refused with ``PermissionDenied``.
+MDO's own ``authenticate`` and ``get_or_create_user`` run unmodified; this class
+supplies ScotAccount at MDO's extension points, and keys people on issuer +
+``sub``, never email. ScotAccount access tokens never authenticate a council's
+own API: DRF's ``get_or_create_user(token, None, None)`` is refused.
 """
 
 from __future__ import annotations
@@ -62,11 +50,9 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
             "OIDC_OP_JWKS_ENDPOINT": _FROM_DISCOVERY,
             "OIDC_OP_USER_ENDPOINT": None,  # ScotAccount has none: see get_userinfo
             "OIDC_RP_SIGN_ALGO": " ".join(conf.ID_TOKEN_ALGORITHMS),
-            "OIDC_RP_SCOPES": "openid",
             "OIDC_AUTHENTICATION_CALLBACK_URL": "scotaccount:callback",
             "OIDC_CREATE_USER": conf.CREATE_USERS,
-            # The session keeps the ID token for logout (sessions.ID_TOKEN), never
-            # the access token: it is used once, for the attributes.
+            # Never the access token (used once); sessions.ID_TOKEN keeps the ID token.
             "OIDC_STORE_ACCESS_TOKEN": False,
             "OIDC_STORE_ID_TOKEN": False,
         }
@@ -79,13 +65,10 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The code exchanged with ``private_key_jwt``, PKCE and the flow's ``redirect_uri``.
 
-        Departs: MDO sends a client secret and builds ``redirect_uri`` from the
-        Host header; ScotAccount accepts only a signed client assertion, and the
-        URI must be the one the authorization request registered. Without a flow
-        being completed (an ``authenticate`` call for some other login that
-        happens to carry ``code``), nothing is sent.
+        Departs: MDO sends a client secret and a ``redirect_uri`` from the Host
+        header. Nothing is sent unless a flow is being completed.
         """
-        completion = flows.in_progress(self.request)
+        completion = getattr(self.request, flows.IN_PROGRESS, None)
         if completion is None or "code_verifier" not in payload:
             return {}
         issuer = self.request.GET.get("iss") if self.request is not None else None
@@ -102,15 +85,12 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         }
 
     def verify_token(self, token: str | None, **kwargs: Any) -> dict[str, Any] | None:
-        """The ID token verified completely; its claims, or None without a flow.
+        """The ID token verified completely (``jwtkit``); its claims, or None without a flow.
 
         Departs: MDO trusts one algorithm and checks neither issuer nor audience.
-        Here: configured algorithms, ScotAccount's keys, ``iss``, ``aud``/``azp``,
-        times, the flow's nonce (``nonce``: what the callback gave MDO, the hash
-        the flow stored) and ``sub`` a UUID; a step-up must return the person
-        who started it.
+        ``nonce`` is the hash the flow stored; a step-up must return its starter.
         """
-        completion = flows.in_progress(self.request)
+        completion = getattr(self.request, flows.IN_PROGRESS, None)
         nonce = kwargs.get("nonce")
         if completion is None or not token or not isinstance(nonce, str):
             return None
@@ -124,11 +104,9 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     def get_userinfo(
         self, access_token: str, id_token: str | None, payload: dict[str, Any] | None
     ) -> dict[str, Any]:
-        """The verified ID token claims: ScotAccount has no userinfo endpoint.
+        """The verified ID token claims (ScotAccount has no userinfo endpoint); override to add.
 
-        Without a verified ID token (an API handing over a bare access token)
-        this refuses: ScotAccount access tokens do not sign anyone in here.
-        Override to add to the claims; verified attributes come later, by step-up.
+        A bare access token (no verified ID token) is refused.
         """
         if payload is None:
             raise PermissionDenied("ScotAccount access tokens do not authenticate API calls")
@@ -141,9 +119,9 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
         """The user with this issuer and ``sub``; else the user ``link_existing_user`` names.
 
-        Departs: never email, which would let anyone who controls an address
-        take over an account. A link is made only to the user who started this
-        flow *and* is still signed in at its callback (L3, M2).
+        Departs: never email (whoever controls an address would take the account).
+        A link is made only to the user who started this flow *and* is still
+        signed in at its callback (L3, M2).
         """
         users = self.UserModel.objects.filter(
             scotaccount_identity__issuer=claims["iss"],
@@ -154,7 +132,6 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         linked = self.link_existing_user(self.request, claims)
         if linked is None:
             return []
-        # Flows store the starter's pk as a string (flows.Flow.started_by_id).
         started_by = self.started_by_id
         present = getattr(getattr(self.request, "user", None), "pk", None)
         if started_by is None or str(linked.pk) != started_by or str(present) != started_by:
@@ -166,27 +143,21 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     def started_by_id(self) -> Any:
         """The pk of the user signed in when this flow started, or None: the only user
         ``link_existing_user`` may link, and only while they are still signed in."""
-        completion = flows.in_progress(self.request)
+        completion = getattr(self.request, flows.IN_PROGRESS, None)
         return completion.flow.started_by_id if completion is not None else None
 
     def link_existing_user(
         self, request: HttpRequest, claims: dict[str, Any]
     ) -> AbstractBaseUser | None:
-        """Hook: return an existing user to link to this new ``sub``, or None.
+        """Hook: an existing user to link to this new ``sub``, or None (the default).
 
-        Override to attach ScotAccount to accounts a council already has. Only
-        the user who started this flow, and is still signed in at its callback,
-        can be linked; any other user returned is refused. For a "link my
-        ScotAccount" button, return ``UserModel.objects.get(pk=self.started_by_id)``
-        when it is set. Never match on email or name. The default links nobody.
+        Only ``self.started_by_id``, still signed in at the callback, can be
+        linked; any other user returned is refused. Never match on email or name.
         """
         return None
 
     def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
-        """A new user with no usable password, and its identity, in one transaction.
-
-        Override ``new_user`` when your user model has other required fields.
-        """
+        """``new_user`` (override it for other required fields) and its identity, atomically."""
         try:
             with transaction.atomic():
                 user = self.new_user(claims)
@@ -199,8 +170,7 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         return user
 
     def new_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
-        """The user row, through the model's manager where it can; e.g. override with
-        ``return self.UserModel.objects.create_user(email=None, council_ref="")``."""
+        """The user row, with no usable password."""
         name_field = self.UserModel.USERNAME_FIELD
         is_email = isinstance(self.UserModel._meta.get_field(name_field), EmailField)
         # ScotAccount gives no email at sign-in and a random name is not an email
@@ -222,10 +192,7 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         return f"scotaccount-{secrets.token_hex(8)}"
 
     def update_user(self, user: AbstractBaseUser, claims: dict[str, Any]) -> AbstractBaseUser:
-        """Record the sign-in time; a user found by ``link_existing_user`` gets the identity.
-
-        An inactive user is refused here, because MDO's ``authenticate`` does not.
-        """
+        """Record the sign-in time; a linked user gets the identity; inactive users are refused."""
         if not self.user_can_authenticate(user):
             raise SuspiciousOperation("the user is inactive")
         try:

@@ -1,12 +1,12 @@
 """The exceptions this app raises. Catch ``ScotAccountError`` to catch them all.
 
-Library errors (PyJWT, requests, cryptography) never escape: each is mapped to
-one of these, so callers handle one family and the log gets one clear reason.
+Library errors (PyJWT, urllib3, cryptography) never escape: each is mapped to one of these.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from scotaccount_django.reporting import escape
 
@@ -14,97 +14,75 @@ from scotaccount_django.reporting import escape
 class ScotAccountError(Exception):
     """Base class: raised for anything that stops a ScotAccount flow."""
 
-    #: A short, stable code for logs and templates (never personal data).
+    #: A short, stable code for logs and templates (never personal data), given as
+    #: a class keyword: ``class FlowExpired(ScotAccountError, code="flow_expired")``.
     code = "error"
+
+    def __init_subclass__(cls, code: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = code or cls.code
 
     def __str__(self) -> str:
         # Messages quote requests and ScotAccount: none may forge a log line (SECURITY M4).
         return escape(super().__str__())
 
 
-class ConfigurationError(ScotAccountError):
+class ConfigurationError(ScotAccountError, code="configuration"):
     """Raised when settings are missing or wrong (checks should have said so)."""
 
-    code = "configuration"
 
-
-class ProviderError(ScotAccountError):
+class ProviderError(ScotAccountError, code="provider"):
     """Raised when ScotAccount answers badly: bad status, body, redirect or JSON."""
 
-    code = "provider"
 
-
-class ProviderUnavailable(ProviderError):
+class ProviderUnavailable(ProviderError, code="provider_unavailable"):
     """Raised when ScotAccount cannot be reached in time (connection, timeout, 5xx)."""
 
-    code = "provider_unavailable"
 
-
-class AttributesUnavailable(ProviderUnavailable):
+class AttributesUnavailable(ProviderUnavailable, code="attributes_unavailable"):
     """Raised when the attributes endpoint still fails (5xx, timeout) after bounded retries."""
 
-    code = "attributes_unavailable"
 
-
-class ProviderRejectedClient(ProviderError):
+class ProviderRejectedClient(ProviderError, code="provider_rejected_client"):
     """Raised when ScotAccount refuses us (401/403): a key or client id problem.
 
-    An IP allow-list block looks different: a 503 or a time-out (reference line 1226).
+    (An IP allow-list block is a 503 or a time-out instead: reference line 1226.)
     """
 
-    code = "provider_rejected_client"
 
+class ScotAccountSessionEnded(ProviderError, code="invalid_session_id"):
+    """Raised on ``402 invalid_session_id``: the person's ScotAccount session ended mid-flow.
 
-class ScotAccountSessionEnded(ProviderError):
-    """Raised on ScotAccount's ``402 invalid_session_id``: "Invalid SID or expired session".
-
-    Documented for the token and attributes endpoints (reference lines 576-581,
-    942-947): the person's ScotAccount session ended before the flow finished.
+    Documented for the token and attributes endpoints (reference lines 576-581, 942-947).
     """
 
-    code = "invalid_session_id"
 
-
-class InvalidToken(ScotAccountError):
+class InvalidToken(ScotAccountError, code="invalid_token"):
     """Raised when a JWT from ScotAccount fails verification; nothing from it is used."""
 
-    code = "invalid_token"
 
-
-class InvalidIDToken(InvalidToken):
+class InvalidIDToken(InvalidToken, code="invalid_id_token"):
     """Raised when an ID token fails signature, issuer, audience, time, nonce or sub checks."""
 
-    code = "invalid_id_token"
 
-
-class InvalidClaimsToken(InvalidToken):
+class InvalidClaimsToken(InvalidToken, code="invalid_claims_token"):
     """Raised when a ``claimsToken`` fails verification or does not match the schema."""
 
-    code = "invalid_claims_token"
 
-
-class UnknownFlow(ScotAccountError):
+class UnknownFlow(ScotAccountError, code="unknown_flow"):
     """Raised when ``state`` is missing or matches no pending flow (or it was already used)."""
 
-    code = "unknown_flow"
 
-
-class FlowExpired(ScotAccountError):
+class FlowExpired(ScotAccountError, code="flow_expired"):
     """Raised when the flow's lifetime (7 days by default) has passed."""
 
-    code = "flow_expired"
 
-
-class BrowserMismatch(ScotAccountError):
+class BrowserMismatch(ScotAccountError, code="browser_mismatch"):
     """Raised when the callback arrives in a browser other than the one that started it."""
 
-    code = "browser_mismatch"
 
-
-class SubjectMismatch(ScotAccountError):
+class SubjectMismatch(ScotAccountError, code="subject_mismatch"):
     """Raised when a step-up comes back signed in as a different person."""
-
-    code = "subject_mismatch"
 
 
 #: RFC 6749 section 4.1.2.1: ``error`` is ``1*( %x20-21 / %x23-5B / %x5D-7E )``.
@@ -113,15 +91,12 @@ OAUTH_ERROR_VALUE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}")
 MALFORMED_ERROR = "malformed_error"
 
 
-class AuthorizationDenied(ScotAccountError):
+class AuthorizationDenied(ScotAccountError, code="authorization_error"):
     """Raised when ScotAccount redirects back with an ``error`` parameter.
 
-    ``error`` comes from the query string, so anyone can send anything: a value
-    outside RFC 6749's character set (a newline would forge a log line) becomes
-    ``MALFORMED_ERROR``, and the message keeps only an escaped, shortened copy.
+    Anyone can send any ``error``: one outside RFC 6749's set (a newline would forge a
+    log line, L7) becomes ``MALFORMED_ERROR``; the message keeps an escaped copy.
     """
-
-    code = "authorization_error"
 
     def __init__(self, error: str) -> None:
         well_formed = OAUTH_ERROR_VALUE.fullmatch(error) is not None
@@ -129,25 +104,17 @@ class AuthorizationDenied(ScotAccountError):
         self.error = error if well_formed else MALFORMED_ERROR
 
 
-class BadCallback(ScotAccountError):
+class BadCallback(ScotAccountError, code="bad_request"):
     """Raised when the callback's query is malformed: duplicated, oversized or contradictory."""
 
-    code = "bad_request"
 
-
-class SignInRefused(ScotAccountError):
+class SignInRefused(ScotAccountError, code="sign_in_refused"):
     """Raised when a verified person may not sign in (unknown and creation is off, or inactive)."""
 
-    code = "sign_in_refused"
 
-
-class BadAttributeRequest(ScotAccountError):
+class BadAttributeRequest(ScotAccountError, code="bad_attribute_request"):
     """Raised when a step-up asks for no scope, or for a scope ScotAccount does not offer."""
 
-    code = "bad_attribute_request"
 
-
-class StorageFailure(ScotAccountError):
+class StorageFailure(ScotAccountError, code="storage"):
     """Raised when the database fails mid-flow; what was being written is rolled back."""
-
-    code = "storage"

@@ -1,22 +1,8 @@
-"""Every flow, from the browser's first redirect to its return: one module, one job.
+"""Every flow's one-time secrets: made, sealed in the browser, consumed once; URLs in and out.
 
-Like django-allauth's ``socialaccount/internal/flows.py``: one small module
-makes, stores, consumes and hashes every one-time secret (``state``, nonce,
-PKCE verifier, browser binding, logout ``state``), builds the URLs that carry
-them, and reads what comes back. Defences, by attack:
-- CSRF / login CSRF: ``state`` (256 bits) is matched, and a flow lives only in
-  the ``__Host-`` cookie of the browser that started it, sealed (encrypted and
-  authenticated with a key derived from ``SECRET_KEY``).
-- Replay and double submission: a flow is marked spent in the shared cache
-  (``cache.add``) before it is used; only the request whose add won may continue.
-  The logout ``state`` is consumed from the session (once).
-- Code interception: PKCE S256 with a fresh 64-character verifier.
-- Several tabs: each flow has its own cookie.
-- Floods and lockouts (M1): nothing is stored server-side until a callback, and
-  a page on another site can only replace the one flow it started.
-- Open redirects: ``next`` is checked when stored and again when used.
-- A planted link (M2): a flow a signed-in user started completes only while they
-  are still signed in.
+One module for every flow kind, like django-allauth's ``statekit``. Each check
+names the attack it stops; ``docs/design.md`` ("Flows") says why flows live in
+sealed cookies and not in the database or the session.
 """
 
 from __future__ import annotations
@@ -62,18 +48,10 @@ from scotaccount_django.exceptions import (
     UnknownFlow,
 )
 
-#: 48 random bytes -> 64 URL-safe characters, inside RFC 7636's 43..128.
-CODE_VERIFIER_BYTES = 48
-SECRET_BYTES = 32
 #: The flow cookies' name, before each flow's own suffix.
 FLOW_COOKIE = "scotaccount_flow"
-#: The secure cookie's prefix: a sibling subdomain or a network attacker cannot set it (L2).
-HOST_PREFIX = "__Host-"
 #: Pending flows a browser keeps per pool: started here (or typed), or from another site.
 POOL_SIZES = {"site": 4, "cross": 1}
-#: ``Sec-Fetch-Site`` values of a navigation another site did not start (absent: older
-#: browsers, counted as here).
-SITE = ("same-origin", "none")
 #: Separates the flow cookies' key from every other use of ``SECRET_KEY``.
 SEAL_SALT = "scotaccount_django.flows.seal"
 #: SHA-256 of the ``state`` sent with a logout; read (once) by the logged-out view.
@@ -85,20 +63,15 @@ CALLBACK_PARAMETERS = ("code", "state", "error", "error_description", "iss")
 MAX_PARAMETER_LENGTH = 4096
 #: Longer ``next`` values are refused: no page of a site needs one.
 MAX_NEXT_LENGTH = 2048
-#: The URIs registered with ScotAccount: setting (without ``SCOTACCOUNT_``) -> our URL name.
+#: Setting (without ``SCOTACCOUNT_``) -> our URL name.
 REGISTERED_URIS = {
     "REDIRECT_URI": "scotaccount:callback",
     "POST_LOGOUT_REDIRECT_URI": "scotaccount:logged_out",
 }
 
 
-def new_secret() -> str:
-    """A fresh 256-bit URL-safe secret (state, nonce, browser cookie)."""
-    return secrets.token_urlsafe(SECRET_BYTES)
-
-
 def hash_secret(value: str) -> str:
-    """SHA-256 hex digest, for secrets we only ever compare (state, nonce, cookie, sid)."""
+    """SHA-256 hex digest, for secrets we only ever compare."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -111,9 +84,6 @@ def matches_hash(value: str, expected_hash: object) -> bool:
     )
 
 
-# Starting a flow ---------------------------------------------------------------------------
-
-
 class Purpose(TextChoices):
     SIGN_IN = "sign_in", _("Sign in")
     ATTRIBUTES = "attributes", _("Verified attributes")
@@ -121,12 +91,7 @@ class Purpose(TextChoices):
 
 @dataclass(frozen=True)
 class Flow:
-    """One authorization request sent to ScotAccount and not yet answered.
-
-    It lives sealed in this browser's ``__Host-`` cookie, not in the database:
-    ScotAccount lets a flow take 7 days, longer than a session, and a server-side
-    row per anonymous ``/login/`` hit is something a script could fill (M1).
-    """
+    """One authorization request not yet answered, sealed in the browser, never stored (M1)."""
 
     state_hash: str
     nonce_hash: str
@@ -158,19 +123,18 @@ def start_authorization(
 ) -> HttpResponse:
     """Redirect the browser to ScotAccount, with the flow sealed in a cookie of its own.
 
-    Nothing is written server-side, so neither a flood of anonymous hits nor one
-    address shared by many people can fill a table or lock anyone out (M1). A
-    browser keeps at most ``POOL_SIZES`` pending flows per pool; a flow started
-    from another site (``Sec-Fetch-Site: cross-site``) can only push out another
-    such flow, so a hostile page can neither evict a pending step-up started here
-    nor pile up cookies.
+    A flow started from another site can only push out the one other such flow
+    (M1): a hostile page can neither evict a pending step-up nor pile up cookies.
     """
     redirect_uri = registered_uri(request, "REDIRECT_URI")
     endpoint = get_metadata().authorization_endpoint
     secure = redirect_uri.startswith("https://")
-    state, nonce = new_secret(), new_secret()
-    code_verifier = secrets.token_urlsafe(CODE_VERIFIER_BYTES)
+    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    # Code interception: PKCE S256; 64 characters, inside RFC 7636's 43..128.
+    code_verifier = secrets.token_urlsafe(48)
     user = getattr(request, "user", None)
+    # No Sec-Fetch-Site (an older browser) counts as started here.
+    started_here = request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none")
     now = time.time()
     flow = Flow(
         state_hash=hash_secret(state),
@@ -182,7 +146,7 @@ def start_authorization(
         next_url=next_url,
         initiating_sub=initiating_sub,
         started_by_id=str(user.pk) if user is not None and user.is_authenticated else None,
-        pool="site" if request.headers.get("Sec-Fetch-Site", "none") in SITE else "cross",
+        pool="site" if started_here else "cross",
         created=now,
         expires=now + conf.FLOW_LIFETIME.total_seconds(),
     )
@@ -216,15 +180,14 @@ def start_authorization(
 
 
 def cookie_name(state_hash: str, *, secure: bool) -> str:
-    """One cookie per flow, named after its state's hash; ``__Host-`` on https, where the
-    browser guarantees only this host set it (L2)."""
+    """One cookie per flow (several tabs), named after its state's hash."""
     name = f"{FLOW_COOKIE}_{state_hash[:16]}"
-    return f"{HOST_PREFIX}{name}" if secure else name
+    # L2: on https only this host can set a __Host- cookie (not a sibling subdomain).
+    return f"__Host-{name}" if secure else name
 
 
 def _crowded_out(request: HttpRequest, pool: str, *, secure: bool) -> list[str]:
-    """The cookies to delete so that ``pool`` keeps room for one more flow: the oldest
-    of that pool, and any that no longer open (expired, tampered, an old key)."""
+    """The cookies to delete to make room in ``pool``: its oldest, and any that no longer open."""
     prefix = cookie_name("", secure=secure)
     pending: list[tuple[float, str]] = []
     dropped = []
@@ -242,30 +205,21 @@ def _crowded_out(request: HttpRequest, pool: str, *, secure: bool) -> list[str]:
 
 
 def _fernet() -> MultiFernet:
-    """Flow cookies are encrypted and authenticated with keys derived from ``SECRET_KEY``
-    (and its fallbacks, so a key rotation does not end pending flows)."""
-    secrets_ = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(
-                base64.urlsafe_b64encode(
-                    salted_hmac(SEAL_SALT, "", key, algorithm="sha256").digest()
-                )
-            )
-            for key in secrets_
-        ]
-    )
+    """Keys derived from ``SECRET_KEY`` and its fallbacks: a key rotation keeps pending flows."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    derived = [salted_hmac(SEAL_SALT, "", key, algorithm="sha256").digest() for key in keys]
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(key)) for key in derived])
 
 
 def seal(flow: Flow) -> str:
-    """The flow as a cookie value: compressed JSON, encrypted (Fernet), unpadded base64."""
+    """Compressed JSON, encrypted and authenticated (Fernet), unpadded base64."""
     fields = {**asdict(flow), "initiating_sub": flow.initiating_sub and str(flow.initiating_sub)}
     plain = zlib.compress(json.dumps(fields, separators=(",", ":")).encode())
     return _fernet().encrypt(plain).decode().rstrip("=")
 
 
 def unseal(value: str) -> Flow | None:
-    """The flow a cookie value seals, or None when it was not sealed here (or is damaged)."""
+    """The flow, or None when the value was not sealed here (or is damaged)."""
     try:
         plain = _fernet().decrypt(value + "=" * (-len(value) % 4))
         fields = json.loads(zlib.decompress(plain))
@@ -276,12 +230,9 @@ def unseal(value: str) -> Flow | None:
         return None
 
 
-# Finishing a flow --------------------------------------------------------------------------
-
-
 @dataclass
 class Completion:
-    """A flow its callback is completing, and what the backend's hooks learn on the way."""
+    """A flow being completed, and what the backend's hooks learn on the way."""
 
     flow: Flow
     cookie: str
@@ -290,13 +241,7 @@ class Completion:
 
 
 def consume(request: HttpRequest, state: str | None) -> Completion:
-    """The flow ``state`` names, from this browser's cookie; usable once only.
-
-    Single use is enforced here, in the shared cache, before anything else, so a
-    callback can never be replayed, not even after an error; the view deletes
-    the cookie. A flow started by a signed-in user ends when that user signs out,
-    by any route (M2): it completes only while they are still signed in.
-    """
+    """The flow ``state`` names, from this browser's cookie; usable once, even after an error."""
     if not state:
         raise UnknownFlow("the callback has no state")
     state_hash = hash_secret(state)
@@ -305,19 +250,21 @@ def consume(request: HttpRequest, state: str | None) -> Completion:
     spent = f"scotaccount:flow-spent:{state_hash}"
     cache = caches[conf.CACHE_ALIAS]
     value = request.COOKIES.get(name)
-    if not value:
+    if not value:  # login CSRF: a callback for a flow this browser did not start
         if cache.get(spent) is not None:
             raise UnknownFlow("the flow was consumed already")
         raise BrowserMismatch("no flow with this state in this browser")
     flow = unseal(value)
     if flow is None or not hmac.compare_digest(flow.state_hash, state_hash):
         raise BrowserMismatch("the flow cookie was not sealed here for this state")
+    # Replay, double submission: only the request whose add wins may continue.
     if not cache.add(spent, 1, timeout=max(int(flow.expires - time.time()), 1)):
         raise UnknownFlow("the flow was consumed by another request")
     if flow.expires <= time.time():
         raise FlowExpired("the flow has expired")
     user = getattr(request, "user", None)
     signed_in = str(user.pk) if user is not None and user.is_authenticated else None
+    # M2: a flow a signed-in user started ends when they sign out, by any route.
     if flow.started_by_id is not None and flow.started_by_id != signed_in:
         raise UnknownFlow("the user who started this flow has signed out")
     completion = Completion(flow, name)
@@ -326,7 +273,7 @@ def consume(request: HttpRequest, state: str | None) -> Completion:
 
 
 def in_progress(request: HttpRequest | None) -> Completion | None:
-    """The flow this request's callback is completing (set by ``consume``), or None."""
+    """The flow this request's callback is completing, or None."""
     return getattr(request, IN_PROGRESS, None)
 
 
@@ -344,26 +291,18 @@ def read_query_parameters(request: HttpRequest, names: tuple[str, ...]) -> dict[
     return params
 
 
-# Logout ------------------------------------------------------------------------------------
-
-
 def end_session_url(request: HttpRequest, id_token: str) -> str:
     """ScotAccount's logout with exactly the three documented parameters.
 
-    Call after the local session is flushed: the logout ``state`` goes into the
-    new, empty session, where it stays server-side, bound to this browser by the
-    session cookie, and is consumed on return (a captured return cannot be replayed).
-
-    The endpoint: discovery's ``end_session_endpoint``, else the documented
-    ``/authorize/logout`` on the sign-in host (reference lines 2363-2367).
-    ScotAccount's documentation never mentions ``end_session_endpoint``, so a
-    discovery document without it must not leave people signed in at
-    ScotAccount; check ``scotaccount.I040`` reports the fallback.
+    Call after the local session is flushed: the logout ``state`` is kept in the
+    new session and consumed on return, so a captured return cannot be replayed.
+    Without ``end_session_endpoint`` (ScotAccount documents none) the documented
+    ``/authorize/logout`` is used (check ``scotaccount.I040`` says so).
     """
     endpoint = get_metadata().end_session_endpoint or conf.DOCUMENTED_END_SESSION_URL
     if not endpoint:
         raise ProviderError("no end_session_endpoint and no issuer")
-    state = new_secret()
+    state = secrets.token_urlsafe(32)
     request.session[LOGOUT_STATE_HASH] = hash_secret(state)
     params = {
         "id_token_hint": id_token,
@@ -379,9 +318,6 @@ def consume_logout(session: SessionBase, state: str) -> bool:
         return False
     del session[LOGOUT_STATE_HASH]
     return True
-
-
-# URLs in and out ---------------------------------------------------------------------------
 
 
 def with_query(endpoint: str, params: dict[str, str]) -> str:
@@ -402,13 +338,10 @@ def registered_uri(request: HttpRequest, setting: str) -> str:
 
 
 def safe_next_url(request: HttpRequest, url: str | None) -> str | None:
-    """``url`` if this site may send the browser there, else None.
+    """``url`` if this site may send the browser there (open redirects), else None.
 
-    The one check for ``next``, made when it is stored and again when it is
-    used: Django's ``url_has_allowed_host_and_scheme`` against this host only
-    (and https when this request is), and no control or format characters (no
-    real URL has them, and PostgreSQL cannot store a NUL) or overlong values.
-    Unlike mozilla-django-oidc's ``get_next_url`` it reads no ``OIDC_*`` setting.
+    This host only (https if this request is), and no control characters (no
+    real URL has them; PostgreSQL cannot store a NUL).
     """
     if (
         url
@@ -423,16 +356,10 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str | None:
 
 
 def login_url(explicit: str | None = None) -> str:
-    """Where people sign in: ``explicit``, else the project's ``LOGIN_URL``, else ours.
-
-    Django always has a ``LOGIN_URL`` (``/accounts/login/``); only one the
-    project set itself counts, so a council's "choose how to sign in" page is
-    honoured and a project without one still gets ScotAccount's login.
-    """
-    own: str | None = None
-    if settings.is_overridden("LOGIN_URL"):  # type: ignore[misc]  # missing from the stubs
-        own = getattr(settings, "LOGIN_URL", None)
-    chosen = explicit or own
+    """Where people sign in: ``explicit``, else a ``LOGIN_URL`` the project set, else ours."""
+    overridden = settings.is_overridden("LOGIN_URL")  # type: ignore[misc]  # not in the stubs
+    # getattr: a deleted LOGIN_URL (e.g. by override_settings) counts as unset.
+    chosen = explicit or (getattr(settings, "LOGIN_URL", None) if overridden else None)
     return resolve_url(chosen) if chosen else reverse("scotaccount:login")
 
 
@@ -442,11 +369,7 @@ def redirect_to_sign_in(request: HttpRequest, explicit: str | None = None) -> Ht
 
 
 def sign_in_url(next_url: str = "", *, project_login: bool = False) -> str:
-    """Our login URL, carrying ``next`` so that a retry comes back to the same page.
-
-    ``project_login``: the project's ``LOGIN_URL`` instead (see ``login_url``), for
-    people starting afresh rather than retrying a ScotAccount sign-in.
-    """
+    """Our login URL (``project_login``: ``login_url()``), keeping ``next`` for a retry."""
     url = login_url() if project_login else reverse("scotaccount:login")
     return with_query(url, {"next": next_url}) if next_url else url
 
@@ -462,7 +385,7 @@ def next_or_default(request: HttpRequest, url: str) -> str:
 
 
 def step_up_url(scopes: Iterable[str], next_url: str, *, retry: bool = False) -> str:
-    """The ``scotaccount:attributes`` URL asking for ``scopes``, then back to ``next_url``."""
+    """The step-up URL asking for ``scopes``, then back to ``next_url``."""
     params: list[tuple[str, str]] = [("scope", scope) for scope in scopes]
     params.append(("next", next_url))
     if retry:

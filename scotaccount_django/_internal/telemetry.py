@@ -1,10 +1,8 @@
 """Metrics and traces through the OpenTelemetry API: a no-op until the project sets up an SDK.
 
-A library depends on the API only (no registry of our own); the council's SDK
-decides where figures go. Every attribute value comes from a closed set
-declared here (``ATTRIBUTE_VALUES``) and anything else is recorded as
-``"other"``, so no ``sub``, token, name, email or address can ever reach a
-metric or a span. ``docs/operations.md`` lists what each instrument means.
+Every attribute value comes from a closed set (``ATTRIBUTE_VALUES``; anything
+else is recorded as ``"other"``), so no ``sub``, token or personal data can reach
+a metric or a span. ``docs/operations.md`` lists what each instrument means.
 """
 
 from __future__ import annotations
@@ -22,16 +20,16 @@ from scotaccount_django.exceptions import AuthorizationDenied, ScotAccountError
 OTHER = "other"
 ENDPOINTS = frozenset({"discovery", "jwks", "token", "attributes"})
 SCOPES = frozenset({"scotaccount.gpg45.medium", "scotaccount.address", "scotaccount.email"})
-#: The stable codes of ``docs/troubleshooting.md`` (``ScotAccountError.code``).
-# fmt: off
-ERROR_CODES = frozenset({
-    "authorization_error", "unknown_flow", "flow_expired", "browser_mismatch",
-    "subject_mismatch", "bad_request", "provider_unavailable", "provider_rejected_client",
-    "invalid_session_id", "attributes_unavailable", "invalid_claims_token",
-    "bad_attribute_request", "provider", "invalid_token", "invalid_id_token", "storage",
-    "configuration", "sign_in_refused"
-})
-# fmt: on
+
+
+def _codes(base: type[ScotAccountError]) -> frozenset[str]:
+    """The ``code`` of every subclass of ``base``, however deep."""
+    subclasses = base.__subclasses__()
+    return frozenset(sub.code for sub in subclasses).union(*map(_codes, subclasses))
+
+
+#: The stable codes of ``docs/troubleshooting.md``: every ``ScotAccountError`` subclass's.
+ERROR_CODES = _codes(ScotAccountError)
 #: ``AttributeRequest.Reason`` of a missing scope -> the step-up outcome it counts as.
 STEP_UP_REASONS = {"declined": "declined", "not_available": "unavailable"}
 #: Every attribute key -> the only values it may carry (``"other"`` stands for the rest).
@@ -138,8 +136,7 @@ def record_purged(table: str, rows: int) -> None:
 def provider_call(endpoint: str) -> Iterator[None]:
     """One call to ScotAccount: a client span and a duration, failed if an error escapes.
 
-    ``error.type`` is the error's stable code; the exception itself is not
-    recorded on the span, since its message may hold a URL or a status text.
+    The exception is not recorded on the span: its message may hold a URL.
     """
     attributes = _closed({"scotaccount.endpoint": endpoint})
     with _tracer.start_as_current_span(
