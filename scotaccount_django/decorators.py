@@ -1,4 +1,4 @@
-"""``verified_attributes_required``: one line on a council view that needs verified attributes.
+"""Views that need verified attributes: ``@verified_attributes_required``, and a mixin.
 
 Signed-out people sign in first; people missing an attribute go through the
 step-up and come back to the same page; when an attribute could not be
@@ -39,7 +39,7 @@ def verified_attributes_response(
 ) -> HttpResponse | None:
     """None when the signed-in person holds every scope; otherwise the response to send.
 
-    The check behind the decorator and the mixin, for views that need it inline.
+    The check behind the decorator, for views that need it inline.
     Signed-out people go to ``login_url``, else ``LOGIN_URL``, else ScotAccount's login.
     """
     if not request.user.is_authenticated:
@@ -111,3 +111,31 @@ def verified_attributes_required(
         return cast(ViewFunc, wrapper)
 
     return decorator
+
+
+class VerifiedAttributesRequiredMixin:
+    """Put first in the bases of a view that needs the verified attributes ``required_scopes``.
+
+    Override ``attributes_unavailable`` to answer when one could not be
+    obtained; by default it is the built-in page. ``login_url`` is where
+    signed-out people go, as on Django's ``LoginRequiredMixin``; ``None``
+    means ``LOGIN_URL`` if the project sets one, else ``scotaccount:login``.
+    """
+
+    required_scopes: Sequence[str] = ()
+    login_url: str | None = None
+
+    def attributes_unavailable(
+        self, request: HttpRequest, unavailable: UnavailableAttributes
+    ) -> HttpResponse:
+        return attributes_unavailable(request, unavailable)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.required_scopes:
+            raise TypeError(f"{type(self).__name__}.required_scopes is empty.")
+        decorate = verified_attributes_required(
+            *self.required_scopes,
+            unavailable=self.attributes_unavailable,
+            login_url=self.login_url,
+        )
+        return decorate(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc]
