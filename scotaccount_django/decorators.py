@@ -37,10 +37,9 @@ def verified_attributes_response(
     unavailable: UnavailableHandler | None = None,
     login_url: str | None = None,
 ) -> HttpResponse | None:
-    """None when the signed-in person holds every scope; otherwise the response to send.
+    """None when the signed-in person holds every scope, else the response to send.
 
-    The check behind the decorator, for views that need it inline.
-    Signed-out people go to ``login_url``, else ``LOGIN_URL``, else ScotAccount's login.
+    The decorator's check, for views that need it inline (async views: docs/asgi.md).
     """
     if not request.user.is_authenticated:
         return redirect_to_sign_in(request, login_url)
@@ -84,11 +83,10 @@ def verified_attributes_required(
 ) -> Callable[[ViewFunc], ViewFunc]:
     """Decorate a view that needs the verified attributes ``scopes``.
 
-    ``unavailable(request, unavailable_attributes)`` answers when one could
-    not be obtained; it defaults to the ``scotaccount/attributes_unavailable.html`` page.
-    ``login_url`` (a URL or URL name, as for Django's ``user_passes_test``) is
-    where signed-out people go; it defaults to ``LOGIN_URL`` when the project
-    sets one, else ``scotaccount:login``.
+    ``unavailable(request, unavailable_attributes)`` answers when one could not
+    be obtained (default: the built-in page). ``login_url`` (a URL or URL name,
+    as for ``user_passes_test``) is where signed-out people go; by default
+    ``LOGIN_URL`` when the project sets one, else ``scotaccount:login``.
     """
     if not scopes or any(callable(scope) for scope in scopes):
         raise TypeError(
@@ -116,10 +114,8 @@ def verified_attributes_required(
 class VerifiedAttributesRequiredMixin:
     """Put first in the bases of a view that needs the verified attributes ``required_scopes``.
 
-    Override ``attributes_unavailable`` to answer when one could not be
-    obtained; by default it is the built-in page. ``login_url`` is where
-    signed-out people go, as on Django's ``LoginRequiredMixin``; ``None``
-    means ``LOGIN_URL`` if the project sets one, else ``scotaccount:login``.
+    The decorator's check, for classes: override ``attributes_unavailable``
+    instead of passing ``unavailable``; ``login_url`` as on ``LoginRequiredMixin``.
     """
 
     required_scopes: Sequence[str] = ()
@@ -138,4 +134,4 @@ class VerifiedAttributesRequiredMixin:
             unavailable=self.attributes_unavailable,
             login_url=self.login_url,
         )
-        return decorate(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc]
+        return decorate(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc,no-any-return]

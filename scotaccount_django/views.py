@@ -1,16 +1,15 @@
-"""Sign-in, step-up and logout views: each a small class with overridable outcomes.
+"""Sign-in, step-up and logout views: small classes naming their templates as attributes.
 
 After mozilla-django-oidc's views (``login_success`` / ``login_failure``), but
-not subclassed from them: theirs keep flow state in the session, which cannot
-outlive ScotAccount's 7-day flows, so ``_internal.flows`` seals it in a
-cookie per flow instead. Each view names the templates it renders as class attributes.
+not subclassed: theirs keep flow state in the session, which cannot outlive
+ScotAccount's 7-day flows (``_internal.flows`` seals each flow in a cookie).
 """
 
 from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from django.conf import settings
 from django.contrib import auth
@@ -52,9 +51,6 @@ from scotaccount_django.exceptions import (
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity
 from scotaccount_django.reporting import scrubbed_before_reporting
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import _User
-
 logger = logging.getLogger("scotaccount_django")
 
 
@@ -73,9 +69,8 @@ class FlowView(View):
     ) -> HttpResponse:
         """A page that fits the cause; technical detail goes to the log only.
 
-        A ``continue_url`` (step-ups) offers to carry on without the details, and
-        turns "Try signing in again" into "Try again": the person is still signed
-        in. ``status`` replaces the page's own.
+        A ``continue_url`` (step-ups: the person is still signed in) offers to
+        carry on without the details, and the retry link says "Try again".
         """
         page = page_for(exc)
         logger.warning("ScotAccount flow failed [%s]: %s", exc.code, exc)
@@ -172,7 +167,7 @@ class CallbackView(FlowView):
             # user_logged_in, the same lifetime; the session key changes either way.
             sessions.start_session(
                 request,
-                cast("_User", user),
+                user,
                 id_token=tokens.id_token,
                 claims=claims,
                 step_up=stepping_up and request.user.pk == user.pk,
@@ -219,7 +214,6 @@ class CallbackView(FlowView):
             identity = identity_for(self.request.user)
             if identity is None or identity.sub != flow.initiating_sub:
                 return self.error_response(exc, retry_url=sign_in_again)
-            logger.info("Step-up declined at ScotAccount [%s]", exc.error)
             declined = step_up.record_unanswered(
                 flow, identity, AttributeRequest.Reason.DECLINED.value
             )
@@ -317,12 +311,10 @@ class LogoutView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         id_token = request.session.get(sessions.ID_TOKEN)
-        user = request.user if request.user.is_authenticated else None
         # Local session first: whatever happens at ScotAccount, this browser is
         # signed out here, and a stolen session cookie stops working now.
         sessions.end_local_session(request)
         telemetry.record_logout("rp_initiated")
-        logger.info("Signed out user %s", getattr(user, "pk", None))
         if not isinstance(id_token, str) or not id_token:
             # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
             return signed_out(request, self.logged_out_template_name)
@@ -353,11 +345,8 @@ class LoggedOutView(View):
     still_signed_in_template_name = "scotaccount/logout_confirm.html"
 
     def get(self, request: HttpRequest, appended_state: str | None = None) -> HttpResponse:
-        """``?state=``, or ``&state=`` glued onto the path as ScotAccount documents it.
-
-        The documented return is ``my-logout-url&state=...`` with no ``?``
-        (reference line 2412); ``appended_state`` is that value, from the URL.
-        """
+        """``?state=``, or ``appended_state``: ScotAccount documents its return as
+        ``my-logout-url&state=...``, with no ``?`` (reference line 2412)."""
         try:
             state = flows.read_query_parameters(request, ("state",)).get("state")
         except BadCallback:
@@ -412,13 +401,10 @@ def describe_duration(seconds: float) -> str:
 class FrontChannelLogoutView(View):
     """OIDC Front-Channel Logout 1.0: ScotAccount loads this in an iframe with ``sid``.
 
-    ScotAccount's documentation mentions only ``sid`` (reference line 2564), so
-    ``sid`` alone is enough; an ``iss``, when sent, must be the configured issuer.
-
-    It ends only the local sessions that the sign-in with that ``sid`` created,
-    and does nothing else, so it needs no CSRF token: the ``sid`` is a random
-    value only ScotAccount and this site know (it travels in the ID token). Every
-    answer is the same tiny page, so it reveals nothing about which sids exist.
+    ``sid`` alone is enough (reference line 2564); an ``iss``, when sent, must be
+    ours. It only ends the local sessions that ``sid`` created, so it needs no
+    CSRF token: the ``sid`` is a random value only ScotAccount and this site know.
+    Every answer is the same page: it reveals nothing about which sids exist.
     """
 
     http_method_names = ["get"]
@@ -443,7 +429,6 @@ class FrontChannelLogoutView(View):
                     user_logged_out.send_robust(
                         sender=type(row.user), request=request, user=row.user
                     )
-            logger.info("Front-channel logout ended %d session(s)", len(ended))
         else:
             logger.info("Front-channel logout ignored: sid missing, or iss not our issuer")
         response = render(request, self.template_name)

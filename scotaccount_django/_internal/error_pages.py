@@ -1,7 +1,6 @@
 """What a person is told when a flow fails, one page per cause; how an ended session is answered.
 
-Pages never show ScotAccount's ``error_description`` (it could carry markup or
-be used for phishing text); the log gets the technical detail instead.
+Pages never show ScotAccount's ``error_description`` (markup, phishing text).
 """
 
 from __future__ import annotations

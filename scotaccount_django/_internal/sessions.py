@@ -1,12 +1,9 @@
 """The local session a ScotAccount sign-in creates: its keys, its start, and its ends.
 
-Front-channel logout arrives in a hidden iframe, usually without our session
-cookie (SameSite), naming only ScotAccount's ``sid``, so each sign-in records
-which local session its ``sid`` created (a registry row, deleted with the session
-through the configured engine). A revoked-``sid`` list checked by the middleware
-was rejected: a database read on every request of every signed-in person.
-Sign-in and step-up record the key they leave the session with; code that cycles
-the key at other times leaves a stale row, pruned with the others.
+Front-channel logout arrives in an iframe, usually without our session cookie
+(SameSite), naming only ScotAccount's ``sid``; so each sign-in and step-up records
+which session key its ``sid`` left (a registry row). A revoked-``sid`` list read
+by the middleware would cost a query on every request of every signed-in person.
 """
 
 from __future__ import annotations
@@ -63,9 +60,7 @@ def start_session(
     """Log ``user`` in with a new session key, and remember what logout needs.
 
     A ``step_up`` by the person already signed in is no second sign-in: the key
-    cycles (a privilege change) but the sign-in and its lifetime stay. The
-    absolute lifetime is Django's own ``set_expiry``: kept across key cycles
-    and enforced by the session store itself.
+    cycles (a privilege change), the lifetime (Django's ``set_expiry``) stays.
     """
     session, key_before = request.session, request.session.session_key
     if step_up:
