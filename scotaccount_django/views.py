@@ -29,14 +29,6 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from scotaccount_django import signals
 from scotaccount_django._internal import flows, sessions, step_up, telemetry
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
-from scotaccount_django._internal.flows import (
-    next_or_default,
-    redirect_to_sign_in,
-    requested_next_url,
-    sign_in_url,
-    start_authorization,
-    step_up_url,
-)
 from scotaccount_django.attributes import attribute_status, check_scopes, identity_for
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
@@ -93,9 +85,9 @@ class LoginView(FlowView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         telemetry.record_sign_in_started()
-        next_url = requested_next_url(request)
+        next_url = flows.requested_next_url(request)
         try:
-            return start_authorization(
+            return flows.start_authorization(
                 request,
                 purpose=flows.Purpose.SIGN_IN,
                 scopes=["openid"],
@@ -103,7 +95,7 @@ class LoginView(FlowView):
             )
         except ScotAccountError as exc:
             telemetry.record_sign_in(exc)
-            return self.error_response(exc, retry_url=sign_in_url(next_url))
+            return self.error_response(exc, retry_url=flows.sign_in_url(next_url))
 
 
 @method_decorator(scrubbed_before_reporting, name="dispatch")  # code, state (SECURITY M5)
@@ -200,11 +192,11 @@ class CallbackView(FlowView):
     def login_success(self, flow: flows.Flow) -> HttpResponse:
         if flow.purpose == flows.Purpose.SIGN_IN:  # step-ups count per scope
             telemetry.record_sign_in(None)
-        return HttpResponseRedirect(next_or_default(self.request, flow.next_url))
+        return HttpResponseRedirect(flows.next_or_default(self.request, flow.next_url))
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
-        sign_in_again = sign_in_url(flow.next_url if flow is not None else "")
+        sign_in_again = flows.sign_in_url(flow.next_url if flow is not None else "")
         if flow is None or flow.purpose != flows.Purpose.ATTRIBUTES:
             telemetry.record_sign_in(exc)
             return self.error_response(exc, retry_url=sign_in_again)
@@ -223,8 +215,8 @@ class CallbackView(FlowView):
         telemetry.record_step_up(scopes, "failed")
         return self.error_response(
             exc,
-            retry_url=step_up_url(scopes, flow.next_url),
-            continue_url=next_or_default(self.request, flow.next_url),
+            retry_url=flows.step_up_url(scopes, flow.next_url),
+            continue_url=flows.next_or_default(self.request, flow.next_url),
             # Django does not save the session on a 5xx answer, which would sign out
             # the person this callback just signed in; they must stay signed in.
             status=200 if self.user is not None else None,
@@ -245,8 +237,8 @@ class AttributesView(FlowView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_sign_in(request)
-        next_url = requested_next_url(request)
+            return flows.redirect_to_sign_in(request)
+        next_url = flows.requested_next_url(request)
         try:
             try:
                 scopes = check_scopes(request.GET.getlist("scope"))
@@ -262,8 +254,8 @@ class AttributesView(FlowView):
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
             if not missing:
-                return HttpResponseRedirect(next_or_default(request, next_url))
-            return start_authorization(
+                return HttpResponseRedirect(flows.next_or_default(request, next_url))
+            return flows.start_authorization(
                 request,
                 purpose=flows.Purpose.ATTRIBUTES,
                 scopes=["openid", *missing],
@@ -306,7 +298,7 @@ class LogoutView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         # The way back for someone who changes their mind: a safe ?next=, else the default.
-        cancel_url = next_or_default(request, request.GET.get(auth.REDIRECT_FIELD_NAME, ""))
+        cancel_url = flows.next_or_default(request, request.GET.get(auth.REDIRECT_FIELD_NAME, ""))
         return render(request, self.template_name, {"cancel_url": cancel_url})
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -378,7 +370,9 @@ class SessionEndedView(View):
         context = {
             "reason": reason if reason in ("lifetime", "idle") else "",
             "duration": describe_duration(limit.total_seconds()) if limit else "",
-            "sign_in_url": sign_in_url(requested_next_url(request), project_login=True),
+            "sign_in_url": flows.sign_in_url(
+                flows.requested_next_url(request), project_login=True
+            ),
         }
         response = render(request, self.template_name, context)
         response["Cache-Control"] = "no-store"

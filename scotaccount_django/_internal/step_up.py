@@ -3,14 +3,6 @@
 The callback has already exchanged the code and verified the ID token, whose
 ``sub`` is the person who started the step-up. The access token and the raw
 ``claimsToken`` are local variables only: never stored, never logged.
-
-The token response's ``scope`` is read without reading too much into it:
-ScotAccount's own example step-up answer (reference lines 829, 2097) lists claim
-names and the old scope name (``"given_name family_name birth_date uprn ...
-gpg-45-medium openid"``). Taking every requested scope missing from such a
-string as declined would record a person's identity and address as refused and
-never fetch them, so only a string made entirely of scope names can say
-"declined"; otherwise the ``claimsToken`` decides.
 """
 
 from __future__ import annotations
@@ -129,8 +121,6 @@ def record_unanswered(flow: Flow, identity: ScotAccountIdentity, reason: str) ->
     )
 
 
-# Reading the granted ``scope`` ------------------------------------------------------------
-
 #: Older spellings in ScotAccount's pages -> the current scope (``gpg-45-medium``:
 #: reference lines 694, 829). Other capitalisations, such as the pages'
 #: ``ScotAccount.gpg45.medium`` (line 636), are matched without regard to case.
@@ -138,11 +128,14 @@ OLD_SCOPE_NAMES = {"gpg-45-medium": AttributeScope.IDENTITY.value}
 
 
 def declined_scopes(requested: Iterable[str], granted: Iterable[str]) -> list[str]:
-    """The requested scopes the token response's ``scope`` clearly refused.
+    """The requested scopes the token response's ``scope`` (``granted``, split) clearly refused.
 
-    ``granted`` is that ``scope`` split into words. Empty (absent, per RFC 6749
-    "as requested"), or holding any word that is neither ``openid`` nor a scope
-    name (in any case, or an older spelling), it refuses nothing.
+    ScotAccount's own example step-up answer (reference lines 829, 2097) lists
+    claim names, not scopes (``"given_name family_name ... gpg-45-medium openid"``):
+    read as refusals, they would record identity and address as declined and never
+    fetch them. So an empty ``scope`` (RFC 6749: "as requested"), or one with any
+    word that is neither ``openid`` nor a scope name (any case, or an older
+    spelling), refuses nothing, and the ``claimsToken`` decides.
     """
     names = [OLD_SCOPE_NAMES.get(word.lower(), word.lower()) for word in granted]
     if not names or not set(names) <= {"openid", *AttributeScope.values}:
