@@ -1,4 +1,4 @@
-"""``verified_attributes_required``: one line on a council view that needs verified attributes.
+"""Views that need verified attributes: ``@verified_attributes_required``, and a mixin.
 
 Signed-out people sign in first; people missing an attribute go through the
 step-up and come back to the same page; when an attribute could not be
@@ -37,10 +37,9 @@ def verified_attributes_response(
     unavailable: UnavailableHandler | None = None,
     login_url: str | None = None,
 ) -> HttpResponse | None:
-    """None when the signed-in person holds every scope; otherwise the response to send.
+    """None when the signed-in person holds every scope, else the response to send.
 
-    The check behind the decorator and the mixin, for views that need it inline.
-    Signed-out people go to ``login_url``, else ``LOGIN_URL``, else ScotAccount's login.
+    The decorator's check, for views that need it inline (async views: docs/asgi.md).
     """
     if not request.user.is_authenticated:
         return redirect_to_sign_in(request, login_url)
@@ -84,11 +83,10 @@ def verified_attributes_required(
 ) -> Callable[[ViewFunc], ViewFunc]:
     """Decorate a view that needs the verified attributes ``scopes``.
 
-    ``unavailable(request, unavailable_attributes)`` answers when one could
-    not be obtained; it defaults to the ``scotaccount/attributes_unavailable.html`` page.
-    ``login_url`` (a URL or URL name, as for Django's ``user_passes_test``) is
-    where signed-out people go; it defaults to ``LOGIN_URL`` when the project
-    sets one, else ``scotaccount:login``.
+    ``unavailable(request, unavailable_attributes)`` answers when one could not
+    be obtained (default: the built-in page). ``login_url`` (a URL or URL name,
+    as for ``user_passes_test``) is where signed-out people go; by default
+    ``LOGIN_URL`` when the project sets one, else ``scotaccount:login``.
     """
     if not scopes or any(callable(scope) for scope in scopes):
         raise TypeError(
@@ -111,3 +109,29 @@ def verified_attributes_required(
         return cast(ViewFunc, wrapper)
 
     return decorator
+
+
+class VerifiedAttributesRequiredMixin:
+    """Put first in the bases of a view that needs the verified attributes ``required_scopes``.
+
+    The decorator's check, for classes: override ``attributes_unavailable``
+    instead of passing ``unavailable``; ``login_url`` as on ``LoginRequiredMixin``.
+    """
+
+    required_scopes: Sequence[str] = ()
+    login_url: str | None = None
+
+    def attributes_unavailable(
+        self, request: HttpRequest, unavailable: UnavailableAttributes
+    ) -> HttpResponse:
+        return attributes_unavailable(request, unavailable)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.required_scopes:
+            raise TypeError(f"{type(self).__name__}.required_scopes is empty.")
+        decorate = verified_attributes_required(
+            *self.required_scopes,
+            unavailable=self.attributes_unavailable,
+            login_url=self.login_url,
+        )
+        return decorate(super().dispatch)(request, *args, **kwargs)  # type: ignore[misc,no-any-return]

@@ -1,16 +1,12 @@
 """``SessionLifetimeMiddleware``: a ScotAccount session ends when ScotAccount's own does.
 
-The absolute lifetime is Django's own ``session.set_expiry``, set at sign-in
-(``_internal.sessions``): server-side, kept across key cycles, never reset by
-activity or a step-up. This middleware, a plain sync-and-async class, ends
-the session on the first request past it (or idle past the idle timeout, or
-whose user has been deactivated or deleted) and tells the person why. A
-request without a session cookie costs nothing.
+The lifetime is Django's own ``set_expiry``, set at sign-in; this middleware ends
+the session on its first request past it (or idle too long, or whose user was
+deactivated or deleted) and tells the person why.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
@@ -25,8 +21,6 @@ from scotaccount_django._internal import sessions, telemetry
 from scotaccount_django._internal.error_pages import is_scotaccount_view, wants_json
 from scotaccount_django._internal.flows import login_url
 from scotaccount_django.attributes import values_read
-
-logger = logging.getLogger("scotaccount_django")
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
 
@@ -49,7 +43,8 @@ class SessionLifetimeMiddleware:
         ended = self.check(request)
         if ended is not None:
             return ended
-        reads = track_value_reads()
+        reads: list[str] = []  # filled as the view reads verified attributes
+        values_read.set(reads)
         return no_store_if_read(self.get_response(request), reads)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -57,7 +52,8 @@ class SessionLifetimeMiddleware:
         ended = await sync_to_async(self.check, thread_sensitive=True)(request)
         if ended is not None:
             return ended
-        reads = track_value_reads()
+        reads: list[str] = []
+        values_read.set(reads)
         return no_store_if_read(await self.get_response(request), reads)  # type: ignore[misc]
 
     def check(self, request: HttpRequest) -> HttpResponseBase | None:
@@ -67,8 +63,6 @@ class SessionLifetimeMiddleware:
         reason = sessions.expiry_reason(request, time.time())
         if reason is None:
             return None
-        user = request.user if request.user.is_authenticated else None
-        logger.info("Session ended [%s] for user %s", reason, getattr(user, "pk", None))
         # Read by the audit log's user_logged_out receiver: why this sign-out happened.
         setattr(request, sessions.ENDED, reason)
         sessions.end_local_session(request)
@@ -95,13 +89,6 @@ class SessionLifetimeMiddleware:
             response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")
         response["Cache-Control"] = "no-store"
         return response
-
-
-def track_value_reads() -> list[str]:
-    """Start recording this request's attribute reads; the list fills as values are read."""
-    reads: list[str] = []
-    values_read.set(reads)
-    return reads
 
 
 def no_store_if_read(response: HttpResponseBase, reads: list[str]) -> HttpResponseBase:

@@ -1,16 +1,11 @@
 """What reaches logs and error reports: no forged lines, no secrets (SECURITY M4, M5).
 
-Both defences sit below the views, so code moving between modules keeps them:
-
-- The app's loggers carry :class:`EscapeControlCharacters` (put there by
-  ``AppConfig.ready``) and ``ScotAccountError`` escapes its own message, so a
-  CR, LF or other control character from a request or from ScotAccount never
-  starts a line of its own in a log or a traceback.
-- The views whose URL carries secrets (the callback's code and state) hand
-  Django's error reporting a request without its query, raw URI or cookie
-  header (:func:`scrubbed_before_reporting`); :class:`ExceptionReporterFilter`
-  does the same for every view of a project that sets it as
-  ``DEFAULT_EXCEPTION_REPORTER_FILTER``.
+- M4: the app's loggers escape control characters (:class:`EscapeControlCharacters`),
+  as ``ScotAccountError`` escapes its own message, so nothing from a request or
+  from ScotAccount starts a line of its own in a log or a traceback.
+- M5: views whose URL carries secrets (the callback's code and state) are
+  :func:`scrubbed_before_reporting`; :class:`ExceptionReporterFilter` scrubs
+  every view's request for a project that sets it.
 """
 
 from __future__ import annotations
@@ -51,11 +46,8 @@ class EscapeControlCharacters(logging.Filter):
 
 
 def escape_app_logs() -> None:
-    """Put the escaping filter on every app logger; called once from ``AppConfig.ready``.
-
-    A filter on a logger sees only that logger's own records, not its children's,
-    so each logger gets one.
-    """
+    """Put the filter on every app logger (``AppConfig.ready``): a logger's filter
+    sees only its own records, not its children's."""
     names = [name for name in logging.root.manager.loggerDict if name.startswith(f"{APP_LOGGER}.")]
     for name in (APP_LOGGER, *names):
         logger = logging.getLogger(name)
@@ -64,10 +56,9 @@ def escape_app_logs() -> None:
 
 
 def scrub_request(request: HttpRequest) -> None:
-    """Drop the query, the cookie header and the cookies' values from ``request``.
+    """Drop what error reports print: the query, the cookie header, the cookies' values.
 
-    Error reports print all of them. Cookie names stay: the session middleware,
-    which runs after the view, looks for its cookie's name.
+    Cookie names stay: the session middleware, after the view, looks for its cookie.
     """
     for key in SECRET_META:
         request.META.pop(key, None)
@@ -78,11 +69,8 @@ def scrub_request(request: HttpRequest) -> None:
 def scrubbed_before_reporting(
     view: Callable[..., HttpResponseBase],
 ) -> Callable[..., HttpResponseBase]:
-    """Wrap a view so that, once it has answered or raised, its request is scrubbed.
-
-    Django reports a 5xx answer or an exception (``mail_admins``, Sentry-style
-    handlers) only after the view has run, so the report never sees the secrets.
-    """
+    """Scrub the view's request once it has answered or raised: Django reports a 5xx
+    answer or an exception only after that, so the report never sees the secrets."""
 
     @wraps(view)
     def scrubbing_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:

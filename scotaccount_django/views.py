@@ -1,16 +1,15 @@
-"""Sign-in, step-up and logout views: each a small class with overridable outcomes.
+"""Sign-in, step-up and logout views: small classes naming their templates as attributes.
 
 After mozilla-django-oidc's views (``login_success`` / ``login_failure``), but
-not subclassed from them: theirs keep flow state in the session, which cannot
-outlive ScotAccount's 7-day flows, so ``_internal.flows`` seals it in a
-cookie per flow instead. Each view names the templates it renders as class attributes.
+not subclassed: theirs keep flow state in the session, which cannot outlive
+ScotAccount's 7-day flows (``_internal.flows`` seals each flow in a cookie).
 """
 
 from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from django.conf import settings
 from django.contrib import auth
@@ -30,15 +29,6 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from scotaccount_django import signals
 from scotaccount_django._internal import flows, sessions, step_up, telemetry
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS, page_for
-from scotaccount_django._internal.flows import (
-    next_or_default,
-    redirect_to_sign_in,
-    requested_next_url,
-    sign_in_url,
-    start_authorization,
-    step_up_url,
-)
-from scotaccount_django._internal.provider import IDTokenClaims, TokenSet
 from scotaccount_django.attributes import attribute_status, check_scopes, identity_for
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
@@ -53,9 +43,6 @@ from scotaccount_django.exceptions import (
 from scotaccount_django.models import AttributeRequest, ScotAccountIdentity
 from scotaccount_django.reporting import scrubbed_before_reporting
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import _User
-
 logger = logging.getLogger("scotaccount_django")
 
 
@@ -68,16 +55,14 @@ class FlowView(View):
         self,
         exc: ScotAccountError,
         *,
-        retry_url: str | None = None,
+        retry_url: str,
         continue_url: str | None = None,
         status: int | None = None,
     ) -> HttpResponse:
         """A page that fits the cause; technical detail goes to the log only.
 
-        ``retry_url`` replaces the sign-in link (which keeps ``next``); a
-        ``continue_url`` (step-ups) offers to carry on without the details, and
-        turns "Try signing in again" into "Try again": the person is still signed
-        in. ``status`` replaces the page's own.
+        A ``continue_url`` (step-ups: the person is still signed in) offers to
+        carry on without the details, and the retry link says "Try again".
         """
         page = page_for(exc)
         logger.warning("ScotAccount flow failed [%s]: %s", exc.code, exc)
@@ -85,16 +70,12 @@ class FlowView(View):
             "title": page.title,
             "message": page.message,
             "error_code": exc.code,
-            "retry_url": (retry_url or sign_in_url(self.next_url())) if page.offer_retry else None,
+            "retry_url": retry_url if page.offer_retry else None,
             "retry_label": _("Try again") if continue_url else _("Try signing in again"),
             "continue_url": continue_url,
             "continue_label": _("Continue without sharing your details"),
         }
         return render(self.request, self.template_name, context, status=status or page.status)
-
-    def next_url(self) -> str:
-        """Where the person was going, so that a retry goes there too."""
-        return requested_next_url(self.request)
 
 
 class LoginView(FlowView):
@@ -104,9 +85,9 @@ class LoginView(FlowView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         telemetry.record_sign_in_started()
-        next_url = requested_next_url(request)
+        next_url = flows.requested_next_url(request)
         try:
-            return start_authorization(
+            return flows.start_authorization(
                 request,
                 purpose=flows.Purpose.SIGN_IN,
                 scopes=["openid"],
@@ -114,7 +95,7 @@ class LoginView(FlowView):
             )
         except ScotAccountError as exc:
             telemetry.record_sign_in(exc)
-            return self.error_response(exc)
+            return self.error_response(exc, retry_url=flows.sign_in_url(next_url))
 
 
 @method_decorator(scrubbed_before_reporting, name="dispatch")  # code, state (SECURITY M5)
@@ -132,7 +113,13 @@ class CallbackView(FlowView):
         try:
             response = self.handle(request)
         except UnknownFlow as exc:
-            response = self.unknown_flow(exc)
+            if request.user.is_authenticated and "state" in request.GET:
+                # Back or Refresh after signing in: carry on. Nothing is exchanged or
+                # stored, so a replay still achieves nothing.
+                logger.info("Callback with a used or unknown state while signed in: continuing")
+                response = HttpResponseRedirect(resolve_url(settings.LOGIN_REDIRECT_URL))
+            else:
+                response = self.login_failure(exc)
         except ScotAccountError as exc:
             response = self.login_failure(exc)
         except DatabaseError as exc:
@@ -146,20 +133,6 @@ class CallbackView(FlowView):
         response["Referrer-Policy"] = "no-referrer"
         return response
 
-    def next_url(self) -> str:
-        return self.flow.next_url if self.flow is not None else ""
-
-    def unknown_flow(self, exc: UnknownFlow) -> HttpResponse:
-        """A callback whose ``state`` is used up: Back or Refresh after signing in.
-
-        A signed-in person simply carries on (nothing is exchanged or stored, so
-        a replay still achieves nothing); anyone else is told to start again.
-        """
-        if self.request.user.is_authenticated and "state" in self.request.GET:
-            logger.info("Callback with a used or unknown state while signed in: continuing")
-            return HttpResponseRedirect(resolve_url(settings.LOGIN_REDIRECT_URL))
-        return self.login_failure(exc)
-
     def handle(self, request: HttpRequest) -> HttpResponse:
         params = flows.read_query_parameters(request, flows.CALLBACK_PARAMETERS)
         completion = flows.consume(request, params.get("state"))
@@ -170,6 +143,7 @@ class CallbackView(FlowView):
             raise AuthorizationDenied(params["error"])  # error_description is never shown
         if "code" not in params:
             raise BadCallback("the callback has neither code nor error")
+        stepping_up = flow.purpose == flows.Purpose.ATTRIBUTES
         # User, identity, session and sid registry row: all or nothing. The token
         # request comes first, before this transaction has run a statement.
         with transaction.atomic():
@@ -181,37 +155,24 @@ class CallbackView(FlowView):
             tokens, claims = completion.tokens, completion.claims
             if user is None or tokens is None or claims is None:
                 raise SignInRefused("the backend refused this person")
-            self.sign_in(user, tokens, claims)
-        self.complete_flow(flow, tokens, claims)
+            # A step-up by the person already signed in is not a new sign-in: no
+            # user_logged_in, the same lifetime; the session key changes either way.
+            sessions.start_session(
+                request,
+                user,
+                id_token=tokens.id_token,
+                claims=claims,
+                step_up=stepping_up and request.user.pk == user.pk,
+            )
+            self.user = user
+        if stepping_up:
+            try:  # the identity the backend signed the user in with (loaded with them)
+                identity: ScotAccountIdentity = getattr(user, "scotaccount_identity")  # noqa: B009
+            except ScotAccountIdentity.DoesNotExist as exc:
+                raise SignInRefused("the backend's user has no ScotAccountIdentity") from exc
+            record = step_up.receive_attributes(flow, tokens, identity)
+            self.attributes_received(identity, record)
         return self.login_success(flow)
-
-    def sign_in(self, user: AbstractBaseUser, tokens: TokenSet, claims: IDTokenClaims) -> None:
-        """Log the person in; a step-up by the person already signed in is not a new sign-in.
-
-        Either way the session key changes (a privilege change) and the ``sid``
-        registry follows it; only a real sign-in sends ``user_logged_in``.
-        """
-        request = self.request
-        stepping_up = (
-            self.flow is not None
-            and self.flow.purpose == flows.Purpose.ATTRIBUTES
-            and request.user.is_authenticated
-            and request.user.pk == user.pk
-        )
-        start = sessions.continue_session if stepping_up else sessions.start_session
-        start(request, cast("_User", user), id_token=tokens.id_token, claims=claims)
-        self.user = user
-
-    def complete_flow(self, flow: flows.Flow, tokens: TokenSet, claims: IDTokenClaims) -> None:
-        """Purpose-specific work after sign-in: a step-up stores the attributes."""
-        if flow.purpose != flows.Purpose.ATTRIBUTES or self.user is None:
-            return
-        try:  # the identity the backend signed the user in with (loaded with them)
-            identity: ScotAccountIdentity = getattr(self.user, "scotaccount_identity")  # noqa: B009
-        except ScotAccountIdentity.DoesNotExist as exc:
-            raise SignInRefused("the backend's user has no ScotAccountIdentity") from exc
-        record = step_up.receive_attributes(flow, tokens, identity)
-        self.attributes_received(identity, record)
 
     def attributes_received(self, identity: ScotAccountIdentity, record: AttributeRequest) -> None:
         telemetry.record_attribute_request(record.received_scopes, record.missing_scopes)
@@ -231,41 +192,35 @@ class CallbackView(FlowView):
     def login_success(self, flow: flows.Flow) -> HttpResponse:
         if flow.purpose == flows.Purpose.SIGN_IN:  # step-ups count per scope
             telemetry.record_sign_in(None)
-        return HttpResponseRedirect(next_or_default(self.request, flow.next_url))
+        return HttpResponseRedirect(flows.next_or_default(self.request, flow.next_url))
 
     def login_failure(self, exc: ScotAccountError) -> HttpResponse:
         flow = self.flow
+        sign_in_again = flows.sign_in_url(flow.next_url if flow is not None else "")
         if flow is None or flow.purpose != flows.Purpose.ATTRIBUTES:
             telemetry.record_sign_in(exc)
-            return self.error_response(exc)
+            return self.error_response(exc, retry_url=sign_in_again)
         if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
-            return self.step_up_declined(flow, exc)
-        telemetry.record_step_up(step_up.requested_scopes(flow), "failed")
-        retry_url = step_up_url(step_up.requested_scopes(flow), flow.next_url)
-        continue_url = next_or_default(self.request, flow.next_url)
-        # Django does not save the session on a 5xx answer, which would sign out
-        # the person this callback just signed in; they must stay signed in.
-        status = 200 if self.user is not None else None
+            # The person cancelled a step-up: record the refusal and go back, never
+            # round again; but only for the person who asked, if still signed in.
+            identity = identity_for(self.request.user)
+            if identity is None or identity.sub != flow.initiating_sub:
+                return self.error_response(exc, retry_url=sign_in_again)
+            declined = step_up.record_unanswered(
+                flow, identity, AttributeRequest.Reason.DECLINED.value
+            )
+            self.attributes_received(identity, declined)
+            return self.login_success(flow)
+        scopes = step_up.requested_scopes(flow)
+        telemetry.record_step_up(scopes, "failed")
         return self.error_response(
-            exc, retry_url=retry_url, continue_url=continue_url, status=status
+            exc,
+            retry_url=flows.step_up_url(scopes, flow.next_url),
+            continue_url=flows.next_or_default(self.request, flow.next_url),
+            # Django does not save the session on a 5xx answer, which would sign out
+            # the person this callback just signed in; they must stay signed in.
+            status=200 if self.user is not None else None,
         )
-
-    def step_up_declined(self, flow: flows.Flow, exc: AuthorizationDenied) -> HttpResponse:
-        """The person cancelled a step-up: record the refusal and go back, never round again."""
-        identity = identity_for(self.request.user)
-        if identity is None or identity.sub != flow.initiating_sub:
-            # Not (or no longer) signed in as the person who asked: record nothing.
-            return self.error_response(exc)
-        logger.info("Step-up declined at ScotAccount [%s]", exc.error)
-        declined = step_up.record_unanswered(
-            flow,
-            identity,
-            step_up.requested_scopes(flow),
-            reason=AttributeRequest.Reason.DECLINED.value,
-            status=AttributeRequest.Status.COMPLETED,
-        )
-        self.attributes_received(identity, declined)
-        return self.login_success(flow)
 
 
 @method_decorator(scrubbed_before_reporting, name="dispatch")  # SECURITY M5
@@ -282,10 +237,15 @@ class AttributesView(FlowView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_sign_in(request)
-        next_url = requested_next_url(request)
+            return flows.redirect_to_sign_in(request)
+        next_url = flows.requested_next_url(request)
         try:
-            scopes = self.wanted_scopes(request)
+            try:
+                scopes = check_scopes(request.GET.getlist("scope"))
+            except ValueError as exc:
+                raise BadAttributeRequest(str(exc)) from exc
+            if not scopes:
+                raise BadAttributeRequest("no scope was asked for")
             identity = identity_for(request.user)
             if identity is None:
                 # Signed in some other way: sign in with ScotAccount first, then come back.
@@ -294,8 +254,8 @@ class AttributesView(FlowView):
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
             if not missing:
-                return HttpResponseRedirect(next_or_default(request, next_url))
-            return start_authorization(
+                return HttpResponseRedirect(flows.next_or_default(request, next_url))
+            return flows.start_authorization(
                 request,
                 purpose=flows.Purpose.ATTRIBUTES,
                 scopes=["openid", *missing],
@@ -309,39 +269,23 @@ class AttributesView(FlowView):
                 continue_url=next_url or resolve_url(settings.LOGIN_REDIRECT_URL),
             )
 
-    def wanted_scopes(self, request: HttpRequest) -> list[str]:
-        try:
-            scopes = check_scopes(request.GET.getlist("scope"))
-        except ValueError as exc:
-            raise BadAttributeRequest(str(exc)) from exc
-        if not scopes:
-            raise BadAttributeRequest("no scope was asked for")
-        return scopes
+
+def signed_out(
+    request: HttpRequest, template_name: str, *, scotaccount_unreachable: bool = False
+) -> HttpResponse:
+    """The council's ``LOGOUT_REDIRECT_URL``, or the "you have signed out" page.
+
+    A person who may still be signed in to ScotAccount is always shown the page.
+    """
+    # cast: django-stubs types the setting from the settings module mypy ran with.
+    redirect_to = cast("str | None", settings.LOGOUT_REDIRECT_URL)
+    if redirect_to and not scotaccount_unreachable:
+        return HttpResponseRedirect(resolve_url(redirect_to))
+    context = {"scotaccount_unreachable": scotaccount_unreachable}
+    return render(request, template_name, context)
 
 
-class SignedOutView(View):
-    """Base of the views that end in the "you have signed out" page."""
-
-    template_name = "scotaccount/logged_out.html"
-    logged_out_template_name = "scotaccount/logged_out.html"
-
-    def logout_success(self) -> HttpResponse:
-        return self.signed_out_response()
-
-    def signed_out_response(self, *, scotaccount_unreachable: bool = False) -> HttpResponse:
-        """The council's ``LOGOUT_REDIRECT_URL``, or the "you have signed out" page.
-
-        A person who may still be signed in to ScotAccount is always shown the page.
-        """
-        # cast: django-stubs types the setting from the settings module mypy ran with.
-        redirect_to = cast("str | None", settings.LOGOUT_REDIRECT_URL)
-        if redirect_to and not scotaccount_unreachable:
-            return HttpResponseRedirect(resolve_url(redirect_to))
-        context = {"scotaccount_unreachable": scotaccount_unreachable}
-        return render(self.request, self.logged_out_template_name, context)
-
-
-class LogoutView(SignedOutView):
+class LogoutView(View):
     """Sign out here, then at ScotAccount. POST with CSRF; GET only asks to confirm.
 
     A GET that signed people out could be triggered by any page that embeds an
@@ -350,38 +294,35 @@ class LogoutView(SignedOutView):
 
     http_method_names = ["get", "post"]
     template_name = "scotaccount/logout_confirm.html"
+    logged_out_template_name = "scotaccount/logged_out.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         # The way back for someone who changes their mind: a safe ?next=, else the default.
-        cancel_url = next_or_default(request, request.GET.get(auth.REDIRECT_FIELD_NAME, ""))
+        cancel_url = flows.next_or_default(request, request.GET.get(auth.REDIRECT_FIELD_NAME, ""))
         return render(request, self.template_name, {"cancel_url": cancel_url})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         id_token = request.session.get(sessions.ID_TOKEN)
-        user = request.user if request.user.is_authenticated else None
         # Local session first: whatever happens at ScotAccount, this browser is
         # signed out here, and a stolen session cookie stops working now.
         sessions.end_local_session(request)
         telemetry.record_logout("rp_initiated")
-        logger.info("Signed out user %s", getattr(user, "pk", None))
         if not isinstance(id_token, str) or not id_token:
             # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
-            return self.logout_success()
+            return signed_out(request, self.logged_out_template_name)
         try:
             response = HttpResponseRedirect(flows.end_session_url(request, id_token))
         except ScotAccountError as exc:
-            return self.logout_failure(exc)
+            logger.warning(
+                "Signed out locally; ScotAccount logout skipped [%s]: %s", exc.code, exc
+            )
+            return signed_out(request, self.logged_out_template_name, scotaccount_unreachable=True)
         # The Location carries the ID token: keep it out of every cache.
         response["Cache-Control"] = "no-store"
         return response
 
-    def logout_failure(self, exc: ScotAccountError) -> HttpResponse:
-        """Signed out here only: say that ScotAccount could not be reached."""
-        logger.warning("Signed out locally; ScotAccount logout skipped [%s]: %s", exc.code, exc)
-        return self.signed_out_response(scotaccount_unreachable=True)
 
-
-class LoggedOutView(SignedOutView):
+class LoggedOutView(View):
     """Where ScotAccount sends the browser after logout (``post_logout_redirect_uri``).
 
     Without this browser's ``state`` the visit did not come from our logout: it
@@ -391,34 +332,26 @@ class LoggedOutView(SignedOutView):
     """
 
     http_method_names = ["get"]
+    template_name = "scotaccount/logged_out.html"
     #: Shown instead when a signed-in person arrives without this browser's state.
     still_signed_in_template_name = "scotaccount/logout_confirm.html"
 
     def get(self, request: HttpRequest, appended_state: str | None = None) -> HttpResponse:
-        """``?state=``, or ``&state=`` glued onto the path as ScotAccount documents it.
-
-        The documented return is ``my-logout-url&state=...`` with no ``?``
-        (reference line 2412); ``appended_state`` is that value, from the URL.
-        """
+        """``?state=``, or ``appended_state``: ScotAccount documents its return as
+        ``my-logout-url&state=...``, with no ``?`` (reference line 2412)."""
         try:
-            params = flows.read_query_parameters(request, ("state",))
+            state = flows.read_query_parameters(request, ("state",)).get("state")
         except BadCallback:
-            params = {"state": ""}
+            state = ""
         if appended_state is not None:
             # Two states (one in the path, one in the query) is not a return we sent.
-            params = {"state": "" if "state" in params else appended_state}
-        state = params.get("state", "")
-        if not flows.consume_logout(request.session, state):
-            return self.state_mismatch()
-        return self.logout_success()
-
-    def state_mismatch(self) -> HttpResponse:
+            state = appended_state if state is None else ""
+        if flows.consume_logout(request.session, state or ""):
+            return signed_out(request, self.template_name)
         logger.info("Logout return without this browser's logout state: ignored")
-        if self.request.user.is_authenticated:
-            return render(
-                self.request, self.still_signed_in_template_name, {"still_signed_in": True}
-            )
-        return render(self.request, self.template_name)
+        if request.user.is_authenticated:
+            return render(request, self.still_signed_in_template_name, {"still_signed_in": True})
+        return render(request, self.template_name)
 
 
 class SessionEndedView(View):
@@ -437,7 +370,9 @@ class SessionEndedView(View):
         context = {
             "reason": reason if reason in ("lifetime", "idle") else "",
             "duration": describe_duration(limit.total_seconds()) if limit else "",
-            "sign_in_url": sign_in_url(requested_next_url(request), project_login=True),
+            "sign_in_url": flows.sign_in_url(
+                flows.requested_next_url(request), project_login=True
+            ),
         }
         response = render(request, self.template_name, context)
         response["Cache-Control"] = "no-store"
@@ -460,13 +395,10 @@ def describe_duration(seconds: float) -> str:
 class FrontChannelLogoutView(View):
     """OIDC Front-Channel Logout 1.0: ScotAccount loads this in an iframe with ``sid``.
 
-    ScotAccount's documentation mentions only ``sid`` (reference line 2564), so
-    ``sid`` alone is enough; an ``iss``, when sent, must be the configured issuer.
-
-    It ends only the local sessions that the sign-in with that ``sid`` created,
-    and does nothing else, so it needs no CSRF token: the ``sid`` is a random
-    value only ScotAccount and this site know (it travels in the ID token). Every
-    answer is the same tiny page, so it reveals nothing about which sids exist.
+    ``sid`` alone is enough (reference line 2564); an ``iss``, when sent, must be
+    ours. It only ends the local sessions that ``sid`` created, so it needs no
+    CSRF token: the ``sid`` is a random value only ScotAccount and this site know.
+    Every answer is the same page: it reveals nothing about which sids exist.
     """
 
     http_method_names = ["get"]
@@ -479,23 +411,20 @@ class FrontChannelLogoutView(View):
             params = {}
         issuer, sid = params.get("iss"), params.get("sid")
         if sid and conf.ISSUER and issuer in (None, conf.ISSUER):
-            self.end_sessions(conf.ISSUER, sid)
+            ended = sessions.end_sessions_for_sid(conf.ISSUER, sid)
+            telemetry.record_logout("front_channel", len(ended))
+            current = request.session.session_key
+            if current in {row.session_key for row in ended}:
+                # Already deleted from the store; flush so it is not saved back.
+                auth.logout(request)
+            for row in ended:
+                if row.session_key != current:
+                    # Signed out by any route: Django's signal, as auth.logout sends it.
+                    user_logged_out.send_robust(
+                        sender=type(row.user), request=request, user=row.user
+                    )
         else:
             logger.info("Front-channel logout ignored: sid missing, or iss not our issuer")
         response = render(request, self.template_name)
         response["Cache-Control"] = "no-store"
         return response
-
-    def end_sessions(self, issuer: str, sid: str) -> None:
-        ended = sessions.end_sessions_for_sid(issuer, sid)
-        telemetry.record_logout("front_channel", len(ended))
-        request = self.request
-        current = request.session.session_key
-        if current in {row.session_key for row in ended}:
-            # Already deleted from the store; flush so it is not saved back.
-            auth.logout(request)
-        for row in ended:
-            if row.session_key != current:
-                # Signed out by any route: Django's signal, as auth.logout sends it.
-                user_logged_out.send_robust(sender=type(row.user), request=request, user=row.user)
-        logger.info("Front-channel logout ended %d session(s)", len(ended))

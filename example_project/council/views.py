@@ -6,8 +6,10 @@ from django.shortcuts import render
 from django.views.generic import TemplateView
 
 from scotaccount_django import attributes
-from scotaccount_django.decorators import verified_attributes_required
-from scotaccount_django.mixins import VerifiedAttributesRequiredMixin
+from scotaccount_django.decorators import (
+    VerifiedAttributesRequiredMixin,
+    verified_attributes_required,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:

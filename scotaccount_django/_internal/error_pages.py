@@ -1,14 +1,14 @@
-"""What a person is told when a flow fails, one entry per cause.
+"""What a person is told when a flow fails, one page per cause; how an ended session is answered.
 
-Pages never show ScotAccount's ``error_description`` (it could carry markup or
-be used for phishing text); the log gets the technical detail instead.
+Pages never show ScotAccount's ``error_description`` (markup, phishing text).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.http import HttpRequest
+from django.http.request import MediaType
 from django.urls import Resolver404, resolve
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -16,19 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from scotaccount_django.exceptions import AuthorizationDenied, ScotAccountError
 
 
-@dataclass(frozen=True)
-class ErrorPage:
+class ErrorPage(NamedTuple):
     status: int
     title: str | Promise
     message: str | Promise
-    offer_retry: bool
+    offer_retry: bool = True
 
 
 _CANCELLED = ErrorPage(
     200,
     _("You did not finish signing in"),
     _("You cancelled signing in with ScotAccount. You can try again whenever you are ready."),
-    offer_retry=True,
 )
 _SETUP_PROBLEM = ErrorPage(
     502,
@@ -43,29 +41,24 @@ _UNAVAILABLE = ErrorPage(
     503,
     _("ScotAccount is not available right now"),
     _("Sign-in could not be completed because ScotAccount did not respond. Please try again."),
-    offer_retry=True,
 )
 _PROVIDER_FAULT = ErrorPage(
     502,
     _("Sign-in could not be completed"),
     _("ScotAccount gave an answer we could not use. Please try again in a few minutes."),
-    offer_retry=True,
 )
 _EXPIRED = ErrorPage(
     400,
     _("This sign-in link has expired or was already used"),
     _("Please start signing in again."),
-    offer_retry=True,
-)
-_NOT_COMPLETED = ErrorPage(
-    400,
-    _("Sign-in could not be completed"),
-    _("Something went wrong while signing you in. Please start again."),
-    offer_retry=True,
 )
 
-#: ScotAccount's documented ``error`` values (and OAuth's) -> the page that fits.
-AUTHORIZATION_ERRORS: dict[str, ErrorPage] = {
+#: ``error`` values meaning the person chose not to share (not a fault).
+DECLINING_ERRORS = ("access_denied", "account_selection_required")
+
+#: Our exception codes, and ScotAccount's documented ``error`` values (OAuth's among them),
+#: -> the page that fits. Anything else gets the ``bad_request`` page.
+PAGES: dict[str, ErrorPage] = {
     "access_denied": _CANCELLED,
     "account_selection_required": _CANCELLED,
     "temporarily_unavailable": _UNAVAILABLE,
@@ -76,27 +69,24 @@ AUTHORIZATION_ERRORS: dict[str, ErrorPage] = {
     "invalid_dis_prompt": _SETUP_PROBLEM,
     "unsupported_response_type": _SETUP_PROBLEM,
     "unauthorized_client": _SETUP_PROBLEM,
-}
-
-#: ``error`` values meaning the person chose not to share (not a fault).
-DECLINING_ERRORS = frozenset(e for e, page in AUTHORIZATION_ERRORS.items() if page is _CANCELLED)
-
-#: Our exception codes -> page. Unlisted codes get ``_NOT_COMPLETED``.
-ERRORS: dict[str, ErrorPage] = {
     "configuration": _SETUP_PROBLEM,
     "provider_rejected_client": _SETUP_PROBLEM,
     "provider_unavailable": _UNAVAILABLE,
-    "storage": ErrorPage(
-        503,
-        _("Sign-in could not be completed"),
-        _("Something went wrong on our side. Please try again in a few minutes."),
-        offer_retry=True,
-    ),
     "provider": _PROVIDER_FAULT,
     "invalid_token": _PROVIDER_FAULT,
     "invalid_id_token": _PROVIDER_FAULT,
     "unknown_flow": _EXPIRED,
     "flow_expired": _EXPIRED,
+    "bad_request": ErrorPage(
+        400,
+        _("Sign-in could not be completed"),
+        _("Something went wrong while signing you in. Please start again."),
+    ),
+    "storage": ErrorPage(
+        503,
+        _("Sign-in could not be completed"),
+        _("Something went wrong on our side. Please try again in a few minutes."),
+    ),
     "browser_mismatch": ErrorPage(
         403,
         _("Sign-in was started in a different browser"),
@@ -104,7 +94,6 @@ ERRORS: dict[str, ErrorPage] = {
             "For your security, you must finish signing in in the same browser you "
             "started in. Please start again here."
         ),
-        offer_retry=True,
     ),
     "subject_mismatch": ErrorPage(
         403,
@@ -113,7 +102,6 @@ ERRORS: dict[str, ErrorPage] = {
             "You came back from ScotAccount signed in to a different account from the "
             "one that started this request, so nothing was saved. Please start again."
         ),
-        offer_retry=True,
     ),
     "attributes_unavailable": ErrorPage(
         503,
@@ -122,7 +110,6 @@ ERRORS: dict[str, ErrorPage] = {
             "ScotAccount did not respond in time, so your details were not received. "
             "You are still signed in. Please try again in a few minutes."
         ),
-        offer_retry=True,
     ),
     "invalid_claims_token": ErrorPage(
         502,
@@ -131,7 +118,6 @@ ERRORS: dict[str, ErrorPage] = {
             "The details ScotAccount sent could not be checked, so nothing was saved. "
             "You are still signed in. Please try again later."
         ),
-        offer_retry=True,
     ),
     "bad_attribute_request": ErrorPage(
         400,
@@ -146,7 +132,6 @@ ERRORS: dict[str, ErrorPage] = {
             "ScotAccount could not find your session: it may have timed out or been ended "
             "somewhere else. Please sign in again."
         ),
-        offer_retry=True,
     ),
     "sign_in_refused": ErrorPage(
         403,
@@ -158,29 +143,25 @@ ERRORS: dict[str, ErrorPage] = {
 
 
 def page_for(exc: ScotAccountError) -> ErrorPage:
-    if isinstance(exc, AuthorizationDenied):
-        return AUTHORIZATION_ERRORS.get(exc.error, _NOT_COMPLETED)
-    return ERRORS.get(exc.code, _NOT_COMPLETED)
+    code = exc.error if isinstance(exc, AuthorizationDenied) else exc.code
+    return PAGES.get(code, PAGES["bad_request"])
 
 
 def wants_json(request: HttpRequest) -> bool:
     """True for XHR, or when the ``Accept`` type with the highest q (first wins) is JSON."""
     if request.headers.get("x-requested-with") == "XMLHttpRequest":
         return True
-    best, best_quality = "", -1.0
-    for item in request.headers.get("accept", "").split(","):
-        media_type, *params = (part.strip().lower() for part in item.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media_type and quality > best_quality:
-            best, best_quality = media_type, quality
-    return best == "application/json" or best.endswith("+json")
+    # Django parses the header; the order is ours (Django 4.2 does not sort by q).
+    best = max(request.accepted_types, key=_quality, default=MediaType(""))
+    media_type = f"{best.main_type}/{best.sub_type}"
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _quality(media_type: MediaType) -> float:
+    try:
+        return float(media_type.params.get("q", 1))
+    except ValueError:
+        return 0.0
 
 
 def is_scotaccount_view(request: HttpRequest) -> bool:

@@ -1,27 +1,14 @@
 """The local session a ScotAccount sign-in creates: its keys, its start, and its ends.
 
-Session keys are module-level constants; each says who reads it.
-
-Front-channel logout arrives in a hidden iframe, usually without our session
-cookie (SameSite), naming only ScotAccount's ``sid``, so each sign-in records
-which local session its ``sid`` created. Two designs were weighed:
-
-- a registry (this module): one row per sign-in, mapping the ``sid`` hash to the
-  local session key; logout deletes that session through the configured
-  engine's ``SessionStore(session_key).delete()``. One write per sign-in, nothing
-  per request, the session ends at once, any server-side engine works.
-- a revoked-``sid`` list checked by the middleware: a database read on every
-  request of every signed-in person, and the session lingers until its next
-  request. Rejected for that per-request cost.
-
-Sign-in and step-up both record the key they leave the session with. Code that
-cycles the session key at other times leaves a stale row: that session is then
-not found by front-channel logout (it still ends at its lifetime), and the row
-is pruned with the others.
+Front-channel logout arrives in an iframe, usually without our session cookie
+(SameSite), naming only ScotAccount's ``sid``; so each sign-in and step-up records
+which session key its ``sid`` left (a registry row). A revoked-``sid`` list read
+by the middleware would cost a query on every request of every signed-in person.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -33,7 +20,6 @@ from django.contrib import auth
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
-from scotaccount_django._internal.flows import hash_secret
 from scotaccount_django._internal.provider import IDTokenClaims
 from scotaccount_django.conf import conf
 from scotaccount_django.models import ScotAccountSession
@@ -51,8 +37,6 @@ SUB = "_scotaccount_sub"
 #: Server time of the last recorded request (POSIX seconds), written at most once
 #: a minute; read by the middleware for the idle timeout.
 LAST_ACTIVITY = "_scotaccount_last_activity"
-#: The idle timestamp is rewritten only when it is at least this old (seconds).
-ACTIVITY_RESOLUTION = 60.0
 #: Request attribute: why the middleware is ending this request's session; read by the audit log.
 ENDED = "_scotaccount_session_ended"
 #: Django's own expiry (``set_expiry``) is set this long after the lifetime ends, so
@@ -60,55 +44,40 @@ ENDED = "_scotaccount_session_ended"
 ENDED_NOTICE = timedelta(days=1)
 
 
+def hash_sid(sid: str) -> str:
+    """The registry stores only a hash: a leaked row cannot end anyone's session."""
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
 def start_session(
-    request: HttpRequest, user: _User, *, id_token: str, claims: IDTokenClaims
+    request: HttpRequest,
+    user: _User,
+    *,
+    id_token: str,
+    claims: IDTokenClaims,
+    step_up: bool = False,
 ) -> None:
-    """Log ``user`` in (rotating the session key) and remember what logout needs.
+    """Log ``user`` in with a new session key, and remember what logout needs.
 
-    The absolute lifetime starts here, as Django's own ``set_expiry``: it is
-    kept across key cycles (a step-up never extends it) and enforced by the
-    session store itself.
+    A ``step_up`` by the person already signed in is no second sign-in: the key
+    cycles (a privilege change), the lifetime (Django's ``set_expiry``) stays.
     """
-    key_before = request.session.session_key
-    # Flushes the session when another person was signed in, and cycles the key
-    # when nobody was; but it keeps the key when the same person signs in again,
-    # so cycle it here: a fixated key must never survive a sign-in.
-    auth.login(request, user)
-    if key_before is not None and request.session.session_key == key_before:
-        request.session.cycle_key()
-    start_lifetime(request.session, time.time())
-    remember(request, user, id_token=id_token, claims=claims)
-
-
-def continue_session(
-    request: HttpRequest, user: _User, *, id_token: str, claims: IDTokenClaims
-) -> None:
-    """A step-up by the person already signed in: no second sign-in, a new key.
-
-    The key cycles (a privilege change), the lifetime and sign-in stay, and the
-    ``sid`` registry row follows the new key.
-    """
-    old_key = request.session.session_key
-    request.session.cycle_key()
-    ScotAccountSession.objects.filter(session_key=old_key).delete()
-    remember(request, user, id_token=id_token, claims=claims)
-
-
-def start_lifetime(session: SessionBase, now: float) -> None:
-    """The session ends ``SCOTACCOUNT_SESSION_LIFETIME`` from ``now``, whatever happens."""
-    ends = datetime.fromtimestamp(now, tz=dt_timezone.utc) + conf.SESSION_LIFETIME
-    session.set_expiry(ends + ENDED_NOTICE)
-    session[LAST_ACTIVITY] = now  # saved with the sign-in anyway
-
-
-def lifetime_end(session: SessionBase) -> float:
-    """When this session's lifetime ends (POSIX seconds), from Django's expiry."""
-    return (session.get_expiry_date() - ENDED_NOTICE).timestamp()
-
-
-def remember(request: HttpRequest, user: _User, *, id_token: str, claims: IDTokenClaims) -> None:
-    """What logout (the ID token) and front-channel logout (the ``sid`` row) need."""
-    session, sid = request.session, claims.sid
+    session, key_before = request.session, request.session.session_key
+    if step_up:
+        session.cycle_key()
+        ScotAccountSession.objects.filter(session_key=key_before).delete()
+    else:
+        # Flushes the session when another person was signed in, and cycles the key
+        # when nobody was; but it keeps the key when the same person signs in again,
+        # so cycle it here: a fixated key must never survive a sign-in.
+        auth.login(request, user)
+        if key_before is not None and session.session_key == key_before:
+            session.cycle_key()
+        now = time.time()
+        ends = datetime.fromtimestamp(now, tz=dt_timezone.utc) + conf.SESSION_LIFETIME
+        session.set_expiry(ends + ENDED_NOTICE)
+        session[LAST_ACTIVITY] = now
+    sid = claims.sid
     session[ID_TOKEN] = id_token
     session[SID] = sid
     session[SUB] = str(claims.sub)
@@ -122,7 +91,7 @@ def remember(request: HttpRequest, user: _User, *, id_token: str, claims: IDToke
     ScotAccountSession.objects.create(
         session_key=cast(str, session.session_key),
         issuer=claims.claims["iss"],
-        sid_hash=hash_secret(sid),
+        sid_hash=hash_sid(sid),
         user_id=user.pk,
     )
 
@@ -137,7 +106,7 @@ def end_local_session(request: HttpRequest) -> None:
 def end_sessions_for_sid(issuer: str, sid: str) -> list[ScotAccountSession]:
     """Delete every local session ScotAccount session ``sid`` created; returns their rows."""
     rows = list(
-        ScotAccountSession.objects.filter(issuer=issuer, sid_hash=hash_secret(sid)).select_related(
+        ScotAccountSession.objects.filter(issuer=issuer, sid_hash=hash_sid(sid)).select_related(
             "user"
         )
     )
@@ -157,13 +126,13 @@ def expiry_reason(request: HttpRequest, now: float) -> str | None:
         return None
     if not request.user.is_authenticated:
         return "inactive_user"  # the backend refused the session's user: deactivated or deleted
-    if now >= lifetime_end(session):
+    if now >= (session.get_expiry_date() - ENDED_NOTICE).timestamp():
         return "lifetime"
     idle_timeout = conf.SESSION_IDLE_TIMEOUT
     if idle_timeout is not None:
         last_activity = float(session.get(LAST_ACTIVITY, now))
         if now - last_activity >= idle_timeout.total_seconds():
             return "idle"
-        if now - last_activity >= ACTIVITY_RESOLUTION:
+        if now - last_activity >= 60:  # written at most once a minute: cheap requests
             session[LAST_ACTIVITY] = now
     return None

@@ -1,28 +1,14 @@
 """The end of a step-up: fetch, verify and store the attributes, all or nothing.
 
-The callback view has already exchanged the code, verified the ID token and
-checked its ``sub`` is the person who started the step-up. What remains:
-fetch the ``claimsToken``, verify it, keep only the scopes this flow asked for,
-and write the attributes and the request's outcome in one transaction, so a
-failure part-way leaves no half-stored answer. The access token and the raw
+The callback has already exchanged the code and verified the ID token, whose
+``sub`` is the person who started the step-up. The access token and the raw
 ``claimsToken`` are local variables only: never stored, never logged.
-
-The fetch itself, with its retries, is ``provider.fetch_attributes``.
-
-The token response's ``scope`` is read without reading too much into it. RFC
-6749 lets a provider say which scopes it granted; ScotAccount's own example
-step-up answer (reference lines 829, 2097) instead lists claim names and the
-old scope name: ``"given_name family_name birth_date uprn ... gpg-45-medium
-openid"``. Taking every requested scope missing from such a string as declined
-would record a person's identity and address as refused and never fetch them.
-So a decline is read only from a string that speaks entirely in scope names;
-anything else says nothing, and the ``claimsToken`` decides.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -57,14 +43,11 @@ def receive_attributes(
 ) -> AttributeRequest:
     """Fetch, verify and store this step-up's attributes; record the outcome either way.
 
-    Scopes the token response's ``scope`` clearly refused were declined on
-    ScotAccount's consent page; for every other requested scope the
-    ``claimsToken`` decides (an entry, a failed verification, or nothing: not
+    For each requested scope the ``scope`` did not clearly decline, the
+    ``claimsToken`` decides: an entry, a failed verification, or nothing (not
     available). On error a failed request is recorded and the error re-raised.
     """
     requested = requested_scopes(flow)
-    # ScotAccount's documented ``scope`` lists claim names, not scopes: only a string
-    # made of scope names can say "declined" (see ``declined_scopes``).
     declined = declined_scopes(requested, tokens.scopes)
     granted = [scope for scope in requested if scope not in declined]
     missing = dict.fromkeys(declined, Reason.DECLINED.value)
@@ -77,13 +60,7 @@ def receive_attributes(
             if claims_token is not None:
                 entries = read_claims_token(claims_token, sub=identity.sub)
         except ScotAccountError:
-            record_unanswered(
-                flow,
-                identity,
-                requested,
-                reason=Reason.ERROR.value,
-                status=AttributeRequest.Status.FAILED,
-            )
+            record_unanswered(flow, identity, Reason.ERROR.value)
             raise
     kept = {entry.scope: entry for entry in entries if entry.scope in granted}
     for scope in granted:
@@ -92,7 +69,31 @@ def receive_attributes(
         elif not kept[scope].is_verified:
             missing[scope] = Reason.VERIFICATION_FAILED.value
     received = [scope for scope in granted if scope not in missing]
-    request = _store(flow, identity, requested, received, missing, list(kept.values()))
+    now = timezone.now()
+    with transaction.atomic():
+        request = AttributeRequest.objects.create(
+            identity=identity,
+            requested_scopes=requested,
+            received_scopes=received,
+            missing_scopes=missing,
+            status=AttributeRequest.Status.COMPLETED,
+            created_at=flow.created_at,
+            completed_at=now,
+        )
+        for entry in kept.values():
+            entry.identity, entry.request, entry.received_at = identity, request, now
+        # One row per (identity, scope): the newest answer replaces every field of the
+        # older, so the same verification (txn) received twice stays one record. One statement.
+        VerifiedAttribute.objects.bulk_create(
+            kept.values(),
+            update_conflicts=True,
+            unique_fields=["identity", "scope"],
+            update_fields=[
+                field.name
+                for field in VerifiedAttribute._meta.concrete_fields
+                if not field.primary_key and field.name not in ("identity", "scope")
+            ],
+        )
     logger.info(
         "Attribute request %s for identity %s: received %s, missing %s",
         request.pk,
@@ -103,65 +104,22 @@ def receive_attributes(
     return request
 
 
-@transaction.atomic
-def _store(
-    flow: Flow,
-    identity: ScotAccountIdentity,
-    requested: list[str],
-    received: list[str],
-    missing: dict[str, str],
-    entries: Sequence[VerifiedAttribute],
-) -> AttributeRequest:
-    now = timezone.now()
-    request = AttributeRequest.objects.create(
-        identity=identity,
-        requested_scopes=requested,
-        received_scopes=received,
-        missing_scopes=missing,
-        status=AttributeRequest.Status.COMPLETED,
-        created_at=flow.created_at,
-        completed_at=now,
-    )
-    for entry in entries:
-        entry.identity, entry.request, entry.received_at = identity, request, now
-    # One row per (identity, scope): the newest answer replaces every field of the
-    # older, so the same verification (txn) received twice stays one record. One statement.
-    VerifiedAttribute.objects.bulk_create(
-        entries,
-        update_conflicts=True,
-        unique_fields=["identity", "scope"],
-        update_fields=[
-            field.name
-            for field in VerifiedAttribute._meta.concrete_fields
-            if not field.primary_key and field.name not in ("identity", "scope")
-        ],
-    )
-    return request
-
-
-def record_unanswered(
-    flow: Flow,
-    identity: ScotAccountIdentity,
-    requested: list[str],
-    *,
-    reason: str,
-    status: str,
-) -> AttributeRequest:
+def record_unanswered(flow: Flow, identity: ScotAccountIdentity, reason: str) -> AttributeRequest:
     """A request that brought back no attributes: every scope missing for ``reason``.
 
     Declined (the person cancelled) blocks automatic re-requests; an error does not.
     """
+    requested = requested_scopes(flow)
+    failed = reason == Reason.ERROR
     return AttributeRequest.objects.create(
         identity=identity,
         requested_scopes=requested,
         received_scopes=[],
         missing_scopes=dict.fromkeys(requested, reason),
-        status=status,
+        status=AttributeRequest.Status.FAILED if failed else AttributeRequest.Status.COMPLETED,
         created_at=flow.created_at,
     )
 
-
-# Reading the granted ``scope`` ------------------------------------------------------------
 
 #: Older spellings in ScotAccount's pages -> the current scope (``gpg-45-medium``:
 #: reference lines 694, 829). Other capitalisations, such as the pages'
@@ -170,11 +128,14 @@ OLD_SCOPE_NAMES = {"gpg-45-medium": AttributeScope.IDENTITY.value}
 
 
 def declined_scopes(requested: Iterable[str], granted: Iterable[str]) -> list[str]:
-    """The requested scopes the token response's ``scope`` clearly refused.
+    """The requested scopes the token response's ``scope`` (``granted``, split) clearly refused.
 
-    ``granted`` is that ``scope`` split into words. Empty (absent, per RFC 6749
-    "as requested"), or holding any word that is neither ``openid`` nor a scope
-    name (in any case, or an older spelling), it refuses nothing.
+    ScotAccount's own example step-up answer (reference lines 829, 2097) lists
+    claim names, not scopes (``"given_name family_name ... gpg-45-medium openid"``):
+    read as refusals, they would record identity and address as declined and never
+    fetch them. So an empty ``scope`` (RFC 6749: "as requested"), or one with any
+    word that is neither ``openid`` nor a scope name (any case, or an older
+    spelling), refuses nothing, and the ``claimsToken`` decides.
     """
     names = [OLD_SCOPE_NAMES.get(word.lower(), word.lower()) for word in granted]
     if not names or not set(names) <= {"openid", *AttributeScope.values}:

@@ -138,7 +138,7 @@ def test_the_decorator_needs_named_known_scopes():
 def test_the_mixin_needs_scopes(signed_in):
     from django.views import View
 
-    from scotaccount_django.mixins import VerifiedAttributesRequiredMixin
+    from scotaccount_django.decorators import VerifiedAttributesRequiredMixin
 
     class Empty(VerifiedAttributesRequiredMixin, View):
         pass

@@ -8,8 +8,10 @@ from django.views import View
 
 from scotaccount_django import attributes
 from scotaccount_django.attributes import UnavailableAttributes
-from scotaccount_django.decorators import verified_attributes_required
-from scotaccount_django.mixins import VerifiedAttributesRequiredMixin
+from scotaccount_django.decorators import (
+    VerifiedAttributesRequiredMixin,
+    verified_attributes_required,
+)
 from tests.urls import urlpatterns as base_urlpatterns
 
 

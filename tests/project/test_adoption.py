@@ -209,11 +209,11 @@ def test_login_url_is_respected_everywhere(settings, client, login_url, expected
 
 
 def test_every_error_page_is_in_troubleshooting() -> None:
-    from scotaccount_django._internal.error_pages import AUTHORIZATION_ERRORS, ERRORS
+    from scotaccount_django._internal.error_pages import PAGES
     from tests.docs_blocks import DOCS
 
     text = (DOCS / "troubleshooting.md").read_text()
-    codes = [*ERRORS, *AUTHORIZATION_ERRORS]
+    codes = list(PAGES)
     assert [code for code in codes if f"`{code}`" not in text] == []
 
 

@@ -34,7 +34,7 @@ API_SURFACE = [
         )
     ),
     "decorators.verified_attributes_required",
-    "mixins.VerifiedAttributesRequiredMixin",
+    "decorators.VerifiedAttributesRequiredMixin",
     *(
         f"attributes.{accessor}"
         for accessor in (
