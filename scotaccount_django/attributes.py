@@ -10,7 +10,8 @@ received it).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -120,21 +121,14 @@ def identity_for(user: User) -> ScotAccountIdentity | None:
     return held_by(user).identity
 
 
-def is_expired(attribute: VerifiedAttribute, now: datetime.datetime | None = None) -> bool:
-    max_age = conf.ATTRIBUTE_MAX_AGE.get(attribute.scope)
-    if max_age is None:
-        return False
-    return attribute.received_at + max_age <= (now or timezone.now())
-
-
 class HeldAttributes:
     """What one signed-in person holds, read from the database once, when first asked.
 
     Like django-otp's lazy ``request.user.is_verified``: kept on the user object
     (which Django loads afresh for each request), so a page that calls every
     accessor costs one query for the stored attributes (at most one row per
-    scope). The identity and the record of past answers are read only when a
-    scope is not held, and then only the latest answer per scope.
+    scope). The identity and past answers are read only when a scope is not held:
+    newest first, a batch at a time and only as far as needed, never twice.
     """
 
     #: Past answers are read newest first, this many at a time.
@@ -143,8 +137,7 @@ class HeldAttributes:
     def __init__(self, user: AbstractBaseUser) -> None:
         self.user_id = user.pk
         self._latest: dict[str, AttributeRequest] = {}
-        self._read = 0
-        self._exhausted = False
+        self._unread = self._answers()
 
     @cached_property
     def stored(self) -> dict[str, VerifiedAttribute]:
@@ -157,30 +150,27 @@ class HeldAttributes:
             return attribute.identity
         return ScotAccountIdentity.objects.filter(user_id=self.user_id).first()
 
-    def latest_answer(self, scope: str) -> AttributeRequest | None:
-        """The newest completed request that asked for ``scope``, if any.
-
-        Past answers are read once per request, newest first, a batch at a time and
-        only as far as needed: asking about several scopes never reads one twice.
-        """
-        while scope not in self._latest and not self._exhausted:
-            self._read_batch()
-        return self._latest.get(scope)
-
-    def _read_batch(self) -> None:
-        identity = self.identity
-        if identity is None:
-            self._exhausted = True
+    def _answers(self) -> Iterator[AttributeRequest]:
+        if self.identity is None:
             return
-        answers = identity.attribute_requests.filter(
+        answers = self.identity.attribute_requests.filter(
             status=AttributeRequest.Status.COMPLETED
         ).only("identity", "requested_scopes", "missing_scopes")
-        batch = list(answers[self._read : self._read + self.ANSWER_BATCH])
-        self._read += len(batch)
-        for answer in batch:
+        for start in itertools.count(0, self.ANSWER_BATCH):
+            batch = list(answers[start : start + self.ANSWER_BATCH])
+            yield from batch
+            if len(batch) < self.ANSWER_BATCH:
+                return
+
+    def latest_reason(self, scope: str) -> str | None:
+        """Why the newest completed request that asked for ``scope`` did not get it, if so."""
+        for answer in self._unread:  # resumes where the previous call stopped
             for asked in answer.requested_scopes:
                 self._latest.setdefault(asked, answer)
-        self._exhausted = len(batch) < self.ANSWER_BATCH
+            if scope in self._latest:
+                break
+        latest = self._latest.get(scope)
+        return None if latest is None else latest.missing_scopes.get(scope)
 
 
 def held_by(user: AbstractBaseUser) -> HeldAttributes:
@@ -206,13 +196,17 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
     status = AttributeStatus()
     for scope in wanted:
         attribute = held.stored.get(scope)
-        current = attribute if attribute is not None and not is_expired(attribute, now) else None
-        if current is not None and current.is_verified:
-            status.held[scope] = current
-            continue
-        reason = None if retry else _final_reason(scope, current, held)
-        if reason is not None:
-            status.unavailable[scope] = reason
+        max_age = conf.ATTRIBUTE_MAX_AGE.get(scope)
+        if attribute and max_age is not None and attribute.received_at + max_age <= now:
+            attribute = None  # expired: to be requested again
+        if attribute and attribute.is_verified:
+            status.held[scope] = attribute
+        elif retry:
+            status.missing.append(scope)
+        elif attribute and attribute.outcome == VerificationOutcome.VERIFICATION_FAILED:
+            status.unavailable[scope] = AttributeRequest.Reason.VERIFICATION_FAILED
+        elif (reason := held.latest_reason(scope)) in FINAL_REASONS:
+            status.unavailable[scope] = str(reason)  # only the latest answer about it counts
         else:
             status.missing.append(scope)
     reads = values_read.get()
@@ -220,20 +214,6 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
         # ``held`` hands out the values (``.claims``): the page must not be cached (M8).
         reads.extend(status.held)
     return status
-
-
-def _final_reason(
-    scope: str, current: VerifiedAttribute | None, held: HeldAttributes
-) -> str | None:
-    """Why ``scope`` must not be requested again automatically, if it must not."""
-    if current is not None and current.outcome == VerificationOutcome.VERIFICATION_FAILED:
-        return AttributeRequest.Reason.VERIFICATION_FAILED
-    # Only the latest answer about this scope counts.
-    latest = held.latest_answer(scope)
-    if latest is None:
-        return None
-    reason = latest.missing_scopes.get(scope)
-    return str(reason) if reason in FINAL_REASONS else None
 
 
 def missing_scopes(user: User, scopes: Iterable[str], *, retry: bool = False) -> list[str]:
@@ -267,9 +247,7 @@ def _claims(user: User, scope: str) -> dict[str, Any] | None:
 def verified_name(user: User) -> VerifiedName | None:
     """Given and family name, verified to GPG45 medium; None if not held."""
     claims = _claims(user, IDENTITY)
-    if claims is None:
-        return None
-    return VerifiedName(given_name=claims["given_name"], family_name=claims["family_name"])
+    return VerifiedName(claims["given_name"], claims["family_name"]) if claims else None
 
 
 def verified_birth_date(user: User) -> datetime.date | None:

@@ -69,41 +69,6 @@ class VerificationOutcome(models.TextChoices):
     VERIFICATION_FAILED = "VERIFICATION_FAILED", _("Verification failed")
 
 
-#: Outcomes that carry verified claims (whether the council accepts the second is policy).
-VERIFIED_OUTCOMES = frozenset(
-    {VerificationOutcome.VERIFIED_SUCCESSFULLY, VerificationOutcome.VERIFIED_WITH_WARNINGS}
-)
-#: GPG45 confidence levels at or above medium: what an identity needs to count (L10).
-GPG45_MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
-#: Validation methods that check nothing: an address or email validated so never counts.
-UNCHECKED_VALIDATION_METHODS = frozenset({"self_certified"})
-
-
-def meets_scope_minimum(scope: str, *, confidence_level: str, validation_method: str) -> bool:
-    """Whether evidence is strong enough for ``scope`` to count as verified (SECURITY L10).
-
-    A verified outcome alone is not enough: an identity verified to GPG45 low, or
-    an address the person certified themselves, would pass as "verified" to a
-    service relying on it. Identity needs medium or above; addresses and emails
-    need a validation that checked something.
-    """
-    if scope == AttributeScope.IDENTITY:
-        return confidence_level in GPG45_MEDIUM_OR_ABOVE
-    return validation_method not in UNCHECKED_VALIDATION_METHODS
-
-
-def counts_as_verified(outcome: str) -> bool:
-    """Whether ``outcome`` makes an attribute usable here.
-
-    ``VERIFIED_WITH_WARNINGS`` counts only while ``SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS``
-    is on: ScotAccount's schema lists it without saying what the warnings were, so
-    accepting it is the council's policy choice, not ours.
-    """
-    if outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
-        return conf.ACCEPT_VERIFIED_WITH_WARNINGS
-    return outcome == VerificationOutcome.VERIFIED_SUCCESSFULLY
-
-
 class AttributeRequest(models.Model):
     """One step-up: which scopes were asked for, which came back, and why others did not.
 
@@ -166,13 +131,7 @@ class AttributeRequest(models.Model):
 
 
 #: Reasons that stop a scope being requested again without a deliberate retry.
-FINAL_REASONS = frozenset(
-    {
-        AttributeRequest.Reason.DECLINED,
-        AttributeRequest.Reason.NOT_AVAILABLE,
-        AttributeRequest.Reason.VERIFICATION_FAILED,
-    }
-)
+FINAL_REASONS = frozenset(AttributeRequest.Reason) - {AttributeRequest.Reason.ERROR}
 
 
 class VerifiedAttribute(models.Model):
@@ -275,15 +234,24 @@ class VerifiedAttribute(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """An accepted outcome with evidence meeting the scope's minimum (L10).
+        """An accepted outcome with evidence meeting the scope's minimum (SECURITY L10).
 
-        ``VERIFICATION_FAILED`` never counts, nor GPG45 low, nor ``self_certified``.
+        ``VERIFIED_WITH_WARNINGS`` counts only while ``SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS``
+        is on: the schema does not say what the warnings were, so that is the council's policy.
         """
-        return counts_as_verified(self.outcome) and meets_scope_minimum(
-            self.scope,
-            confidence_level=self.confidence_level,
-            validation_method=self.validation_method,
-        )
+        if self.outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
+            accepted = conf.ACCEPT_VERIFIED_WITH_WARNINGS
+        else:
+            accepted = self.outcome == VerificationOutcome.VERIFIED_SUCCESSFULLY
+        return accepted and self.evidence_suffices
+
+    @property
+    def evidence_suffices(self) -> bool:
+        """Identity needs GPG45 medium or above; address and email, a validation that checked
+        something: GPG45 low or a self-certified address must not pass as verified (L10)."""
+        if self.scope == AttributeScope.IDENTITY:
+            return self.confidence_level in ("medium", "high", "very_high")
+        return self.validation_method != "self_certified"
 
 
 class ScotAccountSession(models.Model):
