@@ -24,8 +24,6 @@ from scotaccount_django.models import (
 
 #: Staff see that a verified attribute exists with the view permission; its values need this.
 VALUES_PERMISSION = "scotaccount.view_attribute_values"
-
-
 #: Secrets and their hashes (the ``sid`` registry): nobody filters, searches or sorts on them.
 SECRET_FIELDS = frozenset({"sid_hash", "session_key"})
 
@@ -77,9 +75,8 @@ class ScotAccountIdentityAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("user"), ordering="user")
     def user_display(self, identity: ScotAccountIdentity) -> str:
-        """The user, also when their USERNAME_FIELD is still empty (a nullable email the
-        person has not given): ``str()`` of such a user is ``None``, which the admin cannot
-        show."""
+        """The user, also when their USERNAME_FIELD is empty (a nullable email not yet given):
+        ``str()`` of such a user is ``None``, which the admin cannot show."""
         user = identity.user
         if user.get_username():
             return str(user)
@@ -152,7 +149,7 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
 
 @admin.register(AttributeRequest)
 class AttributeRequestAdmin(PersonalDataAdmin):
-    list_display = ("pk", "identity", "status", "created_at", "completed_at")
+    list_display = ("identity", "status", "created_at", "completed_at")
     list_filter = ("status",)
     search_fields = ("=identity__sub",)
     list_select_related = ("identity",)
