@@ -136,7 +136,7 @@ class HeldAttributes:
 
     def __init__(self, user: AbstractBaseUser) -> None:
         self.user_id = user.pk
-        self._latest: dict[str, AttributeRequest] = {}
+        self._reasons: dict[str, str | None] = {}
         self._unread = self._answers()
 
     @cached_property
@@ -166,11 +166,10 @@ class HeldAttributes:
         """Why the newest completed request that asked for ``scope`` did not get it, if so."""
         for answer in self._unread:  # resumes where the previous call stopped
             for asked in answer.requested_scopes:
-                self._latest.setdefault(asked, answer)
-            if scope in self._latest:
+                self._reasons.setdefault(asked, answer.missing_scopes.get(asked))
+            if scope in self._reasons:
                 break
-        latest = self._latest.get(scope)
-        return None if latest is None else latest.missing_scopes.get(scope)
+        return self._reasons.get(scope)
 
 
 def held_by(user: AbstractBaseUser) -> HeldAttributes:

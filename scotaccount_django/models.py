@@ -72,9 +72,8 @@ class VerificationOutcome(models.TextChoices):
 class AttributeRequest(models.Model):
     """One step-up: which scopes were asked for, which came back, and why others did not.
 
-    Missing scopes with a final reason (declined, not available, failed
-    verification) are not requested again automatically: ScotAccount asks
-    relying parties not to send people round the same request in a loop.
+    A final reason (declined, not available, failed) stops a scope being requested
+    again automatically: ScotAccount asks relying parties not to loop people.
     """
 
     class Status(models.TextChoices):
@@ -255,12 +254,10 @@ class VerifiedAttribute(models.Model):
 
 
 class ScotAccountSession(models.Model):
-    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``.
+    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``,
+    so front-channel logout can delete it from any session engine without a scan.
 
-    Front-channel logout names a ScotAccount session by ``sid``; this row turns
-    that into the local session key, so the session can be deleted from any
-    server-side session engine without scanning every session. The session key
-    is a bearer secret like the ones in Django's own session table: rows are
+    The session key is a bearer secret, as in Django's own session table: rows are
     deleted at logout and expiry, and pruned once no session could still use them.
     """
 
