@@ -105,28 +105,13 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
     list_filter = ("scope", "outcome")
     search_fields = ("=identity__sub",)
     list_select_related = ("identity",)
-    fields = (
-        "identity",
-        "scope",
-        "outcome",
-        "claims_display",
-        "trust_framework",
-        "assurance_policy",
-        "confidence_level",
-        "validation_method",
-        "verified_at",
-        "verifier_organization",
-        "txn",
-        "received_at",
-        "request",
-    )
+    exclude = ("claims",)  # shown by one of these, depending on who looks
     readonly_fields = ("claims_display", "claims_hidden")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         """Values only for staff with the dedicated permission; the record for the rest."""
-        if request.user.has_perm(VALUES_PERMISSION):
-            return self.fields
-        return tuple("claims_hidden" if name == "claims_display" else name for name in self.fields)
+        unused = "claims_hidden" if request.user.has_perm(VALUES_PERMISSION) else "claims_display"
+        return [name for name in super().get_fields(request, obj) if name != unused]
 
     def change_view(
         self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
@@ -153,12 +138,3 @@ class AttributeRequestAdmin(PersonalDataAdmin):
     list_filter = ("status",)
     search_fields = ("=identity__sub",)
     list_select_related = ("identity",)
-    fields = (
-        "identity",
-        "status",
-        "requested_scopes",
-        "received_scopes",
-        "missing_scopes",
-        "created_at",
-        "completed_at",
-    )
