@@ -48,12 +48,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Nothing here is typed in by staff, so nothing can be added or edited."""
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        """No filter on a hidden value, for anyone (SECURITY M3).
-
-        How many rows match ``?claims__given_name__startswith=M`` spells a name out
-        a letter at a time. Refused even with the values permission: Django 4.2
-        does not pass the request here, and no page of this admin offers such a filter.
-        """
+        """No filter on a hidden value, for anyone (SECURITY M3): how many rows match
+        ``?claims__given_name__startswith=M`` spells a name out a letter at a time (Django
+        4.2 passes no request here, and no page of this admin offers such a filter)."""
         if reveals_hidden_value(lookup, self.model):
             return False
         return super().lookup_allowed(lookup, value, *([] if request is None else [request]))
@@ -88,11 +85,8 @@ class ScotAccountIdentityAdmin(ReadOnlyAdmin):
 
 
 class PersonalDataAdmin(ReadOnlyAdmin):
-    """Verified attributes are personal data: only staff given the view permission see them.
-
-    Django would also let the change permission through; here only the view
-    permission (or superuser) counts. Lists never show claims, only the detail page.
-    """
+    """Personal data: only the view permission (or superuser) counts, not Django's change
+    permission too. Lists never show claims, only the detail page."""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         codename = get_permission_codename("view", self.opts)

@@ -1,11 +1,5 @@
-"""What a council's code asks about a person's verified attributes.
-
-Every function takes a user (anonymous users simply hold nothing) and reads
-only what is stored: no call here ever reaches ScotAccount. An attribute
-counts only when its outcome is verified and it is younger than
-``SCOTACCOUNT_ATTRIBUTE_MAX_AGE`` for its scope (counted from when this app
-received it).
-"""
+"""What a council's code asks about a person's verified attributes: every function takes a
+user (anonymous users hold nothing) and reads only what is stored, never ScotAccount."""
 
 from __future__ import annotations
 
@@ -62,12 +56,9 @@ User = AbstractBaseUser | AnonymousUser
 
 @dataclass(frozen=True)
 class AttributeStatus:
-    """Where each wanted scope stands for one person.
-
-    ``held``: usable verified attributes, by scope. ``missing``: scopes to
-    request. ``unavailable``: scopes not to request again automatically, each
-    with its ``AttributeRequest.Reason`` (declined, not available, failed).
-    """
+    """Where each wanted scope stands for one person: ``held`` (usable attributes, by scope),
+    ``missing`` (to request) or ``unavailable`` (not to request again automatically: scope ->
+    ``AttributeRequest.Reason``)."""
 
     held: dict[str, VerifiedAttribute] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -76,11 +67,8 @@ class AttributeStatus:
 
 @dataclass(frozen=True)
 class UnavailableAttributes:
-    """What an "unavailable" handler is told: ``reasons`` (scope -> reason) and a retry link.
-
-    ``retry_url`` starts a deliberate retry (``retry=1``) and comes back to
-    the page that needed the attributes; offer it as a link, never follow it.
-    """
+    """What an "unavailable" handler is told: ``reasons`` (scope -> reason) and ``retry_url``,
+    a deliberate retry (``retry=1``) back to this page: offer it as a link, never follow it."""
 
     reasons: dict[str, str]
     retry_url: str
@@ -116,20 +104,14 @@ def check_scopes(scopes: Iterable[str]) -> list[str]:
 
 
 def identity_for(user: User) -> ScotAccountIdentity | None:
-    if not user.is_authenticated:
-        return None
-    return held_by(user).identity
+    return held_by(user).identity if user.is_authenticated else None
 
 
 class HeldAttributes:
-    """What one signed-in person holds, read from the database once, when first asked.
-
-    Like django-otp's lazy ``request.user.is_verified``: kept on the user object
-    (which Django loads afresh for each request), so a page that calls every
-    accessor costs one query for the stored attributes (at most one row per
-    scope). The identity and past answers are read only when a scope is not held:
-    newest first, a batch at a time and only as far as needed, never twice.
-    """
+    """What one signed-in person holds, read once, when first asked: kept on the user object
+    (loaded afresh for each request), as django-otp's lazy ``is_verified``. The identity and
+    past answers are read only when a scope is not held: newest first, a batch at a time,
+    only as far as needed, never twice."""
 
     #: Past answers are read newest first, this many at a time.
     ANSWER_BATCH = 20
@@ -182,11 +164,8 @@ def held_by(user: AbstractBaseUser) -> HeldAttributes:
 
 
 def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) -> AttributeStatus:
-    """Which of ``scopes`` are held, still to request, or not to request again.
-
-    With ``retry`` (a person's deliberate retry), unavailable scopes count as
-    missing again. Without an identity, every scope is missing.
-    """
+    """Which of ``scopes`` are held, still to request, or not to request again (with
+    ``retry``, a person's deliberate retry, none: they are missing again)."""
     wanted = check_scopes(scopes)
     if not user.is_authenticated:
         return AttributeStatus(missing=wanted)
@@ -197,7 +176,7 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
         attribute = held.stored.get(scope)
         max_age = conf.ATTRIBUTE_MAX_AGE.get(scope)
         if attribute and max_age is not None and attribute.received_at + max_age <= now:
-            attribute = None  # expired: to be requested again
+            attribute = None  # expired (its age counts from receipt): to be requested again
         if attribute and attribute.is_verified:
             status.held[scope] = attribute
         elif retry:
@@ -225,11 +204,9 @@ def unavailable_scopes(user: User, scopes: Iterable[str]) -> dict[str, str]:
     return attribute_status(user, scopes).unavailable
 
 
-#: Per request: scopes whose values were read, so the page showing them is sent with
-#: ``Cache-Control: no-store`` (L11). ``SessionLifetimeMiddleware`` sets a fresh list
-#: at the start of each request (directly, so that requests which never read an
-#: attribute run no code here). A list, not a flag, so a read in a copied context (a
-#: sync view under ASGI) is still seen.
+#: Per request, set by ``SessionLifetimeMiddleware``: scopes whose values were read, so the
+#: page is sent with ``Cache-Control: no-store`` (L11). A list, not a flag, so a read in a
+#: copied context (a sync view under ASGI) is still seen.
 values_read: ContextVar[list[str] | None] = ContextVar("scotaccount_values_read", default=None)
 
 
@@ -276,26 +253,14 @@ def verified_address(user: User) -> VerifiedAddress | None:
 
 
 def address_lines(fields: dict[str, str]) -> tuple[str, ...]:
-    """PAF order; the building number goes with the first thoroughfare."""
-    number = fields.get("buildingNumber", "")
-    thoroughfares = [
-        fields[name] for name in ("dependentStreetName", "streetName") if fields.get(name)
-    ]
-    if number and thoroughfares:
-        thoroughfares[0] = f"{number} {thoroughfares[0]}"
-    elif number:
-        thoroughfares = [number]
+    """Royal Mail PAF order."""
     names = ("organisationName", "departmentName", "subBuildingName", "buildingName")
+    streets = [fields[name] for name in ("dependentStreetName", "streetName") if fields.get(name)]
     localities = ("doubleDependentAddressLocality", "dependentAddressLocality", "addressLocality")
-    return tuple(
-        line
-        for line in (
-            *(fields.get(name, "") for name in names),
-            *thoroughfares,
-            *(fields.get(name, "") for name in localities),
-        )
-        if line
-    )
+    # The building number goes with the first thoroughfare, or stands in its place.
+    streets[:1] = [" ".join(filter(None, (fields.get("buildingNumber"), *streets[:1])))]
+    lines = [*map(fields.get, names), *streets, *map(fields.get, localities)]
+    return tuple(line for line in lines if line)
 
 
 def is_identity_verified(user: User) -> bool:

@@ -12,11 +12,8 @@ from scotaccount_django.conf import conf
 
 
 class ScotAccountIdentity(models.Model):
-    """A person known to ScotAccount, linked to exactly one local user.
-
-    People are matched on ``sub`` alone, never on email or name: ScotAccount's
-    ``sub`` is a UUID that never changes and is the only identifier it sends.
-    """
+    """A person known to ScotAccount, linked to exactly one local user, matched on ``sub``
+    alone (never email or name): the permanent UUID that is the only identifier it sends."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -70,11 +67,8 @@ class VerificationOutcome(models.TextChoices):
 
 
 class AttributeRequest(models.Model):
-    """One step-up: which scopes were asked for, which came back, and why others did not.
-
-    A final reason (declined, not available, failed) stops a scope being requested
-    again automatically: ScotAccount asks relying parties not to loop people.
-    """
+    """One step-up: which scopes were asked for, which came back, and why others did not (a
+    final reason stops a scope being asked again: ScotAccount asks us not to loop people)."""
 
     class Status(models.TextChoices):
         COMPLETED = "completed", _("Completed")
@@ -134,12 +128,9 @@ FINAL_REASONS = frozenset(AttributeRequest.Reason) - {AttributeRequest.Reason.ER
 
 
 class VerifiedAttribute(models.Model):
-    """The newest verified claims for one person and one scope, with their evidence.
-
-    One row per (identity, scope): a newer answer replaces the older one, so
-    the same verification (``txn``) received twice is still one record.
-    ``claims`` is personal data; it is empty when verification failed.
-    """
+    """The newest verified claims for one person and one scope, with their evidence: a newer
+    answer replaces the older one, so the same verification (``txn``) twice is one record.
+    ``claims`` is personal data; it is empty when verification failed."""
 
     # No index of its own: the (identity, scope) unique constraint leads with it.
     identity = models.ForeignKey(
@@ -234,10 +225,7 @@ class VerifiedAttribute(models.Model):
     @property
     def is_verified(self) -> bool:
         """An accepted outcome with evidence meeting the scope's minimum (SECURITY L10).
-
-        ``VERIFIED_WITH_WARNINGS`` counts only while ``SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS``
-        is on: the schema does not say what the warnings were, so that is the council's policy.
-        """
+        ``VERIFIED_WITH_WARNINGS`` is the council's policy (the warnings are not described)."""
         if self.outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
             accepted = conf.ACCEPT_VERIFIED_WITH_WARNINGS
         else:
@@ -254,12 +242,9 @@ class VerifiedAttribute(models.Model):
 
 
 class ScotAccountSession(models.Model):
-    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``,
-    so front-channel logout can delete it from any session engine without a scan.
-
-    The session key is a bearer secret, as in Django's own session table: rows are
-    deleted at logout and expiry, and pruned once no session could still use them.
-    """
+    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``
+    so front-channel logout can delete it from any session engine without a scan. The key
+    is a bearer secret: rows go at logout and expiry, and are pruned once unusable."""
 
     issuer = models.CharField(
         _("issuer"), max_length=255, help_text=_("The ScotAccount issuer that issued the sid.")

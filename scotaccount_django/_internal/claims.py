@@ -1,11 +1,7 @@
 """The ``claimsToken``'s payload, once ``jwtkit.verify_claims_token`` has proven it ours:
-one unsaved ``VerifiedAttribute`` per scope, each validated against ScotAccount's schema.
-
-The schema (``schema/verified-claims.schema.json``) is ScotAccount's published one
-(https://schema.scotaccount.service.gov.scot/external/v2/scotaccount-verified-claims),
-copied verbatim and applied by ``jsonschema``. Claims keep only the properties it
-declares, so nothing unexpected is ever stored. The older layout printed in
-ScotAccount's docs (reference lines 922, 2244) is first rewritten into the current one.
+one unsaved ``VerifiedAttribute`` per scope, validated by ``jsonschema`` against ScotAccount's
+published schema (``schema/``, copied verbatim); claims keep only the properties it declares.
+The older layout printed in ScotAccount's docs (reference lines 922, 2244) is rewritten first.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""Verified attribute values encrypted at rest, readable through the ordinary model field.
-
-With ``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS`` set, a value is stored as a one-member
-JSON object holding a ``MultiFernet`` token (the first key encrypts, every key decrypts).
-Plain JSON is still read, so encryption can be switched on for a database that already
-holds values; ``manage.py scotaccount_reencrypt`` then brings every row onto the first key.
-"""
+"""Verified attribute values encrypted at rest (``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS``), as a
+one-member JSON object holding a ``MultiFernet`` token. Plain JSON is still read, so encryption
+can be switched on later; ``scotaccount_reencrypt`` then moves every row onto the first key."""
 
 from __future__ import annotations
 
