@@ -171,10 +171,11 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
         return AttributeStatus(missing=wanted)
     held = held_by(user)
     now = timezone.now()
+    max_ages = conf.ATTRIBUTE_MAX_AGE
     status = AttributeStatus()
     for scope in wanted:
         attribute = held.stored.get(scope)
-        max_age = conf.ATTRIBUTE_MAX_AGE.get(scope)
+        max_age = max_ages.get(scope)
         if attribute and max_age is not None and attribute.received_at + max_age <= now:
             attribute = None  # expired (its age counts from receipt): to be requested again
         if attribute and attribute.is_verified:
