@@ -23,17 +23,11 @@ from scotaccount_django.exceptions import InvalidClaimsToken
 from scotaccount_django.models import AttributeScope, VerificationOutcome, VerifiedAttribute
 
 SCHEMA_RESOURCE = "verified-claims.schema.json"
-#: The schema each scope's claims must match.
+#: The ``$defs`` type each scope's claims must match.
 CLAIMS_DEFINITION = {
-    AttributeScope.IDENTITY: "$defs/gpg45MediumClaimsType",
-    AttributeScope.ADDRESS: "$defs/addressClaimsType",
-    AttributeScope.EMAIL: "$defs/emailClaimsType",
-}
-#: Legacy layout: which top-level claims belong to which scope.
-LEGACY_CLAIMS = {
-    AttributeScope.IDENTITY: ("given_name", "family_name", "birth_date"),
-    AttributeScope.ADDRESS: ("address",),
-    AttributeScope.EMAIL: ("email",),
+    AttributeScope.IDENTITY: "gpg45MediumClaimsType",
+    AttributeScope.ADDRESS: "addressClaimsType",
+    AttributeScope.EMAIL: "emailClaimsType",
 }
 _LEGACY_ASSURANCE = re.compile(r"GPG45-(Low|Medium|High|Very_High)", re.IGNORECASE)
 _LEGACY_MINUTES = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})")
@@ -91,7 +85,7 @@ def _entry(raw: dict[str, Any]) -> VerifiedAttribute:
     if entry.outcome != VerificationOutcome.VERIFICATION_FAILED:
         # Verified claims must match the scope's type: no claims at all (a verified
         # nothing) fails it too.
-        claims = validate(raw.get("claims"), CLAIMS_DEFINITION[raw["scope"]])
+        claims = validate(raw.get("claims"), f"$defs/{CLAIMS_DEFINITION[raw['scope']]}")
         # Evidence too weak for this scope (L10): unverified personal data, not kept.
         entry.claims = claims if entry.evidence_suffices else {}
     return entry
@@ -123,15 +117,17 @@ def _from_legacy(
     if assurance := _LEGACY_ASSURANCE.fullmatch(str(raw.get("assurance_level", ""))):
         identity.update(assurance_policy="GPG_45", confidence_level=assurance[1].lower())
     failed = verification["outcome"] == VerificationOutcome.VERIFICATION_FAILED
+    # Each scope whose claims are present gets them all: validating keeps only its own.
     return [
         {
             "scope": scope,
             "verification": identity if scope == AttributeScope.IDENTITY else verification,
-            "claims": {name: claims[name] for name in names if name in claims},
+            "claims": claims,
         }
-        for scope, names in LEGACY_CLAIMS.items()
+        for scope, definition in CLAIMS_DEFINITION.items()
         # One outcome covers everything here, so a failure marks every scope failed.
-        if any(name in claims for name in names) or (failed and scope == AttributeScope.IDENTITY)
+        if any(name in claims for name in schema()["$defs"][definition]["required"])
+        or (failed and scope == AttributeScope.IDENTITY)
     ]
 
 
