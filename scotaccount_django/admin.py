@@ -24,8 +24,6 @@ from scotaccount_django.models import (
 
 #: Staff see that a verified attribute exists with the view permission; its values need this.
 VALUES_PERMISSION = "scotaccount.view_attribute_values"
-
-
 #: Secrets and their hashes (the ``sid`` registry): nobody filters, searches or sorts on them.
 SECRET_FIELDS = frozenset({"sid_hash", "session_key"})
 
@@ -50,12 +48,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Nothing here is typed in by staff, so nothing can be added or edited."""
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        """No filter on a hidden value, for anyone (SECURITY M3).
-
-        How many rows match ``?claims__given_name__startswith=M`` spells a name out
-        a letter at a time. Refused even with the values permission: Django 4.2
-        does not pass the request here, and no page of this admin offers such a filter.
-        """
+        """No filter on a hidden value, for anyone (SECURITY M3): how many rows match
+        ``?claims__given_name__startswith=M`` spells a name out a letter at a time (Django
+        4.2 passes no request here, and no page of this admin offers such a filter)."""
         if reveals_hidden_value(lookup, self.model):
             return False
         return super().lookup_allowed(lookup, value, *([] if request is None else [request]))
@@ -77,9 +72,8 @@ class ScotAccountIdentityAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("user"), ordering="user")
     def user_display(self, identity: ScotAccountIdentity) -> str:
-        """The user, also when their USERNAME_FIELD is still empty (a nullable email the
-        person has not given): ``str()`` of such a user is ``None``, which the admin cannot
-        show."""
+        """The user, also when their USERNAME_FIELD is empty (a nullable email not yet given):
+        ``str()`` of such a user is ``None``, which the admin cannot show."""
         user = identity.user
         if user.get_username():
             return str(user)
@@ -91,11 +85,8 @@ class ScotAccountIdentityAdmin(ReadOnlyAdmin):
 
 
 class PersonalDataAdmin(ReadOnlyAdmin):
-    """Verified attributes are personal data: only staff given the view permission see them.
-
-    Django would also let the change permission through; here only the view
-    permission (or superuser) counts. Lists never show claims, only the detail page.
-    """
+    """Personal data: only the view permission (or superuser) counts, not Django's change
+    permission too. Lists never show claims, only the detail page."""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         codename = get_permission_codename("view", self.opts)
@@ -108,28 +99,13 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
     list_filter = ("scope", "outcome")
     search_fields = ("=identity__sub",)
     list_select_related = ("identity",)
-    fields = (
-        "identity",
-        "scope",
-        "outcome",
-        "claims_display",
-        "trust_framework",
-        "assurance_policy",
-        "confidence_level",
-        "validation_method",
-        "verified_at",
-        "verifier_organization",
-        "txn",
-        "received_at",
-        "request",
-    )
+    exclude = ("claims",)  # shown by one of these, depending on who looks
     readonly_fields = ("claims_display", "claims_hidden")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         """Values only for staff with the dedicated permission; the record for the rest."""
-        if request.user.has_perm(VALUES_PERMISSION):
-            return self.fields
-        return tuple("claims_hidden" if name == "claims_display" else name for name in self.fields)
+        unused = "claims_hidden" if request.user.has_perm(VALUES_PERMISSION) else "claims_display"
+        return [name for name in super().get_fields(request, obj) if name != unused]
 
     def change_view(
         self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
@@ -152,16 +128,7 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
 
 @admin.register(AttributeRequest)
 class AttributeRequestAdmin(PersonalDataAdmin):
-    list_display = ("pk", "identity", "status", "created_at", "completed_at")
+    list_display = ("identity", "status", "created_at", "completed_at")
     list_filter = ("status",)
     search_fields = ("=identity__sub",)
     list_select_related = ("identity",)
-    fields = (
-        "identity",
-        "status",
-        "requested_scopes",
-        "received_scopes",
-        "missing_scopes",
-        "created_at",
-        "completed_at",
-    )

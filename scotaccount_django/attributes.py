@@ -1,16 +1,11 @@
-"""What a council's code asks about a person's verified attributes.
-
-Every function takes a user (anonymous users simply hold nothing) and reads
-only what is stored: no call here ever reaches ScotAccount. An attribute
-counts only when its outcome is verified and it is younger than
-``SCOTACCOUNT_ATTRIBUTE_MAX_AGE`` for its scope (counted from when this app
-received it).
-"""
+"""What a council's code asks about a person's verified attributes: every function takes a
+user (anonymous users hold nothing) and reads only what is stored, never ScotAccount."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -61,12 +56,9 @@ User = AbstractBaseUser | AnonymousUser
 
 @dataclass(frozen=True)
 class AttributeStatus:
-    """Where each wanted scope stands for one person.
-
-    ``held``: usable verified attributes, by scope. ``missing``: scopes to
-    request. ``unavailable``: scopes not to request again automatically, each
-    with its ``AttributeRequest.Reason`` (declined, not available, failed).
-    """
+    """Where each wanted scope stands for one person: ``held`` (usable attributes, by scope),
+    ``missing`` (to request) or ``unavailable`` (not to request again automatically: scope ->
+    ``AttributeRequest.Reason``)."""
 
     held: dict[str, VerifiedAttribute] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -75,11 +67,8 @@ class AttributeStatus:
 
 @dataclass(frozen=True)
 class UnavailableAttributes:
-    """What an "unavailable" handler is told: ``reasons`` (scope -> reason) and a retry link.
-
-    ``retry_url`` starts a deliberate retry (``retry=1``) and comes back to
-    the page that needed the attributes; offer it as a link, never follow it.
-    """
+    """What an "unavailable" handler is told: ``reasons`` (scope -> reason) and ``retry_url``,
+    a deliberate retry (``retry=1``) back to this page: offer it as a link, never follow it."""
 
     reasons: dict[str, str]
     retry_url: str
@@ -115,36 +104,22 @@ def check_scopes(scopes: Iterable[str]) -> list[str]:
 
 
 def identity_for(user: User) -> ScotAccountIdentity | None:
-    if not user.is_authenticated:
-        return None
-    return held_by(user).identity
-
-
-def is_expired(attribute: VerifiedAttribute, now: datetime.datetime | None = None) -> bool:
-    max_age = conf.ATTRIBUTE_MAX_AGE.get(attribute.scope)
-    if max_age is None:
-        return False
-    return attribute.received_at + max_age <= (now or timezone.now())
+    return held_by(user).identity if user.is_authenticated else None
 
 
 class HeldAttributes:
-    """What one signed-in person holds, read from the database once, when first asked.
-
-    Like django-otp's lazy ``request.user.is_verified``: kept on the user object
-    (which Django loads afresh for each request), so a page that calls every
-    accessor costs one query for the stored attributes (at most one row per
-    scope). The identity and the record of past answers are read only when a
-    scope is not held, and then only the latest answer per scope.
-    """
+    """What one signed-in person holds, read once, when first asked: kept on the user object
+    (loaded afresh for each request), as django-otp's lazy ``is_verified``. The identity and
+    past answers are read only when a scope is not held: newest first, a batch at a time,
+    only as far as needed, never twice."""
 
     #: Past answers are read newest first, this many at a time.
     ANSWER_BATCH = 20
 
     def __init__(self, user: AbstractBaseUser) -> None:
         self.user_id = user.pk
-        self._latest: dict[str, AttributeRequest] = {}
-        self._read = 0
-        self._exhausted = False
+        self._reasons: dict[str, str | None] = {}
+        self._unread = self._answers()
 
     @cached_property
     def stored(self) -> dict[str, VerifiedAttribute]:
@@ -157,30 +132,26 @@ class HeldAttributes:
             return attribute.identity
         return ScotAccountIdentity.objects.filter(user_id=self.user_id).first()
 
-    def latest_answer(self, scope: str) -> AttributeRequest | None:
-        """The newest completed request that asked for ``scope``, if any.
-
-        Past answers are read once per request, newest first, a batch at a time and
-        only as far as needed: asking about several scopes never reads one twice.
-        """
-        while scope not in self._latest and not self._exhausted:
-            self._read_batch()
-        return self._latest.get(scope)
-
-    def _read_batch(self) -> None:
-        identity = self.identity
-        if identity is None:
-            self._exhausted = True
+    def _answers(self) -> Iterator[AttributeRequest]:
+        if self.identity is None:
             return
-        answers = identity.attribute_requests.filter(
+        answers = self.identity.attribute_requests.filter(
             status=AttributeRequest.Status.COMPLETED
         ).only("identity", "requested_scopes", "missing_scopes")
-        batch = list(answers[self._read : self._read + self.ANSWER_BATCH])
-        self._read += len(batch)
-        for answer in batch:
+        for start in itertools.count(0, self.ANSWER_BATCH):
+            batch = list(answers[start : start + self.ANSWER_BATCH])
+            yield from batch
+            if len(batch) < self.ANSWER_BATCH:
+                return
+
+    def latest_reason(self, scope: str) -> str | None:
+        """Why the newest completed request that asked for ``scope`` did not get it, if so."""
+        for answer in self._unread:  # resumes where the previous call stopped
             for asked in answer.requested_scopes:
-                self._latest.setdefault(asked, answer)
-        self._exhausted = len(batch) < self.ANSWER_BATCH
+                self._reasons.setdefault(asked, answer.missing_scopes.get(asked))
+            if scope in self._reasons:
+                break
+        return self._reasons.get(scope)
 
 
 def held_by(user: AbstractBaseUser) -> HeldAttributes:
@@ -193,26 +164,28 @@ def held_by(user: AbstractBaseUser) -> HeldAttributes:
 
 
 def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) -> AttributeStatus:
-    """Which of ``scopes`` are held, still to request, or not to request again.
-
-    With ``retry`` (a person's deliberate retry), unavailable scopes count as
-    missing again. Without an identity, every scope is missing.
-    """
+    """Which of ``scopes`` are held, still to request, or not to request again (with
+    ``retry``, a person's deliberate retry, none: they are missing again)."""
     wanted = check_scopes(scopes)
     if not user.is_authenticated:
         return AttributeStatus(missing=wanted)
     held = held_by(user)
     now = timezone.now()
+    max_ages = conf.ATTRIBUTE_MAX_AGE
     status = AttributeStatus()
     for scope in wanted:
         attribute = held.stored.get(scope)
-        current = attribute if attribute is not None and not is_expired(attribute, now) else None
-        if current is not None and current.is_verified:
-            status.held[scope] = current
-            continue
-        reason = None if retry else _final_reason(scope, current, held)
-        if reason is not None:
-            status.unavailable[scope] = reason
+        max_age = max_ages.get(scope)
+        if attribute and max_age is not None and attribute.received_at + max_age <= now:
+            attribute = None  # expired (its age counts from receipt): to be requested again
+        if attribute and attribute.is_verified:
+            status.held[scope] = attribute
+        elif retry:
+            status.missing.append(scope)
+        elif attribute and attribute.outcome == VerificationOutcome.VERIFICATION_FAILED:
+            status.unavailable[scope] = AttributeRequest.Reason.VERIFICATION_FAILED
+        elif (reason := held.latest_reason(scope)) in FINAL_REASONS:
+            status.unavailable[scope] = str(reason)  # only the latest answer about it counts
         else:
             status.missing.append(scope)
     reads = values_read.get()
@@ -220,20 +193,6 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
         # ``held`` hands out the values (``.claims``): the page must not be cached (M8).
         reads.extend(status.held)
     return status
-
-
-def _final_reason(
-    scope: str, current: VerifiedAttribute | None, held: HeldAttributes
-) -> str | None:
-    """Why ``scope`` must not be requested again automatically, if it must not."""
-    if current is not None and current.outcome == VerificationOutcome.VERIFICATION_FAILED:
-        return AttributeRequest.Reason.VERIFICATION_FAILED
-    # Only the latest answer about this scope counts.
-    latest = held.latest_answer(scope)
-    if latest is None:
-        return None
-    reason = latest.missing_scopes.get(scope)
-    return str(reason) if reason in FINAL_REASONS else None
 
 
 def missing_scopes(user: User, scopes: Iterable[str], *, retry: bool = False) -> list[str]:
@@ -246,11 +205,9 @@ def unavailable_scopes(user: User, scopes: Iterable[str]) -> dict[str, str]:
     return attribute_status(user, scopes).unavailable
 
 
-#: Per request: scopes whose values were read, so the page showing them is sent with
-#: ``Cache-Control: no-store`` (L11). ``SessionLifetimeMiddleware`` sets a fresh list
-#: at the start of each request (directly, so that requests which never read an
-#: attribute run no code here). A list, not a flag, so a read in a copied context (a
-#: sync view under ASGI) is still seen.
+#: Per request, set by ``SessionLifetimeMiddleware``: scopes whose values were read, so the
+#: page is sent with ``Cache-Control: no-store`` (L11). A list, not a flag, so a read in a
+#: copied context (a sync view under ASGI) is still seen.
 values_read: ContextVar[list[str] | None] = ContextVar("scotaccount_values_read", default=None)
 
 
@@ -267,9 +224,7 @@ def _claims(user: User, scope: str) -> dict[str, Any] | None:
 def verified_name(user: User) -> VerifiedName | None:
     """Given and family name, verified to GPG45 medium; None if not held."""
     claims = _claims(user, IDENTITY)
-    if claims is None:
-        return None
-    return VerifiedName(given_name=claims["given_name"], family_name=claims["family_name"])
+    return VerifiedName(claims["given_name"], claims["family_name"]) if claims else None
 
 
 def verified_birth_date(user: User) -> datetime.date | None:
@@ -299,26 +254,14 @@ def verified_address(user: User) -> VerifiedAddress | None:
 
 
 def address_lines(fields: dict[str, str]) -> tuple[str, ...]:
-    """PAF order; the building number goes with the first thoroughfare."""
-    number = fields.get("buildingNumber", "")
-    thoroughfares = [
-        fields[name] for name in ("dependentStreetName", "streetName") if fields.get(name)
-    ]
-    if number and thoroughfares:
-        thoroughfares[0] = f"{number} {thoroughfares[0]}"
-    elif number:
-        thoroughfares = [number]
+    """Royal Mail PAF order."""
     names = ("organisationName", "departmentName", "subBuildingName", "buildingName")
+    streets = [fields[name] for name in ("dependentStreetName", "streetName") if fields.get(name)]
     localities = ("doubleDependentAddressLocality", "dependentAddressLocality", "addressLocality")
-    return tuple(
-        line
-        for line in (
-            *(fields.get(name, "") for name in names),
-            *thoroughfares,
-            *(fields.get(name, "") for name in localities),
-        )
-        if line
-    )
+    # The building number goes with the first thoroughfare, or stands in its place.
+    streets[:1] = [" ".join(filter(None, (fields.get("buildingNumber"), *streets[:1])))]
+    lines = [*map(fields.get, names), *streets, *map(fields.get, localities)]
+    return tuple(line for line in lines if line)
 
 
 def is_identity_verified(user: User) -> bool:

@@ -12,11 +12,8 @@ from scotaccount_django.conf import conf
 
 
 class ScotAccountIdentity(models.Model):
-    """A person known to ScotAccount, linked to exactly one local user.
-
-    People are matched on ``sub`` alone, never on email or name: ScotAccount's
-    ``sub`` is a UUID that never changes and is the only identifier it sends.
-    """
+    """A person known to ScotAccount, linked to exactly one local user, matched on ``sub``
+    alone (never email or name): the permanent UUID that is the only identifier it sends."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -69,48 +66,9 @@ class VerificationOutcome(models.TextChoices):
     VERIFICATION_FAILED = "VERIFICATION_FAILED", _("Verification failed")
 
 
-#: Outcomes that carry verified claims (whether the council accepts the second is policy).
-VERIFIED_OUTCOMES = frozenset(
-    {VerificationOutcome.VERIFIED_SUCCESSFULLY, VerificationOutcome.VERIFIED_WITH_WARNINGS}
-)
-#: GPG45 confidence levels at or above medium: what an identity needs to count (L10).
-GPG45_MEDIUM_OR_ABOVE = frozenset({"medium", "high", "very_high"})
-#: Validation methods that check nothing: an address or email validated so never counts.
-UNCHECKED_VALIDATION_METHODS = frozenset({"self_certified"})
-
-
-def meets_scope_minimum(scope: str, *, confidence_level: str, validation_method: str) -> bool:
-    """Whether evidence is strong enough for ``scope`` to count as verified (SECURITY L10).
-
-    A verified outcome alone is not enough: an identity verified to GPG45 low, or
-    an address the person certified themselves, would pass as "verified" to a
-    service relying on it. Identity needs medium or above; addresses and emails
-    need a validation that checked something.
-    """
-    if scope == AttributeScope.IDENTITY:
-        return confidence_level in GPG45_MEDIUM_OR_ABOVE
-    return validation_method not in UNCHECKED_VALIDATION_METHODS
-
-
-def counts_as_verified(outcome: str) -> bool:
-    """Whether ``outcome`` makes an attribute usable here.
-
-    ``VERIFIED_WITH_WARNINGS`` counts only while ``SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS``
-    is on: ScotAccount's schema lists it without saying what the warnings were, so
-    accepting it is the council's policy choice, not ours.
-    """
-    if outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
-        return conf.ACCEPT_VERIFIED_WITH_WARNINGS
-    return outcome == VerificationOutcome.VERIFIED_SUCCESSFULLY
-
-
 class AttributeRequest(models.Model):
-    """One step-up: which scopes were asked for, which came back, and why others did not.
-
-    Missing scopes with a final reason (declined, not available, failed
-    verification) are not requested again automatically: ScotAccount asks
-    relying parties not to send people round the same request in a loop.
-    """
+    """One step-up: which scopes were asked for, which came back, and why others did not (a
+    final reason stops a scope being asked again: ScotAccount asks us not to loop people)."""
 
     class Status(models.TextChoices):
         COMPLETED = "completed", _("Completed")
@@ -166,22 +124,13 @@ class AttributeRequest(models.Model):
 
 
 #: Reasons that stop a scope being requested again without a deliberate retry.
-FINAL_REASONS = frozenset(
-    {
-        AttributeRequest.Reason.DECLINED,
-        AttributeRequest.Reason.NOT_AVAILABLE,
-        AttributeRequest.Reason.VERIFICATION_FAILED,
-    }
-)
+FINAL_REASONS = frozenset(AttributeRequest.Reason) - {AttributeRequest.Reason.ERROR}
 
 
 class VerifiedAttribute(models.Model):
-    """The newest verified claims for one person and one scope, with their evidence.
-
-    One row per (identity, scope): a newer answer replaces the older one, so
-    the same verification (``txn``) received twice is still one record.
-    ``claims`` is personal data; it is empty when verification failed.
-    """
+    """The newest verified claims for one person and one scope, with their evidence: a newer
+    answer replaces the older one, so the same verification (``txn``) twice is one record.
+    ``claims`` is personal data; it is empty when verification failed."""
 
     # No index of its own: the (identity, scope) unique constraint leads with it.
     identity = models.ForeignKey(
@@ -275,26 +224,27 @@ class VerifiedAttribute(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """An accepted outcome with evidence meeting the scope's minimum (L10).
+        """An accepted outcome with evidence meeting the scope's minimum (SECURITY L10).
+        ``VERIFIED_WITH_WARNINGS`` is the council's policy (the warnings are not described)."""
+        if self.outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
+            accepted = conf.ACCEPT_VERIFIED_WITH_WARNINGS
+        else:
+            accepted = self.outcome == VerificationOutcome.VERIFIED_SUCCESSFULLY
+        return accepted and self.evidence_suffices
 
-        ``VERIFICATION_FAILED`` never counts, nor GPG45 low, nor ``self_certified``.
-        """
-        return counts_as_verified(self.outcome) and meets_scope_minimum(
-            self.scope,
-            confidence_level=self.confidence_level,
-            validation_method=self.validation_method,
-        )
+    @property
+    def evidence_suffices(self) -> bool:
+        """Identity needs GPG45 medium or above; address and email, a validation that checked
+        something: GPG45 low or a self-certified address must not pass as verified (L10)."""
+        if self.scope == AttributeScope.IDENTITY:
+            return self.confidence_level in ("medium", "high", "very_high")
+        return self.validation_method != "self_certified"
 
 
 class ScotAccountSession(models.Model):
-    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``.
-
-    Front-channel logout names a ScotAccount session by ``sid``; this row turns
-    that into the local session key, so the session can be deleted from any
-    server-side session engine without scanning every session. The session key
-    is a bearer secret like the ones in Django's own session table: rows are
-    deleted at logout and expiry, and pruned once no session could still use them.
-    """
+    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``
+    so front-channel logout can delete it from any session engine without a scan. The key
+    is a bearer secret: rows go at logout and expiry, and are pruned once unusable."""
 
     issuer = models.CharField(
         _("issuer"), max_length=255, help_text=_("The ScotAccount issuer that issued the sid.")

@@ -1,10 +1,5 @@
-"""The one signal Django has no equivalent of. Arguments carry ids, never personal data.
-
-Sign-in and sign-out are Django's own ``user_logged_in`` and ``user_logged_out``
-(sent by ``login`` and ``logout``, and by front-channel logout for each session
-it ends). A step-up by the person already signed in is not a sign-in and sends
-neither.
-"""
+"""The one signal Django has no equivalent of (sign-in and sign-out are Django's own
+``user_logged_in`` and ``user_logged_out``). Arguments carry ids, never personal data."""
 
 from __future__ import annotations
 

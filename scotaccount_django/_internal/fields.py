@@ -1,14 +1,6 @@
-"""Verified attribute values encrypted at rest, readable through the ordinary model field.
-
-With ``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS`` set, a value is stored as a
-one-member JSON object holding a Fernet token (cryptography's ``MultiFernet``:
-the first key encrypts, every key decrypts, so keys can be rotated). Reads
-accept both that envelope and plain JSON, so encryption can be switched on for
-a database that already holds values, and ``manage.py scotaccount_reencrypt``
-then brings every row onto the first key. Encryption happens in the field, so
-accessors, the admin and querysets see plain values and need no change.
-Encrypted values cannot be searched inside by the database; nothing here does.
-"""
+"""Verified attribute values encrypted at rest (``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS``), as a
+one-member JSON object holding a ``MultiFernet`` token. Plain JSON is still read, so encryption
+can be switched on later; ``scotaccount_reencrypt`` then moves every row onto the first key."""
 
 from __future__ import annotations
 
@@ -28,22 +20,20 @@ ENVELOPE_KEY = "scotaccount.fernet"
 
 
 @lru_cache(maxsize=4)
-def _fernets(keys: tuple[str, ...]) -> tuple[MultiFernet, Fernet]:
-    """The key ring for ``keys`` and its first (encrypting) key, built once per key list."""
+def _fernets(keys: tuple[str, ...]) -> tuple[Fernet, ...]:
     try:
-        fernets = [Fernet(key) for key in keys]
+        return tuple(Fernet(key) for key in keys)
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(
             "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS holds a value that is not a Fernet key "
             "(make one with cryptography.fernet.Fernet.generate_key())."
         ) from exc
-    return MultiFernet(fernets), fernets[0]
 
 
 def key_ring() -> MultiFernet | None:
     """The configured keys, or ``None`` when encryption at rest is off."""
     keys = conf.ATTRIBUTE_ENCRYPTION_KEYS
-    return _fernets(tuple(keys))[0] if keys else None
+    return MultiFernet(_fernets(tuple(keys))) if keys else None
 
 
 def is_envelope(stored: Any) -> bool:
@@ -87,7 +77,7 @@ def is_current(stored: Any) -> bool:
     if not is_envelope(stored):
         return False
     try:
-        _fernets(tuple(keys))[1].decrypt(stored[ENVELOPE_KEY].encode())
+        _fernets(tuple(keys))[0].decrypt(stored[ENVELOPE_KEY].encode())
     except InvalidToken:
         return False
     return True

@@ -1,9 +1,5 @@
-"""``{% load scotaccount %}``: labels for people in place of scope names and reason codes.
-
-Pages never show a scope name (``scotaccount.address``) or a reason code
-(``not_available``): these labels, in the second person, are shown instead.
-The built-in "unavailable" page uses the same filters.
-"""
+"""``{% load scotaccount %}``: labels in the second person, shown in place of scope names
+(``scotaccount.address``) and reason codes (``not_available``), as the "unavailable" page does."""
 
 from __future__ import annotations
 

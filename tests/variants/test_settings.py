@@ -9,7 +9,7 @@ import pytest
 from django.core import checks
 
 from scotaccount_django.conf import conf
-from scotaccount_django.models import VerificationOutcome, counts_as_verified
+from scotaccount_django.models import AttributeScope, VerificationOutcome, VerifiedAttribute
 from tests.flow_helpers import sign_in
 
 DURATION_SETTINGS = ["TIMEOUT", "SESSION_LIFETIME", "SESSION_IDLE_TIMEOUT"]
@@ -71,9 +71,14 @@ def test_check_says_where_sign_out_goes_without_end_session_endpoint(settings):
 
 
 def test_verified_with_warnings_is_the_councils_policy_choice(settings):
+    def verified(outcome: str) -> bool:
+        return VerifiedAttribute(
+            scope=AttributeScope.IDENTITY, outcome=outcome, confidence_level="medium"
+        ).is_verified
+
     warnings = VerificationOutcome.VERIFIED_WITH_WARNINGS
-    assert counts_as_verified(warnings)  # documented default: accepted
+    assert verified(warnings)  # documented default: accepted
     settings.SCOTACCOUNT_ACCEPT_VERIFIED_WITH_WARNINGS = False
-    assert not counts_as_verified(warnings)
-    assert counts_as_verified(VerificationOutcome.VERIFIED_SUCCESSFULLY)
-    assert not counts_as_verified(VerificationOutcome.VERIFICATION_FAILED)
+    assert not verified(warnings)
+    assert verified(VerificationOutcome.VERIFIED_SUCCESSFULLY)
+    assert not verified(VerificationOutcome.VERIFICATION_FAILED)
