@@ -1,15 +1,11 @@
 """Verify a JWT from ScotAccount: one keyword-only function per token kind.
 
-- Algorithms come from our configuration, never from the token (D3, D4): ``alg: none``,
-  HS256 signed with the public key, or any algorithm nobody chose, are refused before a
-  key is looked up.
-- Keys come only from the JWKS URL the caller trusts (E6), through the provider's
-  document cache. Encryption keys, weak keys, curves other than P-256 and unparseable
-  entries are dropped when the set is parsed (E5).
-- ScotAccount rotates keys, so an unknown ``kid`` triggers one refetch, at most once per
-  short window across all workers: forged ``kid`` values cannot make us a JWKS hammer (E3).
-- Every library error, and anything hostile input makes the library raise (M6), is one
-  of our ``InvalidToken`` exceptions, whose message never contains the token.
+Algorithms come from our configuration, never from the token (D3, D4: ``alg: none``, HS256
+signed with the public key). Keys come only from the JWKS URL the caller trusts (E6),
+through the provider's document cache; an unknown ``kid`` triggers one refetch, at most
+once per short window across all workers, so forged ``kid`` values cannot make us a JWKS
+hammer (E3). Every library error, and anything hostile input makes the library raise (M6),
+is one of our ``InvalidToken`` exceptions, whose message never contains the token.
 """
 
 from __future__ import annotations
@@ -99,14 +95,11 @@ def parse_sub(value: object) -> uuid.UUID:
 
 
 def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
-    """A claimsToken's payload, returned only once every check has passed.
-
-    Signed by a key in the attributes JWKS (not the sign-in JWKS when a separate one
-    is configured, so a sign-in token cannot pass as a claims token), issued by the
-    attributes issuer, about ``sub`` (F4: another person's identity stored against this
-    account is the worst thing this app could do), and fresh. The docs' legacy
-    layout (reference lines 922, 2244) carries no ``iss``/``sub``/``iat``: it is
-    bound by ``claims.uuid`` and its ``iss`` checked when present.
+    """A claimsToken's payload, once signed by a key in the attributes JWKS (so a sign-in
+    token cannot pass as one when that is separate), issued by the attributes issuer, about
+    ``sub`` (F4: another person's identity stored against this account is the worst thing
+    this app could do) and fresh. The legacy layout (reference lines 922, 2244) has no
+    ``iss``/``sub``/``iat``: it is bound by ``claims.uuid``, its ``iss`` checked if present.
     """
     issuer = conf.ATTRIBUTES_ISSUER
     if not issuer:
@@ -152,20 +145,15 @@ def _decode(
 ) -> dict[str, Any]:
     """The signature-checked claims of ``token``, ``iss`` exact when present (``required``
     says when it must be); ``error`` otherwise."""
-    if not isinstance(token, str) or not token:
-        raise error("token is missing")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise error("token is too large")
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise error("token is missing or too large")
     try:
-        header = jwt.get_unverified_header(token)
+        header = jwt.get_unverified_header(token)  # PyJWT checks that a ``kid`` is a string
     except (PyJWTError, RecursionError) as exc:
         raise error(f"token is malformed: {type(exc).__name__}") from exc
-    algorithm = header.get("alg")
+    algorithm, kid = header.get("alg"), header.get("kid")
     if algorithm not in algorithms:
         raise error(f"algorithm {algorithm!r:.20} is not allowed")
-    kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise error("kid header is not a string")
     key = pick_key(jwks_url, issuer=issuer, kid=kid, algorithm=algorithm)
     if key is None:
         raise error(
@@ -211,17 +199,17 @@ class KeySet:
     keys: tuple[PyJWK, ...]
 
     def select(self, kid: str | None, algorithm: str) -> PyJWK | None:
-        """The key for this header (D5: of a type and declared ``alg`` that fit it), or
-        None; no ``kid`` is only fine with exactly one key (E1)."""
-        candidates: tuple[PyJWK, ...]
-        if kid is None:
-            candidates = self.keys if len(self.keys) == 1 else ()
-        else:
-            candidates = tuple(key for key in self.keys if key.key_id == kid)
-        for key in candidates:
-            declared = key._jwk_data.get("alg")
+        """The key with this ``kid`` whose type and declared ``alg`` fit ``algorithm`` (D5),
+        or None; no ``kid`` is only fine with exactly one key (E1)."""
+        if kid is None and len(self.keys) != 1:
+            return None
+        for key in self.keys:
             fits = KEY_TYPE_FOR_ALGORITHM.get(algorithm) == key.key_type
-            if fits and declared in (None, algorithm):
+            if (
+                kid in (None, key.key_id)
+                and fits
+                and key._jwk_data.get("alg") in (None, algorithm)
+            ):
                 return key
         return None
 
@@ -238,6 +226,7 @@ def parse_key_set(document: provider.Document) -> KeySet:
 
 
 def _usable_key(entry: Any) -> PyJWK | None:
+    """``entry`` as a key, unless it is for encryption, weak, not P-256 or unparseable (E5)."""
     if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
         return None
     if entry.get("kty") not in ("RSA", "EC") or not isinstance(entry.get("kid", ""), str):

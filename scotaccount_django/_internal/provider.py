@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -92,7 +93,6 @@ class TokenSet:
     """The token endpoint's answer; the raw tokens never appear in ``repr`` (nor in a log)."""
 
     id_token: str = field(repr=False)
-    #: Lives ``expires_in`` seconds (15 minutes), used once for the attributes.
     access_token: str = field(repr=False)
     expires_in: int
     scopes: tuple[str, ...]
@@ -100,8 +100,7 @@ class TokenSet:
 
 @dataclass(frozen=True)
 class IDTokenClaims:
-    """A verified ID token: ``sub`` (ScotAccount's UUID for the person), ``sid`` (its
-    session id, if sent) and every verified claim."""
+    """A verified ID token: ``sub``, ``sid`` (if sent) and every verified claim."""
 
     sub: uuid.UUID
     sid: str | None
@@ -157,8 +156,6 @@ def request(
             response.release_conn()
         if deadline.expired:  # a close-delimited body cut off by the deadline looks complete
             raise ProviderUnavailable(too_late)
-    except ProviderError:
-        raise
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
         # A socket timeout may fire a moment before the deadline's timer: both mean "too late".
         # (urllib3 files a refused connection, NewConnectionError, under TimeoutError too.)
@@ -214,8 +211,8 @@ def raise_for_status(response: ProviderResponse, what: str) -> None:
 
 
 class _Deadline:
-    """One call's time limit: when it passes, the call's socket is shut down, which (unlike
-    closing) wakes a read blocked in another thread, also for TLS."""
+    """One call's time limit: then its socket is shut down, which (unlike closing) wakes a
+    read blocked in another thread, also for TLS."""
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
@@ -248,9 +245,8 @@ _local = threading.local()
 
 
 class _WatchedConnection(urllib3.connection.HTTPConnection):
-    """Hands its socket to the current call's deadline once the request is sent (connecting
-    is bounded by the connect timeout, a TLS handshake included). urllib3 has no other hook
-    between a pooled connection and the call using it, hence this and the two pools."""
+    """Hands its socket to the call's deadline once the request is sent: urllib3 has no
+    other hook between a pooled connection and the call using it, hence the two pools."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         super().request(*args, **kwargs)
@@ -277,8 +273,7 @@ def _pools() -> urllib3.PoolManager:
 
 @functools.lru_cache(maxsize=1)
 def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
-    """One per process and CA bundle (rebuilt in a forked child or for a new bundle), with
-    one ``SSLContext``: certificates and hostnames always verified, TLS 1.2 or later."""
+    """One per process and CA bundle, with one ``SSLContext`` (TLS 1.2 or later)."""
     try:
         context = ssl.create_default_context(cafile=ca_bundle or certifi.where())
     except (OSError, ssl.SSLError) as exc:
@@ -293,13 +288,11 @@ def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
 
 # Discovery and JWKS, through the shared cache -----------------------------------------------
 #
-# A document is fresh for ``conf.METADATA_CACHE_TIMEOUT``; then one worker refreshes it
-# (single-flight through ``cache.add``) while the others use the stale copy (L5). A failed
-# fetch of any kind backs off for ``REFRESH_BACKOFF_SECONDS``, instead of every request
-# waiting a full timeout on a provider that is down. Entries are keyed by kind, issuer and
-# URL, and signed with ``SECRET_KEY`` for that key: an entry poisoned in a shared cache, or
-# left by another issuer, is never used (L9), and each new entry is validated by ``parse``
-# once per process, as on fetch, so ``parse`` depends only on the document.
+# A stale document is refreshed by one worker (single-flight through ``cache.add``) while
+# the others use the stale copy, and a failed fetch backs off: requests do not each wait a
+# full timeout on a provider that is down (L5). Entries are signed for their key (kind,
+# issuer and URL), so one poisoned in a shared cache, or another issuer's, is never used,
+# and each new entry is validated as on fetch (L9).
 
 #: How long the last good copy is kept for use while ScotAccount is unreachable.
 STALE_COPY_SECONDS = 7 * 24 * 3600
@@ -360,18 +353,15 @@ def load(
     parse: Callable[[Document], T],
     force_refresh: bool = False,
 ) -> T:
-    """The document at ``url`` as ``parse`` returns it (``parse`` raises ``ProviderError``
-    for an unusable one), fetched only when missing, stale or forced (at most once per
-    ``FORCED_REFETCH_INTERVAL_SECONDS`` across all workers)."""
+    """``parse(document)`` (or its ``ProviderError``), fetched only when missing, stale or
+    forced (at most once per ``FORCED_REFETCH_INTERVAL_SECONDS`` across all workers)."""
     cache, key = caches[conf.CACHE_ALIAS], cache_key(kind, issuer, url)
     cached = _read(key, parse)
-    holds_refresh_lock = False
     if cached is not None:
         value, fetched_at = cached
         fresh = time.time() - fetched_at < conf.METADATA_CACHE_TIMEOUT.total_seconds()
         if (fresh and not force_refresh) or not _claim_refresh(key, forced=force_refresh):
             return value
-        holds_refresh_lock = not force_refresh
         if kind == "jwks":
             telemetry.record_jwks_refetch("unknown_kid" if force_refresh else "expired")
     elif cache.get(f"{key}:fetch") == _FAILED:
@@ -392,8 +382,7 @@ def load(
         logger.warning("Using the cached copy of %s: %s", url, exc)
         return cached[0]
     _parsed[key] = (entry, value, fetched_at)
-    if holds_refresh_lock:
-        cache.delete(f"{key}:fetch")
+    cache.delete(f"{key}:fetch")  # a success ends any back-off
     return value
 
 
@@ -417,7 +406,7 @@ def _claim_refresh(key: str, *, forced: bool) -> bool:
 
 def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
     """The cached copy and when it was fetched, if this app wrote it for ``key`` and it is
-    still valid; None otherwise."""
+    still valid."""
     entry = caches[conf.CACHE_ALIAS].get(key)
     held = _parsed.get(key)
     if entry is None or (held is not None and held[0] == entry):
@@ -435,11 +424,9 @@ def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
 
 # Our key and client assertions --------------------------------------------------------------
 #
-# ScotAccount asks for the key on a tmpfs file that operators replace, so the file is read
-# at every use and parsed again whenever its bytes change (E7). Assertions (RFC 7523
-# ``private_key_jwt``) get a fresh ``jti`` every call (retries included), a short life, and
-# ``aud`` naming exactly the endpoint they are sent to, so one captured at one endpoint is
-# useless at the other (C1, C2).
+# Assertions (RFC 7523 ``private_key_jwt``) get a fresh ``jti`` every call, a short life,
+# and ``aud`` naming exactly the endpoint they are sent to, so one captured at one endpoint
+# is useless at the other (C1, C2).
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -449,13 +436,6 @@ MIN_RSA_BITS = 2048
 #: Long enough for clock skew and a slow network, short enough to be useless if leaked.
 ASSERTION_LIFETIME_SECONDS = 120
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-#: Said wherever the key is refused: by ``check --deploy`` (scotaccount.E003) and in
-#: the log line when a sign-in first needs the key.
-KEY_HINT = (
-    "Use an unencrypted PEM RSA key of at least 2048 bits (3072 recommended) or an "
-    "EC P-256 key; `manage.py scotaccount_keygen PATH` makes one."
-)
 
 
 @dataclass(frozen=True)
@@ -468,24 +448,23 @@ class SigningKey:
 
 
 def load_signing_key() -> SigningKey:
-    """Our configured signing key; ``ConfigurationError`` says what is wrong and what to do."""
+    """Our configured signing key; ``ConfigurationError`` says what is wrong and what to do
+    (in ``check --deploy``, scotaccount.E003, and when a sign-in needs the key)."""
     path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY_PEM
     try:
-        if not path:
-            if not text:
-                raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set.")
+        if path:  # a tmpfs file operators replace (E7): read at every use, parsed on change
+            return _signing_key(Path(path).read_bytes())
+        if text:
             return _signing_key(text.encode())
-        try:
-            with open(path, "rb") as handle:
-                pem = handle.read()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"SCOTACCOUNT_PRIVATE_KEY file {path} cannot be read: {exc.strerror}."
-            ) from exc
-        return _signing_key(pem)
-    except ConfigurationError as exc:
+        raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set")
+    except (OSError, ConfigurationError) as exc:
+        problem = (
+            f"file {path} cannot be read: {exc.strerror}" if isinstance(exc, OSError) else exc
+        )
         raise ConfigurationError(
-            f"The ScotAccount private key cannot be used: {str(exc).rstrip('.')}. {KEY_HINT}"
+            f"The ScotAccount private key cannot be used: {str(problem).rstrip('.')}. Use an "
+            "unencrypted PEM RSA key of at least 2048 bits (3072 recommended) or an EC P-256 "
+            "key; `manage.py scotaccount_keygen PATH` makes one."
         ) from exc
 
 
@@ -567,8 +546,7 @@ DEFAULT_EXPIRES_IN = 900
 def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenSet:
     """Swap an authorization code for tokens, authenticating with ``private_key_jwt``.
 
-    The code is POSTed exactly once: a retried code is a reused code, which a
-    provider must treat as an attack.
+    Never retried (C6): a retried code is a reused code, which a provider treats as an attack.
     """
     token_endpoint = get_metadata().token_endpoint
     with telemetry.provider_call("token"):
@@ -607,9 +585,8 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
 
 # The attributes fetch -----------------------------------------------------------------------
 #
-# ``GET /attributes/values`` with the access token and a fresh ``DIS-Client-Assertion``
-# whose ``aud`` is the attributes URL (F1). Only 5xx and transport faults are retried, a
-# few times, and never past the access token's life (F7).
+# Only 5xx and transport faults are retried, a few times, never past the access token's
+# life (F7).
 
 #: Never start an attempt this close to the access token's expiry.
 EXPIRY_MARGIN_SECONDS = 30
@@ -620,11 +597,9 @@ sleep: Callable[[float], None] = time.sleep
 
 
 def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
-    """The ``claimsToken`` (unverified), or None when ScotAccount has no data (404).
-
-    Raises ``ProviderRejectedClient`` (401/403), ``AttributesUnavailable``
-    (5xx or timeouts after retries) or ``ProviderError`` (anything else).
-    """
+    """The ``claimsToken`` (unverified), or None when ScotAccount has no data (404); else
+    ``ProviderRejectedClient`` (401/403), ``AttributesUnavailable`` (5xx or timeouts after
+    retries) or ``ProviderError``."""
     url = conf.ATTRIBUTES_URL
     if not url:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
