@@ -136,6 +136,7 @@ def request(
     if data is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     deadline = _local.deadline = _Deadline(seconds)
+    deadline.start()
     try:
         response = _pools().request(
             method,
@@ -168,7 +169,7 @@ def request(
             raise ProviderError(f"response from {url} could not be decoded") from exc
         raise ProviderUnavailable(f"could not reach {url}: {type(exc).__name__}") from exc
     finally:
-        deadline.finish()
+        deadline.cancel()
         _local.deadline = None
     if 300 <= response.status < 400:
         raise ProviderError(f"{url} answered with a redirect (HTTP {response.status})")
@@ -210,17 +211,16 @@ def raise_for_status(response: ProviderResponse, what: str) -> None:
     raise ProviderError(answer)
 
 
-class _Deadline:
+class _Deadline(threading.Timer):
     """One call's time limit: then its socket is shut down, which (unlike closing) wakes a
     read blocked in another thread, also for TLS."""
 
     def __init__(self, seconds: float) -> None:
+        super().__init__(seconds, self.expire)
+        self.daemon = True
         self.expired = False
         self.socket: socket.socket | None = None
         self.lock = threading.Lock()
-        self.timer = threading.Timer(seconds, self.expire)
-        self.timer.daemon = True
-        self.timer.start()
 
     def watch(self, sock: socket.socket | None) -> None:
         with self.lock:
@@ -234,11 +234,6 @@ class _Deadline:
             if self.socket is not None:
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(self.socket, socket.SHUT_RDWR)
-
-    def finish(self) -> None:
-        self.timer.cancel()
-        with self.lock:
-            self.socket = None
 
 
 _local = threading.local()
