@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import time
 import uuid
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -186,43 +185,34 @@ def _decode(
 def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> PyJWK | None:
     """The trusted key for this header, refetching once if the ``kid`` is new to us (E2)."""
     load = partial(provider.load, jwks_url, kind="jwks", issuer=issuer, parse=parse_key_set)
-    key = load().select(kid, algorithm)
+    key = select_key(load(), kid, algorithm)
     if key is None and kid is not None:
-        key = load(force_refresh=True).select(kid, algorithm)
+        key = select_key(load(force_refresh=True), kid, algorithm)
     return key
 
 
-@dataclass(frozen=True)
-class KeySet:
-    """The usable signing keys of one JWKS, parsed once."""
-
-    keys: tuple[PyJWK, ...]
-
-    def select(self, kid: str | None, algorithm: str) -> PyJWK | None:
-        """The key with this ``kid`` whose type and declared ``alg`` fit ``algorithm`` (D5),
-        or None; no ``kid`` is only fine with exactly one key (E1)."""
-        if kid is None and len(self.keys) != 1:
-            return None
-        for key in self.keys:
-            fits = KEY_TYPE_FOR_ALGORITHM.get(algorithm) == key.key_type
-            if (
-                kid in (None, key.key_id)
-                and fits
-                and key._jwk_data.get("alg") in (None, algorithm)
-            ):
-                return key
+def select_key(keys: tuple[PyJWK, ...], kid: str | None, algorithm: str) -> PyJWK | None:
+    """The key with this ``kid`` whose type and declared ``alg`` fit ``algorithm`` (D5), or
+    None; no ``kid`` is only fine with exactly one key (E1)."""
+    if kid is None and len(keys) != 1:
         return None
+    for key in keys:
+        fits = key.key_type == KEY_TYPE_FOR_ALGORITHM.get(algorithm)
+        if fits and kid in (None, key.key_id) and key._jwk_data.get("alg") in (None, algorithm):
+            return key
+    return None
 
 
-def parse_key_set(document: provider.Document) -> KeySet:
-    """The usable signing keys in a JWKS document; ``ProviderError`` if there are none."""
+def parse_key_set(document: provider.Document) -> tuple[PyJWK, ...]:
+    """The usable signing keys in a JWKS document, parsed once per fetch; ``ProviderError``
+    if there are none."""
     entries = document.get("keys")
     if not isinstance(entries, list):
         raise ProviderError("JWKS has no 'keys' list")
     usable = tuple(key for entry in entries if (key := _usable_key(entry)) is not None)
     if not usable:
         raise ProviderError("JWKS has no usable signing keys")
-    return KeySet(keys=usable)
+    return usable
 
 
 def _usable_key(entry: Any) -> PyJWK | None:

@@ -77,17 +77,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # HTTP ---------------------------------------------------------------------------------------
 
 
-def parse_json_object(body: bytes | str, what: str) -> Document:
-    """``body`` as a JSON object; anything else, however hostile, is a ``ProviderError``."""
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nesting 100,000 deep (M6)
-        raise ProviderError(f"{what} is not JSON") from exc
-    if not isinstance(value, dict):
-        raise ProviderError(f"{what} is not a JSON object")
-    return value
-
-
 @dataclass(frozen=True)
 class TokenSet:
     """The token endpoint's answer; the raw tokens never appear in ``repr`` (nor in a log)."""
@@ -115,8 +104,14 @@ class ProviderResponse:
     date: str = ""
 
     def json_object(self) -> Document:
-        """The body as a JSON object, or ``ProviderError``."""
-        return parse_json_object(self.body, f"the response (HTTP {self.status})")
+        """The body as a JSON object; anything else, however hostile, is a ``ProviderError``."""
+        try:
+            value = json.loads(self.body)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting 100,000 deep (M6)
+            raise ProviderError(f"the response (HTTP {self.status}) is not JSON") from exc
+        if not isinstance(value, dict):
+            raise ProviderError(f"the response (HTTP {self.status}) is not a JSON object")
+        return value
 
 
 def request(
