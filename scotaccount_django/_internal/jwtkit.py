@@ -68,10 +68,8 @@ def verify_id_token(token: object, *, nonce_hash: str) -> IDTokenClaims:
     if (len(audiences) > 1 or azp is not None) and azp != client_id:
         raise InvalidIDToken("azp is not our client id (or missing with several audiences)")
     nonce = claims["nonce"]
-    # The flow keeps only the nonce's SHA-256; compared in constant time.
-    if not isinstance(nonce, str) or not hmac.compare_digest(
-        hashlib.sha256(nonce.encode()).hexdigest().encode(), nonce_hash.encode()
-    ):
+    digest = hashlib.sha256(nonce.encode()).hexdigest() if isinstance(nonce, str) else ""
+    if not hmac.compare_digest(digest, nonce_hash):  # the flow keeps only the nonce's hash
         raise InvalidIDToken("nonce does not match this flow")
     sid = claims.get("sid")
     return IDTokenClaims(

@@ -345,7 +345,7 @@ def load(
 ) -> T:
     """``parse(document)`` (or its ``ProviderError``), fetched only when missing, stale or
     forced (at most once per ``FORCED_REFETCH_INTERVAL_SECONDS`` across all workers)."""
-    cache, key = caches[conf.CACHE_ALIAS], cache_key(kind, issuer, url)
+    key = cache_key(kind, issuer, url)
     cached = _read(key, parse)
     if cached is not None:
         value, fetched_at = cached
@@ -354,7 +354,8 @@ def load(
             return value
         if kind == "jwks":
             telemetry.record_jwks_refetch("unknown_kid" if force_refresh else "expired")
-    elif cache.get(f"{key}:fetch") == _FAILED:
+    cache = caches[conf.CACHE_ALIAS]
+    if cached is None and cache.get(f"{key}:fetch") == _FAILED:
         raise ProviderUnavailable(f"{url} failed moments ago; not retrying yet")
     try:
         with telemetry.provider_call(kind):
@@ -399,8 +400,10 @@ def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
     still valid."""
     entry = caches[conf.CACHE_ALIAS].get(key)
     held = _parsed.get(key)
-    if entry is None or (held is not None and held[0] == entry):
-        return None if entry is None or held is None else (held[1], held[2])
+    if entry is None:
+        return None
+    if held is not None and held[0] == entry:  # verified and parsed before
+        return held[1], held[2]
     try:
         # Salted with the key, so only this app, for this key, can have signed it (L9).
         saved = signing.loads(entry, salt=key)
