@@ -130,8 +130,7 @@ def request(
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
     if data is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    deadline = _local.deadline = _Deadline(seconds)
-    deadline.start()
+    _local.ends_at, _local.timer = time.monotonic() + seconds, None
     try:
         response = _pools().request(
             method,
@@ -150,7 +149,7 @@ def request(
             raise
         finally:
             response.release_conn()
-        if deadline.expired:  # a close-delimited body cut off by the deadline looks complete
+        if time.monotonic() >= _local.ends_at:  # a close-delimited body cut off looks complete
             raise ProviderUnavailable(too_late)
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
         # A socket timeout may fire a moment before the deadline's timer: both mean "too late".
@@ -158,14 +157,14 @@ def request(
         timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
             exc, urllib3.exceptions.NewConnectionError
         )
-        if deadline.expired or timed_out:
+        if time.monotonic() >= _local.ends_at or timed_out:
             raise ProviderUnavailable(too_late) from exc
         if isinstance(exc, urllib3.exceptions.DecodeError):
             raise ProviderError(f"response from {url} could not be decoded") from exc
         raise ProviderUnavailable(f"could not reach {url}: {type(exc).__name__}") from exc
     finally:
-        deadline.cancel()
-        _local.deadline = None
+        if _local.timer is not None:
+            _local.timer.cancel()
     if 300 <= response.status < 400:
         raise ProviderError(f"{url} answered with a redirect (HTTP {response.status})")
     return ProviderResponse(response.status, body, response.headers.get("Date", ""))
@@ -206,43 +205,25 @@ def raise_for_status(response: ProviderResponse, what: str) -> None:
     raise ProviderError(answer)
 
 
-class _Deadline(threading.Timer):
-    """One call's time limit: then its socket is shut down, which (unlike closing) wakes a
-    read blocked in another thread, also for TLS."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds, self.expire)
-        self.daemon = True
-        self.expired = False
-        self.socket: socket.socket | None = None
-        self.lock = threading.Lock()
-
-    def watch(self, sock: socket.socket | None) -> None:
-        with self.lock:
-            self.socket = sock
-        if self.expired:
-            self.expire()
-
-    def expire(self) -> None:
-        with self.lock:
-            self.expired = True
-            if self.socket is not None:
-                with contextlib.suppress(OSError):
-                    socket.socket.shutdown(self.socket, socket.SHUT_RDWR)
-
-
 _local = threading.local()
 
 
+def _shut_down(sock: socket.socket) -> None:
+    """Unlike closing, shutting a socket down wakes a read blocked on it, also for TLS."""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 class _WatchedConnection(urllib3.connection.HTTPConnection):
-    """Hands its socket to the call's deadline once the request is sent: urllib3 has no
-    other hook between a pooled connection and the call using it, hence the two pools."""
+    """Once the request is sent, its socket is shut down at the call's deadline. urllib3 has
+    no other hook between a pooled connection and the call using it, hence the two pools."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         super().request(*args, **kwargs)
-        deadline: _Deadline | None = getattr(_local, "deadline", None)
-        if deadline is not None:
-            deadline.watch(self.sock)
+        remaining = max(_local.ends_at - time.monotonic(), 0)
+        _local.timer = threading.Timer(remaining, _shut_down, [self.sock])
+        _local.timer.daemon = True
+        _local.timer.start()
 
 
 class _WatchedHTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):

@@ -73,7 +73,7 @@ def test_l4_a_socket_timeout_ahead_of_the_deadline_is_also_too_late(
 ) -> None:
     """The socket's own timeout and the deadline's timer race; either way it is "too late",
     which is what diagnose names as the allow-list symptom."""
-    monkeypatch.setattr(provider._Deadline, "expire", lambda self: None)  # the socket wins
+    monkeypatch.setattr(provider, "_shut_down", lambda sock: None)  # the socket wins
     stalled = serving(lambda request, connection: time.sleep(3) or False)
     too_late = pytest.raises(ProviderUnavailable, match=r"no complete answer .* within 1\.5 s")
     with stalled as server, too_late:
