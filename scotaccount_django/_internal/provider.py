@@ -409,7 +409,6 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 MIN_RSA_BITS = 2048
 #: Long enough for clock skew and a slow network, short enough to be useless if leaked.
 ASSERTION_LIFETIME_SECONDS = 120
-CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 @dataclass(frozen=True)
@@ -533,7 +532,7 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
                 "code": code,
                 "redirect_uri": redirect_uri,
                 "code_verifier": code_verifier,
-                "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                 "client_assertion": build_client_assertion(token_endpoint),
             },
         )
