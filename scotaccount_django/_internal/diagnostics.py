@@ -177,7 +177,7 @@ def check_jwks(document: dict[str, Any]) -> Iterator[Result]:
     try:
         response = provider.request("jwks", "GET", url)
         provider.raise_for_status(response, url)
-        keys = parse_key_set(response.json_object()).keys
+        keys = parse_key_set(response.json_object())
     except ProviderError as exc:
         yield Result("jwks", False, str(exc))
         return

@@ -1,27 +1,19 @@
 """Verify a JWT from ScotAccount: one keyword-only function per token kind.
 
-- Algorithms come from our configuration, never from the token: the ID token's from
-  ``conf.ID_TOKEN_ALGORITHMS`` (RS256), the claimsToken's from the fixed
-  ``CLAIMS_TOKEN_ALGORITHMS``. ``alg: none``, HS256 signed with the public key, or
-  any algorithm nobody chose, are refused before a key is looked up.
-- Keys come only from the JWKS URL the caller trusts (discovery's ``jwks_uri`` or
-  the configured attributes JWKS), through the provider's document cache, parsed
-  once per fetch. Encryption keys, weak keys, curves other than P-256 and
-  unparseable entries are dropped when the set is parsed.
-- A key is picked by ``kid`` (no ``kid`` only with exactly one key) and must fit the
-  header's algorithm. ScotAccount rotates keys, so an unknown ``kid`` triggers one
-  refetch, at most once per short window across all workers: a flood of forged
-  ``kid`` values cannot turn us into a JWKS hammer.
-- Every library error, and anything hostile input makes the library raise
-  (deep nesting, ``exp: 1e400``), is one of our ``InvalidToken`` exceptions, whose
-  message never contains the token.
+Algorithms come from our configuration, never from the token (D3, D4: ``alg: none``, HS256
+signed with the public key). Keys come only from the JWKS URL the caller trusts (E6),
+through the provider's document cache; an unknown ``kid`` triggers one refetch, at most
+once per short window across all workers, so forged ``kid`` values cannot make us a JWKS
+hammer (E3). Every library error, and anything hostile input makes the library raise (M6),
+is one of our ``InvalidToken`` exceptions, whose message never contains the token.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 import uuid
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -30,7 +22,6 @@ from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
 from scotaccount_django._internal import provider
-from scotaccount_django._internal.flows import matches_hash
 from scotaccount_django._internal.provider import IDTokenClaims
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
@@ -51,19 +42,15 @@ KEY_TYPE_FOR_ALGORITHM = {
     **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), "RSA"),
     "ES256": "EC",
 }
-#: RFC 7519's NumericDate claims.
-NUMERIC_DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})
-#: Claims the current claimsToken layout must carry (the schema's ``required``).
-CLAIMS_TOKEN_CLAIMS = ("iss", "sub", "iat")
 
 
 def verify_id_token(token: object, *, nonce_hash: str) -> IDTokenClaims:
     """Verify an ID token completely, or raise ``InvalidIDToken``.
 
-    Signature (configured algorithms only), ``iss`` exact (mix-up), ``aud`` our
-    client id and ``azp``, whenever present, ours too (a token issued to another
-    client), ``exp``/``iat``/``nbf`` within the leeway, the nonce of this flow
-    (replay), and ``sub`` a canonical UUID.
+    Signature (configured algorithms only), ``iss`` exact (D6: mix-up), ``aud`` our client
+    id and ``azp``, whenever present, ours too (D8: a token issued to another client),
+    ``exp``/``iat``/``nbf`` within the leeway, the nonce of this flow (D12, D13: replay),
+    and ``sub`` a canonical UUID.
     """
     metadata = provider.get_metadata()
     client_id = conf.CLIENT_ID or ""
@@ -81,7 +68,8 @@ def verify_id_token(token: object, *, nonce_hash: str) -> IDTokenClaims:
     if (len(audiences) > 1 or azp is not None) and azp != client_id:
         raise InvalidIDToken("azp is not our client id (or missing with several audiences)")
     nonce = claims["nonce"]
-    if not isinstance(nonce, str) or not matches_hash(nonce, nonce_hash):
+    digest = hashlib.sha256(nonce.encode()).hexdigest() if isinstance(nonce, str) else ""
+    if not hmac.compare_digest(digest, nonce_hash):  # the flow keeps only the nonce's hash
         raise InvalidIDToken("nonce does not match this flow")
     sid = claims.get("sid")
     return IDTokenClaims(
@@ -104,14 +92,11 @@ def parse_sub(value: object) -> uuid.UUID:
 
 
 def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
-    """A claimsToken's payload, returned only once every check has passed.
-
-    Signed by a key in the attributes JWKS (not the sign-in JWKS when a separate one
-    is configured, so a sign-in token cannot pass as a claims token), issued by the
-    attributes issuer, about ``sub`` (another person's identity stored against this
-    account is the worst thing this app could do), and fresh. The docs' legacy
-    layout (reference lines 922, 2244) carries no ``iss``/``sub``/``iat``: it is
-    bound by ``claims.uuid`` and its ``iss`` checked when present.
+    """A claimsToken's payload, once signed by a key in the attributes JWKS (so a sign-in
+    token cannot pass as one when that is separate), issued by the attributes issuer, about
+    ``sub`` (F4: another person's identity stored against this account is the worst thing
+    this app could do) and fresh. The legacy layout (reference lines 922, 2244) has no
+    ``iss``/``sub``/``iat``: it is bound by ``claims.uuid``, its ``iss`` checked if present.
     """
     issuer = conf.ATTRIBUTES_ISSUER
     if not issuer:
@@ -124,8 +109,8 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
         error=InvalidClaimsToken,
     )
     legacy = isinstance(payload.get("verified_claims"), dict)
-    missing = [name for name in CLAIMS_TOKEN_CLAIMS if name not in payload]
-    if missing and not legacy:
+    missing = [name for name in ("iss", "sub", "iat") if name not in payload]
+    if missing and not legacy:  # the current layout's schema requires them
         raise InvalidClaimsToken(f"the claimsToken has no {', '.join(missing)}")
     named = [payload.get("sub")]
     if legacy and isinstance(payload.get("claims"), dict):
@@ -157,20 +142,15 @@ def _decode(
 ) -> dict[str, Any]:
     """The signature-checked claims of ``token``, ``iss`` exact when present (``required``
     says when it must be); ``error`` otherwise."""
-    if not isinstance(token, str) or not token:
-        raise error("token is missing")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise error("token is too large")
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise error("token is missing or too large")
     try:
-        header = jwt.get_unverified_header(token)
+        header = jwt.get_unverified_header(token)  # PyJWT checks that a ``kid`` is a string
     except (PyJWTError, RecursionError) as exc:
         raise error(f"token is malformed: {type(exc).__name__}") from exc
-    algorithm = header.get("alg")
+    algorithm, kid = header.get("alg"), header.get("kid")
     if algorithm not in algorithms:
         raise error(f"algorithm {algorithm!r:.20} is not allowed")
-    kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise error("kid header is not a string")
     key = pick_key(jwks_url, issuer=issuer, kid=kid, algorithm=algorithm)
     if key is None:
         raise error(
@@ -193,7 +173,7 @@ def _decode(
         raise error(f"the payload is not usable: {type(exc).__name__}") from exc
     if "iss" in claims and claims["iss"] != issuer:
         raise error("iss is not the expected issuer")
-    for name in NUMERIC_DATE_CLAIMS.intersection(claims):
+    for name in {"exp", "iat", "nbf"}.intersection(claims):
         # PyJWT converts with int(), so "1700000000" would pass (L14): RFC 7519 says number.
         if isinstance(claims[name], bool) or not isinstance(claims[name], int | float):
             raise error(f"{name} is not a number")
@@ -201,47 +181,40 @@ def _decode(
 
 
 def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> PyJWK | None:
-    """The trusted key for this header, refetching once if the ``kid`` is new to us."""
+    """The trusted key for this header, refetching once if the ``kid`` is new to us (E2)."""
     load = partial(provider.load, jwks_url, kind="jwks", issuer=issuer, parse=parse_key_set)
-    key = load().select(kid, algorithm)
+    key = select_key(load(), kid, algorithm)
     if key is None and kid is not None:
-        key = load(force_refresh=True).select(kid, algorithm)
+        key = select_key(load(force_refresh=True), kid, algorithm)
     return key
 
 
-@dataclass(frozen=True)
-class KeySet:
-    """The usable signing keys of one JWKS, parsed once."""
-
-    keys: tuple[PyJWK, ...]
-
-    def select(self, kid: str | None, algorithm: str) -> PyJWK | None:
-        """The key for this header, or None; no ``kid`` is only fine with one key."""
-        candidates: tuple[PyJWK, ...]
-        if kid is None:
-            candidates = self.keys if len(self.keys) == 1 else ()
-        else:
-            candidates = tuple(key for key in self.keys if key.key_id == kid)
-        for key in candidates:
-            declared = key._jwk_data.get("alg")
-            fits = KEY_TYPE_FOR_ALGORITHM.get(algorithm) == key.key_type
-            if fits and declared in (None, algorithm):
-                return key
+def select_key(keys: tuple[PyJWK, ...], kid: str | None, algorithm: str) -> PyJWK | None:
+    """The key with this ``kid`` whose type and declared ``alg`` fit ``algorithm`` (D5), or
+    None; no ``kid`` is only fine with exactly one key (E1)."""
+    if kid is None and len(keys) != 1:
         return None
+    for key in keys:
+        fits = key.key_type == KEY_TYPE_FOR_ALGORITHM.get(algorithm)
+        if fits and kid in (None, key.key_id) and key._jwk_data.get("alg") in (None, algorithm):
+            return key
+    return None
 
 
-def parse_key_set(document: provider.Document) -> KeySet:
-    """The usable signing keys in a JWKS document; ``ProviderError`` if there are none."""
+def parse_key_set(document: provider.Document) -> tuple[PyJWK, ...]:
+    """The usable signing keys in a JWKS document, parsed once per fetch; ``ProviderError``
+    if there are none."""
     entries = document.get("keys")
     if not isinstance(entries, list):
         raise ProviderError("JWKS has no 'keys' list")
     usable = tuple(key for entry in entries if (key := _usable_key(entry)) is not None)
     if not usable:
         raise ProviderError("JWKS has no usable signing keys")
-    return KeySet(keys=usable)
+    return usable
 
 
 def _usable_key(entry: Any) -> PyJWK | None:
+    """``entry`` as a key, unless it is for encryption, weak, not P-256 or unparseable (E5)."""
     if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
         return None
     if entry.get("kty") not in ("RSA", "EC") or not isinstance(entry.get("kid", ""), str):

@@ -1,23 +1,14 @@
 """Everything that talks to ScotAccount: HTTP, discovery and key documents, our client
 assertions, the token exchange and the attributes fetch.
 
-HTTP is urllib3 used directly: one thread-safe ``PoolManager`` per process, which
-keeps connections alive and has neither a cookie jar nor environment proxies or
-netrc to switch off. Each rule below stops a known attack or outage:
-- Only https URLs are called (http on loopback, for the fake): the code and our
-  client assertion never cross the network in clear.
-- Redirects are never followed: a 302/307 from a token or attributes endpoint
-  would carry the code or our client assertion to another host.
-- TLS is always verified, against one ``SSLContext`` built once per process.
-- Every call has an overall deadline, ``SCOTACCOUNT_TIMEOUT``: urllib3's timeouts
-  bound each read, so a server trickling a byte at a time could otherwise hold a
-  worker for ever.
-- Bodies are capped after decompression, read in small pieces, so a gzip bomb
-  is refused after at most ``MAX_RESPONSE_BYTES`` of output, and hostile JSON
-  (deep nesting, huge numbers, not an object) is a ``ProviderError``.
-
-Every call goes through ``request(endpoint, ...)``; ``endpoint`` names which of
-ScotAccount's four (discovery, jwks, token, attributes), for metrics.
+HTTP is urllib3 used directly: one thread-safe ``PoolManager`` per process, which keeps
+connections alive and has no cookie jar, environment proxies or netrc to switch off (L8).
+Only https URLs are called (http on loopback, for the fake), so the code and our assertion
+never cross the network in clear; redirects are never followed, as a 302/307 would carry
+them to another host (C7); TLS is always verified (C8). Every call has an overall deadline,
+``SCOTACCOUNT_TIMEOUT``, as urllib3's timeouts only bound each read (L4: a trickling server);
+bodies are capped after decompression (L4: a gzip bomb) and hostile JSON is a
+``ProviderError`` (M6).
 """
 
 from __future__ import annotations
@@ -40,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -50,8 +42,8 @@ import urllib3.connection
 import urllib3.connectionpool
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from django.core.cache import BaseCache, caches
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.core import signing
+from django.core.cache import caches
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from scotaccount_django._internal import telemetry
@@ -85,22 +77,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # HTTP ---------------------------------------------------------------------------------------
 
 
-def parse_json_object(body: bytes | str, what: str) -> Document:
-    """``body`` as a JSON object; anything else, however hostile, is a ``ProviderError``."""
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nesting 100,000 deep (M6)
-        raise ProviderError(f"{what} is not JSON") from exc
-    if not isinstance(value, dict):
-        raise ProviderError(f"{what} is not a JSON object")
-    return value
-
-
 @dataclass(frozen=True)
 class TokenSet:
-    """The token endpoint's answer: ``id_token``, ``access_token`` (15 minutes, used
-    once for the attributes), ``expires_in`` seconds and the ``scopes`` granted. The
-    raw tokens never appear in ``repr`` (so never in a log or a traceback)."""
+    """The token endpoint's answer; the raw tokens never appear in ``repr`` (nor in a log)."""
 
     id_token: str = field(repr=False)
     access_token: str = field(repr=False)
@@ -110,8 +89,7 @@ class TokenSet:
 
 @dataclass(frozen=True)
 class IDTokenClaims:
-    """A verified ID token: ``sub`` (ScotAccount's UUID for the person), ``sid``
-    (its session id, if sent) and every verified claim (``iss``, ``aud``, ``exp``, ...)."""
+    """A verified ID token: ``sub``, ``sid`` (if sent) and every verified claim."""
 
     sub: uuid.UUID
     sid: str | None
@@ -126,8 +104,14 @@ class ProviderResponse:
     date: str = ""
 
     def json_object(self) -> Document:
-        """The body as a JSON object, or ``ProviderError``."""
-        return parse_json_object(self.body, f"the response (HTTP {self.status})")
+        """The body as a JSON object; anything else, however hostile, is a ``ProviderError``."""
+        try:
+            value = json.loads(self.body)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting 100,000 deep (M6)
+            raise ProviderError(f"the response (HTTP {self.status}) is not JSON") from exc
+        if not isinstance(value, dict):
+            raise ProviderError(f"the response (HTTP {self.status}) is not a JSON object")
+        return value
 
 
 def request(
@@ -146,7 +130,7 @@ def request(
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
     if data is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    deadline = _local.deadline = _Deadline(seconds)
+    _local.ends_at, _local.timer = time.monotonic() + seconds, None
     try:
         response = _pools().request(
             method,
@@ -165,31 +149,25 @@ def request(
             raise
         finally:
             response.release_conn()
-        if deadline.expired:  # a close-delimited body cut off by the deadline looks complete
+        if time.monotonic() >= _local.ends_at:  # a close-delimited body cut off looks complete
             raise ProviderUnavailable(too_late)
-    except ProviderError:
-        raise
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
         # A socket timeout may fire a moment before the deadline's timer: both mean "too late".
         # (urllib3 files a refused connection, NewConnectionError, under TimeoutError too.)
         timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
             exc, urllib3.exceptions.NewConnectionError
         )
-        if deadline.expired or timed_out:
+        if time.monotonic() >= _local.ends_at or timed_out:
             raise ProviderUnavailable(too_late) from exc
         if isinstance(exc, urllib3.exceptions.DecodeError):
             raise ProviderError(f"response from {url} could not be decoded") from exc
         raise ProviderUnavailable(f"could not reach {url}: {type(exc).__name__}") from exc
     finally:
-        deadline.finish()
-        _local.deadline = None
+        if _local.timer is not None:
+            _local.timer.cancel()
     if 300 <= response.status < 400:
         raise ProviderError(f"{url} answered with a redirect (HTTP {response.status})")
-    return ProviderResponse(
-        status=response.status,
-        body=body,
-        date=response.headers.get("Date", ""),
-    )
+    return ProviderResponse(response.status, body, response.headers.get("Date", ""))
 
 
 def _read_body(response: urllib3.BaseHTTPResponse, url: str) -> bytes:
@@ -211,78 +189,41 @@ def raise_for_status(response: ProviderResponse, what: str) -> None:
     """Map a non-2xx answer to the exception that says whose problem it is."""
     if response.status < 300:
         return
-    if response.status == 402:
-        # ScotAccount's own use of 402 (reference lines 576-581): the session is gone.
-        raise ScotAccountSessionEnded(f"{what} answered HTTP 402{_error_code(response)}")
     if response.status in (401, 403):
         raise ProviderRejectedClient(f"{what} refused our client (HTTP {response.status})")
     if response.status >= 500:
         raise ProviderUnavailable(f"{what} failed (HTTP {response.status})")
-    raise ProviderError(f"{what} answered HTTP {response.status}{_error_code(response)}")
-
-
-def _error_code(response: ProviderResponse) -> str:
-    """The OAuth ``error`` code, if the body has one: safe to log, unlike the description."""
-    try:
+    try:  # the OAuth ``error`` code is safe to log, unlike its description
         error = response.json_object().get("error")
     except ProviderError:
-        return ""
-    return f" ({error!r:.60})" if isinstance(error, str) else ""
-
-
-class _Deadline:
-    """One call's time limit: when it passes, the call's socket is shut down.
-
-    Shutting the socket down (closing alone would not) wakes a read blocked in
-    another thread; the plain socket method acts on the descriptor, also for TLS.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket | None) -> None:
-        with self._lock:
-            self._socket = sock
-            if self.expired:
-                self._shut_down()
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            self._shut_down()
-
-    def _shut_down(self) -> None:
-        if self._socket is not None:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-
-    def finish(self) -> None:
-        self._timer.cancel()
-        with self._lock:
-            self._socket = None
+        error = None
+    answer = f"{what} answered HTTP {response.status}"
+    answer += f" ({error!r:.60})" if isinstance(error, str) else ""
+    if response.status == 402:
+        # ScotAccount's own use of 402 (reference lines 576-581): the session is gone.
+        raise ScotAccountSessionEnded(answer)
+    raise ProviderError(answer)
 
 
 _local = threading.local()
 
 
-class _WatchedConnection(urllib3.connection.HTTPConnection):
-    """Hands its socket to the current call's deadline once the request is sent.
+def _shut_down(sock: socket.socket) -> None:
+    """Unlike closing, shutting a socket down wakes a read blocked on it, also for TLS."""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
-    Not earlier: connecting is bounded by the connect timeout (CPython bounds a
-    whole TLS handshake by it too). urllib3 has no other hook between a pooled
-    connection and the call using it, hence this subclass and the two pools.
-    """
+
+class _WatchedConnection(urllib3.connection.HTTPConnection):
+    """Once the request is sent, its socket is shut down at the call's deadline. urllib3 has
+    no other hook between a pooled connection and the call using it, hence the two pools."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         super().request(*args, **kwargs)
-        deadline: _Deadline | None = getattr(_local, "deadline", None)
-        if deadline is not None:
-            deadline.watch(self.sock)
+        remaining = max(_local.ends_at - time.monotonic(), 0)
+        _local.timer = threading.Timer(remaining, _shut_down, [self.sock])
+        _local.timer.daemon = True
+        _local.timer.start()
 
 
 class _WatchedHTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
@@ -297,8 +238,13 @@ class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
-def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """Certificates and hostnames always verified, TLS 1.2 or later."""
+def _pools() -> urllib3.PoolManager:
+    return _pool_manager(os.getpid(), conf.CA_BUNDLE)
+
+
+@functools.lru_cache(maxsize=1)
+def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
+    """One per process and CA bundle, with one ``SSLContext`` (TLS 1.2 or later)."""
     try:
         context = ssl.create_default_context(cafile=ca_bundle or certifi.where())
     except (OSError, ssl.SSLError) as exc:
@@ -306,36 +252,18 @@ def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
             f"SCOTACCOUNT_CA_BUNDLE {ca_bundle!r} is not a readable PEM file of CA certificates."
         ) from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
-
-
-def _pools() -> urllib3.PoolManager:
-    return _pool_manager(os.getpid(), conf.CA_BUNDLE)
-
-
-@functools.lru_cache(maxsize=1)
-def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
-    """One per process and CA bundle: rebuilt only in a forked child or for a new bundle."""
-    manager = urllib3.PoolManager(
-        num_pools=4, maxsize=10, ssl_context=build_ssl_context(ca_bundle)
-    )
+    manager = urllib3.PoolManager(num_pools=4, maxsize=10, ssl_context=context)
     manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
     return manager
 
 
 # Discovery and JWKS, through the shared cache -----------------------------------------------
 #
-# - Discovery is trusted only when its ``issuer`` equals the configured issuer
-#   exactly (mix-up defence) and every endpoint is https (or loopback http).
-# - A document is fresh for ``conf.METADATA_CACHE_TIMEOUT``. Then one worker
-#   refreshes it (single-flight through ``cache.add``) while the others use the stale
-#   copy, kept for a week. A failed fetch of any kind backs off for
-#   ``REFRESH_BACKOFF_SECONDS``: nobody retries meanwhile, instead of every request
-#   waiting a full timeout on a provider that is down.
-# - Entries are keyed by kind, issuer and URL and signed with ``SECRET_KEY``; every
-#   read re-checks the signature and re-validates with the same ``parse``, so an entry
-#   poisoned in a shared cache, or left by another issuer, is never used. Each body is
-#   parsed once per process, so ``parse`` depends only on the document.
+# A stale document is refreshed by one worker (single-flight through ``cache.add``) while
+# the others use the stale copy, and a failed fetch backs off: requests do not each wait a
+# full timeout on a provider that is down (L5). Entries are signed for their key (kind,
+# issuer and URL), so one poisoned in a shared cache, or another issuer's, is never used,
+# and each new entry is validated as on fetch (L9).
 
 #: How long the last good copy is kept for use while ScotAccount is unreachable.
 STALE_COPY_SECONDS = 7 * 24 * 3600
@@ -346,6 +274,9 @@ FORCED_REFETCH_INTERVAL_SECONDS = 30
 
 _REFRESHING = "refreshing"
 _FAILED = "failed"
+
+#: cache key -> (entry, parsed value, fetched at), so each entry is checked once per process.
+_parsed: dict[str, tuple[str, Any, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -358,7 +289,8 @@ class ProviderMetadata:
 
 
 def parse_metadata(document: Document, *, issuer: str) -> ProviderMetadata:
-    """The endpoints in ``document``, if it is ``issuer``'s and every endpoint is allowed."""
+    """The endpoints in ``document``, if it is ``issuer``'s (A6: mix-up) and every endpoint
+    is https (A7)."""
     if document.get("issuer") != issuer:
         raise ProviderError(
             f"discovery issuer {document.get('issuer')!r:.200} is not the configured {issuer!r}"
@@ -392,36 +324,37 @@ def load(
     parse: Callable[[Document], T],
     force_refresh: bool = False,
 ) -> T:
-    """The parsed document at ``url``, fetched only when missing, stale or forced.
-
-    ``parse`` validates and converts a document, raising ``ProviderError`` if it
-    is unusable. ``force_refresh`` refetches a fresh copy, at most once per
-    ``FORCED_REFETCH_INTERVAL_SECONDS`` across all workers.
-    """
+    """``parse(document)`` (or its ``ProviderError``), fetched only when missing, stale or
+    forced (at most once per ``FORCED_REFETCH_INTERVAL_SECONDS`` across all workers)."""
     key = cache_key(kind, issuer, url)
     cached = _read(key, parse)
-    holds_refresh_lock = False
     if cached is not None:
         value, fetched_at = cached
         fresh = time.time() - fetched_at < conf.METADATA_CACHE_TIMEOUT.total_seconds()
         if (fresh and not force_refresh) or not _claim_refresh(key, forced=force_refresh):
             return value
-        holds_refresh_lock = not force_refresh
-    elif _cache().get(f"{key}:fetch") == _FAILED:
+        if kind == "jwks":
+            telemetry.record_jwks_refetch("unknown_kid" if force_refresh else "expired")
+    cache = caches[conf.CACHE_ALIAS]
+    if cached is None and cache.get(f"{key}:fetch") == _FAILED:
         raise ProviderUnavailable(f"{url} failed moments ago; not retrying yet")
-    if kind == "jwks" and cached is not None:
-        telemetry.record_jwks_refetch("unknown_kid" if force_refresh else "expired")
     try:
         with telemetry.provider_call(kind):
-            value = _fetch(key, url, kind, parse)
+            response = request(kind, "GET", url)
+            raise_for_status(response, url)
+            document = response.json_object()
+            value = parse(document)
+            fetched_at = time.time()
+            entry = signing.dumps({"fetched_at": fetched_at, "document": document}, salt=key)
+            cache.set(key, entry, STALE_COPY_SECONDS)
     except Exception as exc:  # any failure backs off, not only the ones we foresaw (M6)
-        _cache().set(f"{key}:fetch", _FAILED, REFRESH_BACKOFF_SECONDS)
+        cache.set(f"{key}:fetch", _FAILED, REFRESH_BACKOFF_SECONDS)
         if cached is None or not isinstance(exc, ProviderError):
             raise
         logger.warning("Using the cached copy of %s: %s", url, exc)
         return cached[0]
-    if holds_refresh_lock:
-        _cache().delete(f"{key}:fetch")
+    _parsed[key] = (entry, value, fetched_at)
+    cache.delete(f"{key}:fetch")  # a success ends any back-off
     return value
 
 
@@ -431,82 +364,43 @@ def cache_key(kind: str, issuer: str, url: str) -> str:
     return f"scotaccount:{kind}:{digest}"
 
 
-def _cache() -> BaseCache:
-    return caches[conf.CACHE_ALIAS]
-
-
 def _claim_refresh(key: str, *, forced: bool) -> bool:
     """True for the one caller that may refetch now (not while backing off)."""
+    cache = caches[conf.CACHE_ALIAS]
     if forced:
-        if _cache().get(f"{key}:fetch") == _FAILED:
+        if cache.get(f"{key}:fetch") == _FAILED:
             return False
-        return bool(_cache().add(f"{key}:forced", True, FORCED_REFETCH_INTERVAL_SECONDS))
+        return bool(cache.add(f"{key}:forced", True, FORCED_REFETCH_INTERVAL_SECONDS))
     # Held for at most one call's deadline, in case the claimant dies mid-fetch.
     hold = int(conf.TIMEOUT.total_seconds()) + 1
-    return bool(_cache().add(f"{key}:fetch", _REFRESHING, hold))
-
-
-def _fetch(key: str, url: str, kind: Endpoint, parse: Callable[[Document], T]) -> T:
-    response = request(kind, "GET", url)
-    raise_for_status(response, url)
-    document = response.json_object()
-    value = parse(document)
-    body = json.dumps(document, separators=(",", ":"))
-    fetched_at = time.time()
-    entry = {"fetched_at": fetched_at, "body": body, "mac": _mac(key, fetched_at, body)}
-    _cache().set(key, entry, STALE_COPY_SECONDS)
-    _parsed[key] = (body, value)
-    return value
+    return bool(cache.add(f"{key}:fetch", _REFRESHING, hold))
 
 
 def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
-    """The cached copy, if it is ours, intact and still valid; None otherwise."""
-    entry = _cache().get(key)
+    """The cached copy and when it was fetched, if this app wrote it for ``key`` and it is
+    still valid."""
+    entry = caches[conf.CACHE_ALIAS].get(key)
+    held = _parsed.get(key)
     if entry is None:
         return None
+    if held is not None and held[0] == entry:  # verified and parsed before
+        return held[1], held[2]
     try:
-        fetched_at, body, mac = entry["fetched_at"], entry["body"], entry["mac"]
-        # Only this app, holding SECRET_KEY, can have written a matching mac.
-        intact = constant_time_compare(mac, _mac(key, fetched_at, body))
-    except (TypeError, KeyError):
-        intact = False
-    if not intact:
-        logger.warning("Ignoring a cache entry this app did not write (%s)", key)
+        # Salted with the key, so only this app, for this key, can have signed it (L9).
+        saved = signing.loads(entry, salt=key)
+        value, fetched_at = parse(saved["document"]), float(saved["fetched_at"])
+    except (signing.BadSignature, ProviderError, TypeError, KeyError, ValueError) as exc:
+        logger.warning("Ignoring an unusable cache entry (%s): %s", key, type(exc).__name__)
         return None
-    try:
-        return _parse_once(key, body, parse), fetched_at
-    except ProviderError as exc:
-        logger.warning("Ignoring a cached document that is no longer valid (%s): %s", key, exc)
-        return None
-
-
-def _mac(key: str, fetched_at: float, body: str) -> str:
-    return salted_hmac(
-        "scotaccount_django.documents", f"{key}\n{fetched_at!r}\n{body}", algorithm="sha256"
-    ).hexdigest()
-
-
-#: cache key -> (body, parsed value), so each body is parsed once per process.
-_parsed: dict[str, tuple[str, Any]] = {}
-
-
-def _parse_once(key: str, body: str, parse: Callable[[Document], T]) -> T:
-    held = _parsed.get(key)
-    if held is not None and held[0] == body:
-        value: T = held[1]
-        return value
-    value = parse(parse_json_object(body, "the cached document"))
-    _parsed[key] = (body, value)
-    return value
+    _parsed[key] = (entry, value, fetched_at)
+    return value, fetched_at
 
 
 # Our key and client assertions --------------------------------------------------------------
 #
-# The key is loaded from a file or a setting, checked, and reloaded when rotated:
-# ScotAccount asks for it on a tmpfs file that operators replace, so the cache is
-# keyed on the file's mtime and size. Assertions (RFC 7523 ``private_key_jwt``) get a
-# fresh ``jti`` every call (retries included), a short life, and ``aud`` naming exactly
-# the endpoint they are sent to, so one captured at one endpoint is useless at the other.
+# Assertions (RFC 7523 ``private_key_jwt``) get a fresh ``jti`` every call, a short life,
+# and ``aud`` naming exactly the endpoint they are sent to, so one captured at one endpoint
+# is useless at the other (C1, C2).
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -515,14 +409,6 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 MIN_RSA_BITS = 2048
 #: Long enough for clock skew and a slow network, short enough to be useless if leaked.
 ASSERTION_LIFETIME_SECONDS = 120
-CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-#: Said wherever the key is refused: by ``check --deploy`` (scotaccount.E003) and in
-#: the log line when a sign-in first needs the key.
-KEY_HINT = (
-    "Use an unencrypted PEM RSA key of at least 2048 bits (3072 recommended) or an "
-    "EC P-256 key; `manage.py scotaccount_keygen PATH` makes one."
-)
 
 
 @dataclass(frozen=True)
@@ -535,70 +421,48 @@ class SigningKey:
 
 
 def load_signing_key() -> SigningKey:
-    """Our configured signing key; ``ConfigurationError`` says what is wrong and what to do."""
-    try:
-        return _load_signing_key()
-    except ConfigurationError as exc:
-        raise ConfigurationError(
-            f"The ScotAccount private key cannot be used: {str(exc).rstrip('.')}. {KEY_HINT}"
-        ) from exc
-
-
-def _load_signing_key() -> SigningKey:
+    """Our configured signing key; ``ConfigurationError`` says what is wrong and what to do
+    (in ``check --deploy``, scotaccount.E003, and when a sign-in needs the key)."""
     path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY_PEM
-    if not path:
-        if not text:
-            raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set.")
-        return _signing_key(text.encode())
     try:
-        stat = os.stat(path)
-        return _signing_key_file(path, stat.st_mtime_ns, stat.st_size)
-    except OSError as exc:
+        if path:  # a tmpfs file operators replace (E7): read at every use, parsed on change
+            return _signing_key(Path(path).read_bytes())
+        if text:
+            return _signing_key(text.encode())
+        raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set")
+    except (OSError, ConfigurationError) as exc:
+        problem = (
+            f"file {path} cannot be read: {exc.strerror}" if isinstance(exc, OSError) else exc
+        )
         raise ConfigurationError(
-            f"SCOTACCOUNT_PRIVATE_KEY file {path} cannot be read: {exc.strerror}."
+            f"The ScotAccount private key cannot be used: {str(problem).rstrip('.')}. Use an "
+            "unencrypted PEM RSA key of at least 2048 bits (3072 recommended) or an EC P-256 "
+            "key; `manage.py scotaccount_keygen PATH` makes one."
         ) from exc
-
-
-@functools.lru_cache(maxsize=1)
-def _signing_key_file(path: str, mtime_ns: int, size: int) -> SigningKey:
-    """Keyed on the file's mtime and size, so a replaced file is read again."""
-    with open(path, "rb") as handle:
-        return _signing_key(handle.read())
 
 
 @functools.lru_cache(maxsize=1)
 def _signing_key(pem: bytes) -> SigningKey:
-    """Only the current key is kept."""
-    private_key = parse_private_key(pem)
-    return SigningKey(
-        private_key=private_key,
-        algorithm=algorithm_for(private_key),
-        kid=jwk_thumbprint(public_jwk(private_key.public_key())),
-    )
-
-
-def parse_private_key(pem: bytes) -> PrivateKey:
-    """Parse a PEM private key and refuse anything ScotAccount would not accept."""
+    """The key in ``pem``, if ScotAccount would accept it (C3); only the current one is kept."""
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(
             "The ScotAccount private key is not an unencrypted PEM private key."
         ) from exc
-    if isinstance(key, rsa.RSAPrivateKey):
-        if key.key_size < MIN_RSA_BITS:
-            raise ConfigurationError(
-                f"The ScotAccount private key is RSA {key.key_size} bits; "
-                f"at least {MIN_RSA_BITS} are required (3072 recommended)."
-            )
-        return key
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        if not isinstance(key.curve, ec.SECP256R1):
-            raise ConfigurationError(
-                f"The ScotAccount private key uses curve {key.curve.name}; only P-256 is accepted."
-            )
-        return key
-    raise ConfigurationError("The ScotAccount private key must be RSA or EC P-256.")
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ConfigurationError("The ScotAccount private key must be RSA or EC P-256.")
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size < MIN_RSA_BITS:
+        raise ConfigurationError(
+            f"The ScotAccount private key is RSA {key.key_size} bits; "
+            f"at least {MIN_RSA_BITS} are required (3072 recommended)."
+        )
+    if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigurationError(
+            f"The ScotAccount private key uses curve {key.curve.name}; only P-256 is accepted."
+        )
+    kid = jwk_thumbprint(public_jwk(key.public_key()))
+    return SigningKey(private_key=key, algorithm=algorithm_for(key), kid=kid)
 
 
 def algorithm_for(key: PrivateKey | PublicKey) -> str:
@@ -655,8 +519,7 @@ DEFAULT_EXPIRES_IN = 900
 def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenSet:
     """Swap an authorization code for tokens, authenticating with ``private_key_jwt``.
 
-    The code is POSTed exactly once: a retried code is a reused code, which a
-    provider must treat as an attack.
+    Never retried (C6): a retried code is a reused code, which a provider treats as an attack.
     """
     token_endpoint = get_metadata().token_endpoint
     with telemetry.provider_call("token"):
@@ -669,17 +532,15 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
                 "code": code,
                 "redirect_uri": redirect_uri,
                 "code_verifier": code_verifier,
-                "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                 "client_assertion": build_client_assertion(token_endpoint),
             },
         )
         raise_for_status(response, "token endpoint")
         body = response.json_object()
-    id_token, access_token = body.get("id_token"), body.get("access_token")
-    if not isinstance(id_token, str) or not id_token:
-        raise ProviderError("token response has no id_token")
-    if not isinstance(access_token, str) or not access_token:
-        raise ProviderError("token response has no access_token")
+    for name in ("id_token", "access_token"):  # C5
+        if not isinstance(body.get(name), str) or not body[name]:
+            raise ProviderError(f"token response has no {name}")
     token_type = body.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise ProviderError(f"token_type {token_type!r:.20} is not Bearer")
@@ -688,8 +549,8 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
         expires_in = DEFAULT_EXPIRES_IN
     scope = body.get("scope")
     return TokenSet(
-        id_token=id_token,
-        access_token=access_token,
+        id_token=body["id_token"],
+        access_token=body["access_token"],
         expires_in=expires_in,
         scopes=tuple(scope.split()) if isinstance(scope, str) else (),
     )
@@ -697,14 +558,11 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
 
 # The attributes fetch -----------------------------------------------------------------------
 #
-# ``GET /attributes/values`` with the access token and a fresh ``DIS-Client-Assertion``
-# whose ``aud`` is the attributes URL. Only 5xx and transport faults are retried, a
-# few times, and never past the access token's life.
+# Only 5xx and transport faults are retried, a few times, never past the access token's
+# life (F7).
 
 #: Never start an attempt this close to the access token's expiry.
 EXPIRY_MARGIN_SECONDS = 30
-
-
 #: Seconds before each retry: long enough for a blip, short for a person waiting.
 RETRY_BACKOFF = (0.25, 0.75)
 #: Injectable, so no test waits.
@@ -712,11 +570,9 @@ sleep: Callable[[float], None] = time.sleep
 
 
 def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
-    """The ``claimsToken`` (unverified), or None when ScotAccount has no data (404).
-
-    Raises ``ProviderRejectedClient`` (401/403), ``AttributesUnavailable``
-    (5xx or timeouts after retries) or ``ProviderError`` (anything else).
-    """
+    """The ``claimsToken`` (unverified), or None when ScotAccount has no data (404); else
+    ``ProviderRejectedClient`` (401/403), ``AttributesUnavailable`` (5xx or timeouts after
+    retries) or ``ProviderError``."""
     url = conf.ATTRIBUTES_URL
     if not url:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
@@ -725,7 +581,22 @@ def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
     while True:
         try:
             with telemetry.provider_call("attributes"):
-                return _fetch_claims_token(url, access_token)
+                response = request(
+                    "attributes",
+                    "GET",
+                    url,
+                    headers={
+                        "Authorization": f"Bearer {access_token}",
+                        "DIS-Client-Assertion": build_client_assertion(url),
+                    },
+                )
+                if response.status == 404:
+                    return None
+                raise_for_status(response, "attributes endpoint")
+                claims_token = response.json_object().get("claimsToken")
+                if not isinstance(claims_token, str) or not claims_token:
+                    raise ProviderError("attributes response has no claimsToken")
+                return claims_token
         except ProviderUnavailable as exc:
             pause = RETRY_BACKOFF[attempt - 1] if attempt <= len(RETRY_BACKOFF) else None
             if pause is None or time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
@@ -733,22 +604,3 @@ def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
             logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
             sleep(pause)
             attempt += 1
-
-
-def _fetch_claims_token(url: str, access_token: str) -> str | None:
-    response = request(
-        "attributes",
-        "GET",
-        url,
-        headers={
-            "Authorization": f"Bearer {access_token}",
-            "DIS-Client-Assertion": build_client_assertion(url),
-        },
-    )
-    if response.status == 404:
-        return None
-    raise_for_status(response, "attributes endpoint")
-    claims_token = response.json_object().get("claimsToken")
-    if not isinstance(claims_token, str) or not claims_token:
-        raise ProviderError("attributes response has no claimsToken")
-    return claims_token

@@ -73,7 +73,7 @@ def test_l4_a_socket_timeout_ahead_of_the_deadline_is_also_too_late(
 ) -> None:
     """The socket's own timeout and the deadline's timer race; either way it is "too late",
     which is what diagnose names as the allow-list symptom."""
-    monkeypatch.setattr(provider._Deadline, "_expire", lambda self: None)  # the socket wins
+    monkeypatch.setattr(provider, "_shut_down", lambda sock: None)  # the socket wins
     stalled = serving(lambda request, connection: time.sleep(3) or False)
     too_late = pytest.raises(ProviderUnavailable, match=r"no complete answer .* within 1\.5 s")
     with stalled as server, too_late:
@@ -351,15 +351,15 @@ def test_c8_one_tls_context_and_kept_alive_connections_across_calls(
     ca_file, server_context = private_ca
     settings.SCOTACCOUNT_CA_BUNDLE = ca_file
     built = []
-    real = provider.build_ssl_context
+    real = ssl.create_default_context
     provider._pool_manager.cache_clear()
-    monkeypatch.setattr(provider, "build_ssl_context", lambda ca: built.append(ca) or real(ca))
+    monkeypatch.setattr(ssl, "create_default_context", lambda **kw: built.append(kw) or real(**kw))
     with serving(keep_alive, tls=server_context) as server:
         for _ in range(3):
             assert provider.request("token", "GET", server.url).status == 200
         assert server.connections == 1
         assert len(server.received) == 3
-    assert built == [ca_file]
+    assert built == [{"cafile": ca_file}]
     context = provider._pools().connection_pool_kw["ssl_context"]
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.core.cache import cache
 
 from scotaccount_django._internal import provider
@@ -94,11 +95,15 @@ def test_j1_jwks_down_with_a_stale_copy_still_signs_in(client, stale_metadata) -
     assert attempts(stale_metadata, "jwks") == 2  # the first sign-in, then one failed refresh
 
 
+def saved(key: str) -> dict:
+    """What the app signed into the cache entry: the document and when it was fetched."""
+    return signing.loads(cache.get(key), salt=key)
+
+
 def poison(key: str, **changes) -> None:
-    entry = cache.get(key)
-    document = json.loads(entry["body"])
-    document.update(changes)
-    cache.set(key, {**entry, "body": json.dumps(document)})
+    content = saved(key)
+    content["document"].update(changes)
+    cache.set(key, signing.dumps(content, key="not this site's SECRET_KEY", salt=key))
 
 
 def test_l9_poisoned_discovery_entry_cannot_redirect_endpoints(client, fake_scotaccount) -> None:
@@ -107,7 +112,7 @@ def test_l9_poisoned_discovery_entry_cannot_redirect_endpoints(client, fake_scot
     before = attempts(fake_scotaccount, "discovery")
     assert sign_in(client, fake_scotaccount).status_code == 302  # the token went to the fake
     assert attempts(fake_scotaccount, "discovery") == before + 1  # the entry was replaced
-    assert "attacker" not in cache.get(discovery_key(fake_scotaccount))["body"]
+    assert "attacker" not in json.dumps(saved(discovery_key(fake_scotaccount)))
 
 
 def test_l9_entry_signed_for_another_key_is_not_used(client, fake_scotaccount) -> None:
@@ -123,12 +128,9 @@ def test_l9_cached_document_is_revalidated_on_read(client, fake_scotaccount) -> 
     """Even an entry this app signed is checked again, as on fetch."""
     client.get(LOGIN)
     key = discovery_key(fake_scotaccount)
-    entry = cache.get(key)
-    document = json.loads(entry["body"])
-    document["token_endpoint"] = "http://attacker.example/token"  # not https
-    body = json.dumps(document)
-    signed = {**entry, "body": body, "mac": provider._mac(key, entry["fetched_at"], body)}
-    cache.set(key, signed)
+    content = saved(key)
+    content["document"]["token_endpoint"] = "http://attacker.example/token"  # not https
+    cache.set(key, signing.dumps(content, salt=key))  # signed as the app signs
     before = attempts(fake_scotaccount, "discovery")
     response = client.get(LOGIN)
     assert response.status_code == 302
