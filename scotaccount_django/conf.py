@@ -164,7 +164,9 @@ class Setting(Generic[T]):
 class Settings:
     """The rows, then what is fixed or derived from them (kept once read, as the rows)."""
 
-    CLIENT_ID = Setting(URL, None, "The client id ScotAccount gave you at onboarding.", '"..."')
+    CLIENT_ID = Setting(
+        TEXT.optional('"..."'), None, "The client id ScotAccount gave you at onboarding."
+    )
     ENVIRONMENT = Setting(
         TEXT, "integration", "`integration`, `production` or `local` (the fake)."
     )
@@ -244,7 +246,7 @@ def reload_conf(*, setting: str, **kwargs: Any) -> None:
 
 def environment_url(name: str) -> str | None:
     """A URL setting's value from ``SCOTACCOUNT_ENVIRONMENT``; "local" is the fake's."""
-    if conf.ENVIRONMENT != "local":
+    if conf.ENVIRONMENT != "local" or name not in LOCAL_URLS:
         return ENVIRONMENT_URLS.get(conf.ENVIRONMENT, {}).get(name)
     offset, path = LOCAL_URLS[name]
     return f"http://{LOCAL_HOST}:{conf.LOCAL_PORT + offset}{path}"

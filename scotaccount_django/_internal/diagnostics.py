@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -39,8 +39,9 @@ ALLOW_LIST_HINT = (
     "the IP allow-list symptom: ScotAccount has not allow-listed the address this server "
     "leaves from (see docs/onboarding.md)"
 )
-
 NETWORK_HINT = "check the URL and this server's outbound network, DNS and proxy settings"
+#: Key file permission bits for group and others: any of them is check W003.
+NOT_OWNER = stat.S_IRWXG | stat.S_IRWXO
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class Result:
 
 def skipped(name: str, needs: str) -> Result:
     return Result(name, True, f"skipped: needs {needs}", skipped=True)
+
+
+def key_file_mode() -> int | None:
+    """The key file's permission bits; None when the key is inline or the file is missing."""
+    path = conf.PRIVATE_KEY_FILE
+    return stat.S_IMODE(os.stat(path).st_mode) if path and os.path.exists(path) else None
 
 
 def run() -> list[Result]:
@@ -74,45 +81,36 @@ def _run() -> Iterator[Result]:
         yield Result("public_jwk", True, "register this public key", {"jwk": jwk})
     else:
         yield skipped("public_jwk", "a usable key")
-    provider = yield from fetch_discovery()
-    if provider is not None:
-        issuer = check_issuer(provider.document)
+    discovery, fetched = fetch_discovery()
+    yield discovery
+    document = fetched.document if fetched else {}
+    if fetched is not None:
+        issuer = check_issuer(document)
         yield issuer
-        if issuer.ok:  # keys from a provider that is not ours prove nothing, so not fetched
-            yield from check_jwks(provider.document)
-        else:
-            yield skipped("jwks", "the issuer to match")
-        yield check_clock(provider)
+        # Keys from a provider that is not ours prove nothing, so they are not fetched.
+        yield check_jwks(document) if issuer.ok else skipped("jwks", "the issuer to match")
+        yield check_clock(fetched)
     else:
         yield from (skipped(name, "discovery") for name in ("issuer", "jwks", "clock"))
     yield check_uri("redirect_uri", conf.REDIRECT_URI)
     yield check_uri("post_logout_redirect_uri", conf.POST_LOGOUT_REDIRECT_URI)
-    if key is not None:
-        yield check_assertion(key, provider.document if provider else {})
-    else:
-        yield skipped("client_assertion", "a usable key")
+    yield check_assertion(key, document) if key else skipped("client_assertion", "a usable key")
 
 
 def describe_key(key: SigningKey) -> Result:
     """Type, size, kid, thumbprint and file mode; a file others can read fails."""
-    public = key.private_key.public_key()
-    thumbprint = jwk_thumbprint(public_jwk(public))
+    thumbprint = jwk_thumbprint(public_jwk(key.private_key.public_key()))
     kind = "RSA" if key.algorithm == "RS256" else "EC P-256"
-    data: dict[str, Any] = {
-        "type": kind,
-        "bits": key.private_key.key_size,
-        "algorithm": key.algorithm,
-        "kid": key.kid,
-        "thumbprint": thumbprint,
-    }
-    detail = f"{kind} {key.private_key.key_size} bits ({key.algorithm}), kid {key.kid}"
+    bits, algorithm = key.private_key.key_size, key.algorithm
+    data = {"type": kind, "bits": bits, "algorithm": algorithm, "kid": key.kid}
+    data["thumbprint"] = thumbprint
+    detail = f"{kind} {bits} bits ({algorithm}), kid {key.kid}"
     detail += " (its JWK thumbprint)" if key.kid == thumbprint else f", thumbprint {thumbprint}"
-    path = conf.PRIVATE_KEY_FILE
-    if not path:
+    mode = key_file_mode()
+    if mode is None:
         return Result("key", True, f"{detail}, from SCOTACCOUNT_PRIVATE_KEY", data)
-    mode = stat.S_IMODE(os.stat(path).st_mode)
     data["file_mode"] = f"{mode:04o}"
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if mode & NOT_OWNER:
         return Result(
             "key", False, f"{detail}, file mode {mode:04o}: readable beyond its owner", data
         )
@@ -120,46 +118,38 @@ def describe_key(key: SigningKey) -> Result:
 
 
 @dataclass(frozen=True)
-class Provider:
+class Discovery:
     document: dict[str, Any]
+    #: The provider's ``Date`` header, and our clock half-way through the call.
     date: str
-    sent_at: float
-    received_at: float
+    midpoint: float
 
 
-def fetch_discovery() -> Generator[Result, None, Provider | None]:
-    """Fetch discovery from this server: yields its result, returns what was fetched."""
+def fetch_discovery() -> tuple[Result, Discovery | None]:
+    """Fetch discovery from this server: its result, and what was fetched."""
     url = conf.DISCOVERY_URL
     if not url:
-        yield Result("discovery", False, "SCOTACCOUNT_DISCOVERY_URL is not set")
-        return None
+        return Result("discovery", False, "SCOTACCOUNT_DISCOVERY_URL is not set"), None
     sent_at = time.time()
     try:
         response = provider.request("discovery", "GET", url)
+        if response.status in ALLOW_LIST_STATUSES:
+            detail = f"{url} answered HTTP {response.status}: {ALLOW_LIST_HINT}"
+            return Result("discovery", False, detail), None
+        provider.raise_for_status(response, url)
+        document = response.json_object()
     except ProviderUnavailable as exc:
         # Only silence is the allow-list symptom; a refused connection or an unknown host is
         # this server's network, DNS or proxy (or a wrong URL).
         timed_out = "timed out" in str(exc) or str(exc).startswith("no complete answer")
         hint = f"no answer in time is {ALLOW_LIST_HINT}" if timed_out else NETWORK_HINT
-        yield Result("discovery", False, f"{exc}; {hint}")
-        return None
+        return Result("discovery", False, f"{exc}; {hint}"), None
     except ProviderError as exc:
-        yield Result("discovery", False, str(exc))
-        return None
-    received_at = time.time()
-    if response.status in ALLOW_LIST_STATUSES:
-        yield Result(
-            "discovery", False, f"{url} answered HTTP {response.status}: {ALLOW_LIST_HINT}"
-        )
-        return None
-    try:
-        provider.raise_for_status(response, url)
-        document = response.json_object()
-    except ProviderError as exc:
-        yield Result("discovery", False, str(exc))
-        return None
-    yield Result("discovery", True, f"fetched {url}")
-    return Provider(document, response.date, sent_at, received_at)
+        return Result("discovery", False, str(exc)), None
+    midpoint = (sent_at + time.time()) / 2
+    return Result("discovery", True, f"fetched {url}"), Discovery(
+        document, response.date, midpoint
+    )
 
 
 def check_issuer(document: dict[str, Any]) -> Result:
@@ -169,32 +159,28 @@ def check_issuer(document: dict[str, Any]) -> Result:
     return Result("issuer", False, f"discovery says {found!r:.200}, settings expect {expected!r}")
 
 
-def check_jwks(document: dict[str, Any]) -> Iterator[Result]:
+def check_jwks(document: dict[str, Any]) -> Result:
     url = document.get("jwks_uri")
     if not isinstance(url, str):
-        yield Result("jwks", False, "discovery has no jwks_uri")
-        return
+        return Result("jwks", False, "discovery has no jwks_uri")
     try:
         response = provider.request("jwks", "GET", url)
         provider.raise_for_status(response, url)
         keys = parse_key_set(response.json_object()).keys
     except ProviderError as exc:
-        yield Result("jwks", False, str(exc))
-        return
+        return Result("jwks", False, str(exc))
     if not keys:
-        yield Result("jwks", False, f"{url} has no usable signing key")
-        return
-    yield Result("jwks", True, f"{len(keys)} signing key(s) at {url}")
+        return Result("jwks", False, f"{url} has no usable signing key")
+    return Result("jwks", True, f"{len(keys)} signing key(s) at {url}")
 
 
-def check_clock(provider: Provider) -> Result:
+def check_clock(discovery: Discovery) -> Result:
     """Offset from the provider's ``Date`` (1 s resolution), taken mid-way through the call."""
     try:
-        theirs = parsedate_to_datetime(provider.date).timestamp()
+        theirs = parsedate_to_datetime(discovery.date).timestamp()
     except (TypeError, ValueError):
         return Result("clock", False, "the provider sent no usable Date header")
-    ours = (provider.sent_at + provider.received_at) / 2
-    offset = ours - theirs
+    offset = discovery.midpoint - theirs
     leeway = conf.CLOCK_LEEWAY.total_seconds()
     data = {"offset_seconds": round(offset, 1), "leeway_seconds": leeway}
     detail = f"this server is {abs(offset):.0f} s {'ahead of' if offset > 0 else 'behind'} it"
