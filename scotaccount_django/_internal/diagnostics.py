@@ -64,12 +64,8 @@ def key_file_mode() -> int | None:
     return stat.S_IMODE(os.stat(path).st_mode) if path and os.path.exists(path) else None
 
 
-def run() -> list[Result]:
+def run() -> Iterator[Result]:
     """Every check, in order; later checks are skipped when what they need failed."""
-    return list(_run())
-
-
-def _run() -> Iterator[Result]:
     key: SigningKey | None = None
     try:
         key = load_signing_key()

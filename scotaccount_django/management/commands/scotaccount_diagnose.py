@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON document.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        results = diagnostics.run()
+        results = list(diagnostics.run())
         ok = all(result.ok for result in results)
         if options["json"]:
             document = {"ok": ok, "checks": [asdict(result) for result in results]}
