@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from collections.abc import Iterator
 from datetime import timedelta
 from types import BuiltinFunctionType, FunctionType, MethodType
@@ -25,7 +26,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from scotaccount_django._internal import fields
-from scotaccount_django._internal.diagnostics import NOT_OWNER, key_file_mode
 from scotaccount_django._internal.provider import load_signing_key
 from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,
@@ -54,6 +54,8 @@ REQUIRED_MIDDLEWARE = (
 )
 SCOTACCOUNT_SESSION = timedelta(hours=4)
 MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
+#: Key file permission bits for group and others: any of them is W003 (and fails diagnose).
+NOT_OWNER = stat.S_IRWXG | stat.S_IRWXO
 #: Cache backends whose contents live in one process (or nowhere).
 PER_PROCESS_CACHES = ("locmem.LocMemCache", "dummy.DummyCache")
 
@@ -230,6 +232,12 @@ def environment_of(url: str) -> str | None:
     if host.endswith(".scotaccount.service.gov.scot"):
         return "production"
     return None
+
+
+def key_file_mode() -> int | None:
+    """The key file's permission bits; None when the key is inline or the file is missing."""
+    path = conf.PRIVATE_KEY_FILE
+    return stat.S_IMODE(os.stat(path).st_mode) if path and os.path.exists(path) else None
 
 
 def _settings_problems() -> Iterator[checks.CheckMessage]:
