@@ -298,13 +298,10 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
         yield _message("scotaccount.E041", path=conf.CA_BUNDLE)
     if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
         yield _message("scotaccount.E012")
-    uris = {
-        "scotaccount.E009": conf.REDIRECT_URI,
-        "scotaccount.E021": conf.POST_LOGOUT_REDIRECT_URI,
-    }
-    for check_id, uri in uris.items():
-        if not uri and not settings.DEBUG:
-            yield _message(check_id)
+    if not conf.REDIRECT_URI and not settings.DEBUG:
+        yield _message("scotaccount.E009")
+    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
+        yield _message("scotaccount.E021")
     backend = str(settings.CACHES.get(conf.CACHE_ALIAS, {}).get("BACKEND", ""))
     if backend.endswith(PER_PROCESS_CACHES):
         alias, name = conf.CACHE_ALIAS, backend.rsplit(".", 1)[-1]
