@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
@@ -23,6 +23,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import EmailField
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from scotaccount_django._internal import fields
 from scotaccount_django._internal.provider import load_signing_key
@@ -30,8 +31,10 @@ from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,
     DOCUMENTED_LOGOUT_PATH,
     ENVIRONMENTS,
+    LOCAL_URLS,
     PREFIX,
     SETTINGS,
+    URL,
     Settings,
     conf,
     environment_url,
@@ -51,6 +54,8 @@ REQUIRED_MIDDLEWARE = (
 )
 SCOTACCOUNT_SESSION = timedelta(hours=4)
 MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
+#: Key file permission bits for group and others: any of them is W003 (and fails diagnose).
+NOT_OWNER = stat.S_IRWXG | stat.S_IRWXO
 #: Cache backends whose contents live in one process (or nowhere).
 PER_PROCESS_CACHES = ("locmem.LocMemCache", "dummy.DummyCache")
 
@@ -135,9 +140,10 @@ MESSAGES: dict[str, tuple[str, str]] = {f"scotaccount.{key}": text for key, text
              "keeps to itself.",
              "'One JWKS refetch per 30 s' holds across workers only with a shared cache: "
              "point SCOTACCOUNT_CACHE_ALIAS at Redis, Memcached or the database cache."),
-    "I040": ("Sign-out at ScotAccount goes to the discovery document's end_session_endpoint; "
-             "if it advertises none, to {url}.",
-             "That is ScotAccount's documented /authorize/logout on the sign-in issuer."),
+    "I040": ("Sign-out goes to the discovery document's end_session_endpoint; if it "
+             "advertises none, to {url}, on a host that is not ScotAccount's.",
+             "That is ScotAccount's documented /authorize/logout: make sure this host serves "
+             "it."),
     "W050": ("SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty: new verified attributes "
              "(personal data) are stored unencrypted, and encrypted ones cannot be read.",
              "Set it to Fernet keys kept outside the database (docs/deployment.md), then "
@@ -172,34 +178,32 @@ def _value_problems() -> Iterator[checks.CheckMessage]:
             suggestion = f"Did you mean {nearest[0]}? " if nearest else ""
             yield _message("scotaccount.W002", setting=name, suggestion=suggestion)
     for row in SETTINGS:
-        value = row.raw()
+        value, fmt = row.raw(), {"setting": row.name, "example": row.example}
         if not row.kind.accepts(value):
-            fmt = {"setting": row.name, "example": row.example}
             yield _message(
                 "scotaccount.E060", actual=a_type(value), expected=row.kind.expected, **fmt
             )
         elif not row.kind.valid(value):
             literal = python_literal(value)
-            fmt = {"setting": row.name, "example": row.example, "rule": row.kind.rule}
-            yield _message("scotaccount.E022", value=literal, **fmt)
+            yield _message("scotaccount.E022", value=literal, rule=row.kind.rule, **fmt)
 
 
-def _unreadable(messages: Iterable[checks.CheckMessage]) -> bool:
+def _readable(problems: list[checks.CheckMessage]) -> bool:
     """A wrong type stops the round: later checks read the values (a bad range does not)."""
-    return any(message.id == "scotaccount.E060" for message in messages)
+    return all(message.id != "scotaccount.E060" for message in problems)
 
 
 @checks.register(checks.Tags.security)
 def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """The shape of the settings: no I/O, so commands run without the key mounted."""
     problems = list(_value_problems())
-    return problems if _unreadable(problems) else problems + list(_settings_problems())
+    return problems + list(_settings_problems()) if _readable(problems) else problems
 
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_deploy_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """Files and production values, every one in the same round."""
-    return [] if _unreadable(_value_problems()) else list(_deploy_problems())
+    return list(_deploy_problems()) if _readable(list(_value_problems())) else []
 
 
 @checks.register(checks.Tags.urls)
@@ -211,77 +215,11 @@ def check_urls(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
-def provider_urls() -> dict[str, str | None]:
-    """ScotAccount's URLs by setting name, read without M7's run-time refusal."""
-    rows = (Settings.DISCOVERY_URL, Settings.ATTRIBUTES_URL, Settings.ATTRIBUTES_JWKS_URL)
-    return {row.name: row.raw() or environment_url(row.name) for row in rows}
-
-
-def _settings_problems() -> Iterator[checks.CheckMessage]:
-    if not conf.CLIENT_ID:
-        yield _message("scotaccount.E001")
-    if not conf.PRIVATE_KEY:
-        yield _message("scotaccount.E002")
-    urls = provider_urls()
-    if not Settings.DISCOVERY_URL.raw() and conf.ENVIRONMENT not in ENVIRONMENTS:
-        yield _message("scotaccount.E011", value=conf.ENVIRONMENT)
-    elif not str(urls["SCOTACCOUNT_DISCOVERY_URL"]).endswith(DISCOVERY_SUFFIX):
-        yield _message("scotaccount.E015")
-    loopback = [url for url in urls.values() if url and is_loopback_url(url)]
-    if (loopback or conf.ENVIRONMENT == "local") and not local_allowed():
-        yield _message("scotaccount.E010", url=(loopback or ["local"])[0])
-    urls["SCOTACCOUNT_REDIRECT_URI"] = conf.REDIRECT_URI
-    urls["SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI"] = conf.POST_LOGOUT_REDIRECT_URI
-    for setting, url in urls.items():
-        if url and not is_https_or_loopback(url):
-            yield _message("scotaccount.E004", setting=setting, url=url)
-    found = {name: environment_of(url) for name, url in provider_urls().items() if url}
-    if len({environment for environment in found.values() if environment}) > 1:
-        detail = ", ".join(f"{name} on {env}" for name, env in found.items() if env)
-        yield _message("scotaccount.E061", detail=detail)
-    if conf.CACHE_ALIAS not in settings.CACHES:
-        yield _message(
-            "scotaccount.E040", alias=conf.CACHE_ALIAS, aliases=", ".join(settings.CACHES)
-        )
-    try:
-        fields.key_ring()
-    except ImproperlyConfigured as exc:
-        yield _message("scotaccount.E050", detail=exc)
-    yield from _attribute_problems()
-    yield from _user_model_problems()
-    yield from _wiring_problems()
-    yield from _session_problems()
-
-
-def _deploy_problems() -> Iterator[checks.CheckMessage]:
-    if conf.PRIVATE_KEY:
-        try:
-            load_signing_key()
-        except ConfigurationError as exc:
-            yield _message("scotaccount.E003", detail=exc)
-    path = conf.PRIVATE_KEY_FILE
-    if path and os.path.exists(path):
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            yield _message("scotaccount.W003", path=path, mode=mode)
-    if conf.CA_BUNDLE and not os.access(conf.CA_BUNDLE, os.R_OK):
-        yield _message("scotaccount.E041", path=conf.CA_BUNDLE)
-    if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
-        yield _message("scotaccount.E012")
-    if not conf.REDIRECT_URI and not settings.DEBUG:
-        yield _message("scotaccount.E009")
-    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
-        yield _message("scotaccount.E021")
-    backend = str(settings.CACHES.get(conf.CACHE_ALIAS, {}).get("BACKEND", ""))
-    if backend.endswith(PER_PROCESS_CACHES):
-        alias, name = conf.CACHE_ALIAS, backend.rsplit(".", 1)[-1]
-        yield _message("scotaccount.W040", alias=alias, backend=name)
-    discovery = provider_urls()["SCOTACCOUNT_DISCOVERY_URL"] or ""
-    issuer = discovery.removesuffix(DISCOVERY_SUFFIX)
-    url = issuer + DOCUMENTED_LOGOUT_PATH if issuer != discovery else "nowhere: no issuer is set"
-    yield _message("scotaccount.I040", url=url)
-    if not settings.DEBUG and not conf.ATTRIBUTE_ENCRYPTION_KEYS:
-        yield _message("scotaccount.W050")
+def configured_urls() -> dict[str, str | None]:
+    """Every URL setting, ScotAccount's from the environment, read without M7's refusal."""
+    return {
+        row.name: row.raw() or environment_url(row.name) for row in SETTINGS if row.kind is URL
+    }
 
 
 def environment_of(url: str) -> str | None:
@@ -296,7 +234,41 @@ def environment_of(url: str) -> str | None:
     return None
 
 
-def _attribute_problems() -> Iterator[checks.CheckMessage]:
+def key_file_mode() -> int | None:
+    """The key file's permission bits; None when the key is inline or the file is missing."""
+    path = conf.PRIVATE_KEY_FILE
+    return stat.S_IMODE(os.stat(path).st_mode) if path and os.path.exists(path) else None
+
+
+def _settings_problems() -> Iterator[checks.CheckMessage]:
+    if not conf.CLIENT_ID:
+        yield _message("scotaccount.E001")
+    if not conf.PRIVATE_KEY:
+        yield _message("scotaccount.E002")
+    urls = configured_urls()
+    if not Settings.DISCOVERY_URL.raw() and conf.ENVIRONMENT not in ENVIRONMENTS:
+        yield _message("scotaccount.E011", value=conf.ENVIRONMENT)
+    elif not str(urls["SCOTACCOUNT_DISCOVERY_URL"]).endswith(DISCOVERY_SUFFIX):
+        yield _message("scotaccount.E015")
+    for setting, url in urls.items():
+        if url and not is_https_or_loopback(url):
+            yield _message("scotaccount.E004", setting=setting, url=url)
+    # ScotAccount's URLs by environment (the council's own may well be on this machine).
+    found = {name: environment_of(url) for name, url in urls.items() if url and name in LOCAL_URLS}
+    loopback = [urls[name] for name, environment in found.items() if environment == "local"]
+    if (loopback or conf.ENVIRONMENT == "local") and not local_allowed():
+        yield _message("scotaccount.E010", url=(loopback or ["local"])[0])
+    if len({environment for environment in found.values() if environment}) > 1:
+        detail = ", ".join(f"{name} on {env}" for name, env in found.items() if env)
+        yield _message("scotaccount.E061", detail=detail)
+    if conf.CACHE_ALIAS not in settings.CACHES:
+        yield _message(
+            "scotaccount.E040", alias=conf.CACHE_ALIAS, aliases=", ".join(settings.CACHES)
+        )
+    try:
+        fields.key_ring()
+    except ImproperlyConfigured as exc:
+        yield _message("scotaccount.E050", detail=exc)
     ages = conf.ATTRIBUTE_MAX_AGE
     unknown = sorted(set(ages) - set(AttributeScope.values))
     if unknown:
@@ -304,6 +276,43 @@ def _attribute_problems() -> Iterator[checks.CheckMessage]:
     for scope, age in ages.items():
         if age < MIN_ATTRIBUTE_MAX_AGE:
             yield _message("scotaccount.E031", scope=scope, value=python_literal(age))
+    yield from _user_model_problems()
+    yield from _wiring_problems()
+    lifetime, idle = conf.SESSION_LIFETIME, conf.SESSION_IDLE_TIMEOUT
+    if lifetime > SCOTACCOUNT_SESSION:
+        yield _message("scotaccount.W021", lifetime=lifetime)
+    if idle is not None and idle >= lifetime:
+        yield _message("scotaccount.W022", idle=idle, lifetime=lifetime)
+
+
+def _deploy_problems() -> Iterator[checks.CheckMessage]:
+    if conf.PRIVATE_KEY:
+        try:
+            load_signing_key()
+        except ConfigurationError as exc:
+            yield _message("scotaccount.E003", detail=exc)
+    mode = key_file_mode()
+    if mode is not None and mode & NOT_OWNER:
+        yield _message("scotaccount.W003", path=conf.PRIVATE_KEY_FILE, mode=mode)
+    if conf.CA_BUNDLE and not os.access(conf.CA_BUNDLE, os.R_OK):
+        yield _message("scotaccount.E041", path=conf.CA_BUNDLE)
+    if conf.ENVIRONMENT == "production" and not conf.ATTRIBUTES_URL:
+        yield _message("scotaccount.E012")
+    if not conf.REDIRECT_URI and not settings.DEBUG:
+        yield _message("scotaccount.E009")
+    if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
+        yield _message("scotaccount.E021")
+    backend = str(settings.CACHES.get(conf.CACHE_ALIAS, {}).get("BACKEND", ""))
+    if backend.endswith(PER_PROCESS_CACHES):
+        alias, name = conf.CACHE_ALIAS, backend.rsplit(".", 1)[-1]
+        yield _message("scotaccount.W040", alias=alias, backend=name)
+    # ScotAccount and the fake both serve the documented logout; another host may not.
+    discovery = configured_urls()["SCOTACCOUNT_DISCOVERY_URL"] or ""
+    if discovery.endswith(DISCOVERY_SUFFIX) and environment_of(discovery) is None:
+        url = discovery.removesuffix(DISCOVERY_SUFFIX) + DOCUMENTED_LOGOUT_PATH
+        yield _message("scotaccount.I040", url=url)
+    if not settings.DEBUG and not conf.ATTRIBUTE_ENCRYPTION_KEYS:
+        yield _message("scotaccount.W050")
 
 
 def _user_model_problems() -> Iterator[checks.CheckMessage]:
@@ -322,8 +331,6 @@ def _user_model_problems() -> Iterator[checks.CheckMessage]:
 
 def _is_scotaccount_backend(path: str) -> bool:
     """True for ``ScotAccountBackend`` or a council's subclass of it."""
-    from django.utils.module_loading import import_string
-
     from scotaccount_django.backends import ScotAccountBackend
 
     try:
@@ -343,21 +350,13 @@ def _wiring_problems() -> Iterator[checks.CheckMessage]:
     for app in ("django.contrib.sessions", "django.contrib.auth"):
         if app not in settings.INSTALLED_APPS:
             yield _message("scotaccount.E016", app=app)
-    for middleware in REQUIRED_MIDDLEWARE:
-        if middleware not in settings.MIDDLEWARE:
-            yield _message("scotaccount.E017", middleware=middleware)
-
-
-def _session_problems() -> Iterator[checks.CheckMessage]:
     middleware = list(settings.MIDDLEWARE)
+    for required in REQUIRED_MIDDLEWARE:
+        if required not in middleware:
+            yield _message("scotaccount.E017", middleware=required)
+        elif MIDDLEWARE in middleware and middleware.index(required) > middleware.index(
+            MIDDLEWARE
+        ):
+            yield _message("scotaccount.E020", middleware=required)
     if MIDDLEWARE not in middleware:
         yield _message("scotaccount.W020")
-    for required in REQUIRED_MIDDLEWARE:
-        after = MIDDLEWARE in middleware and required in middleware
-        if after and middleware.index(required) > middleware.index(MIDDLEWARE):
-            yield _message("scotaccount.E020", middleware=required)
-    lifetime, idle = conf.SESSION_LIFETIME, conf.SESSION_IDLE_TIMEOUT
-    if lifetime > SCOTACCOUNT_SESSION:
-        yield _message("scotaccount.W021", lifetime=lifetime)
-    if idle is not None and idle >= lifetime:
-        yield _message("scotaccount.W022", idle=idle, lifetime=lifetime)

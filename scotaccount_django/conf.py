@@ -3,9 +3,10 @@
 A row is its name, type, default and a one-line doc. The typed accessors
 (``conf.CLIENT_ID``), the system checks (``checks.py``) and the reference table
 in ``docs/settings.md`` all derive from the rows, so nothing is kept in step by
-hand. Values are read at call time (``override_settings`` just works) and
-Django's settings are never written to. Values that are fixed, or derived from
-the rows, are plain attributes and properties after the rows.
+hand. As DRF's ``api_settings``, a value is converted on its first read and kept
+on ``conf``, so later reads are plain attribute reads; Django's ``setting_changed``
+(sent by ``override_settings`` and pytest-django's ``settings``) clears them.
+Django's settings are never written to.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from os import PathLike
 from typing import Any, Generic, TypeVar, overload
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from scotaccount_django.exceptions import ConfigurationError
 
@@ -136,7 +140,7 @@ class Setting(Generic[T]):
         self.example = example or (python_literal(default) if default else kind.example)
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name = PREFIX + name
+        self.attname, self.name = name, PREFIX + name
 
     def raw(self) -> Any:
         return getattr(settings, self.name, self.default)
@@ -148,17 +152,21 @@ class Setting(Generic[T]):
     def __get__(self, instance: object | None, owner: type) -> Setting[T] | T:
         if instance is None:
             return self
-        value = self.kind.convert(self.raw())
-        if self.name not in LOCAL_URLS:
-            return value
-        refuse_local_without_debug()  # M7, wherever ScotAccount's URLs are read
-        return value or environment_url(self.name)  # type: ignore[return-value]
+        value: Any = self.kind.convert(self.raw())
+        if self.name in LOCAL_URLS:
+            # M7, wherever ScotAccount's URLs are read: it raises, so nothing is kept.
+            refuse_local_without_debug()
+            value = value or environment_url(self.name)
+        vars(instance)[self.attname] = value  # later reads skip this method
+        return value  # type: ignore[no-any-return]
 
 
 class Settings:
-    """The rows, then what is fixed or derived from them."""
+    """The rows, then what is fixed or derived from them (kept once read, as the rows)."""
 
-    CLIENT_ID = Setting(URL, None, "The client id ScotAccount gave you at onboarding.", '"..."')
+    CLIENT_ID = Setting(
+        TEXT.optional('"..."'), None, "The client id ScotAccount gave you at onboarding."
+    )
     ENVIRONMENT = Setting(
         TEXT, "integration", "`integration`, `production` or `local` (the fake)."
     )
@@ -189,7 +197,7 @@ class Settings:
     ID_TOKEN_ALGORITHMS = ["RS256"]
     FLOW_LIFETIME = timedelta(days=7)
 
-    @property
+    @cached_property
     def ISSUER(self) -> str | None:
         """The sign-in issuer: the discovery URL without its suffix."""
         discovery = self.DISCOVERY_URL
@@ -197,25 +205,25 @@ class Settings:
             return discovery[: -len(DISCOVERY_SUFFIX)]
         return None
 
-    @property
+    @cached_property
     def ATTRIBUTES_ISSUER(self) -> str | None:
         """``iss`` of every claimsToken: ``/jwt`` on the attributes host, as ScotAccount's."""
         url = urlsplit(self.ATTRIBUTES_URL or "")
         return f"{url.scheme}://{url.netloc}/jwt" if url.netloc else None
 
-    @property
+    @cached_property
     def DOCUMENTED_END_SESSION_URL(self) -> str | None:
         """ScotAccount's documented ``/authorize/logout`` on the sign-in issuer."""
         issuer = self.ISSUER
         return f"{issuer.rstrip('/')}{DOCUMENTED_LOGOUT_PATH}" if issuer else None
 
-    @property
+    @cached_property
     def PRIVATE_KEY_PEM(self) -> str | None:
         """The key's PEM text when ``SCOTACCOUNT_PRIVATE_KEY`` holds it inline."""
         value = self.PRIVATE_KEY
         return value if value and value.lstrip().startswith("-----BEGIN") else None
 
-    @property
+    @cached_property
     def PRIVATE_KEY_FILE(self) -> str | None:
         """The key file's path when ``SCOTACCOUNT_PRIVATE_KEY`` is not PEM text."""
         return None if self.PRIVATE_KEY_PEM else self.PRIVATE_KEY
@@ -223,12 +231,22 @@ class Settings:
 
 #: Every row, in the order of the class: the checks and the docs test walk these.
 SETTINGS: list[Setting[Any]] = [row for row in vars(Settings).values() if isinstance(row, Setting)]
+#: What ``conf`` keeps once read: the rows and the values derived from them.
+KEPT = [name for name, row in vars(Settings).items() if isinstance(row, Setting | cached_property)]
 conf = Settings()
+
+
+@receiver(setting_changed)
+def reload_conf(*, setting: str, **kwargs: Any) -> None:
+    """Forget what was read when a setting it depends on changes (M7 reads ``DEBUG``)."""
+    if setting.startswith(PREFIX) or setting == "DEBUG":
+        for name in KEPT:
+            vars(conf).pop(name, None)
 
 
 def environment_url(name: str) -> str | None:
     """A URL setting's value from ``SCOTACCOUNT_ENVIRONMENT``; "local" is the fake's."""
-    if conf.ENVIRONMENT != "local":
+    if conf.ENVIRONMENT != "local" or name not in LOCAL_URLS:
         return ENVIRONMENT_URLS.get(conf.ENVIRONMENT, {}).get(name)
     offset, path = LOCAL_URLS[name]
     return f"http://{LOCAL_HOST}:{conf.LOCAL_PORT + offset}{path}"

@@ -1,7 +1,8 @@
-"""The commands that live in the testing kit (``scotaccount-django-testing``), found lazily.
+"""What the commands share: an argument type, and the commands that live in the testing kit.
 
 The core registers ``scotaccount_fake`` and ``scotaccount_selftest`` so that ``manage.py help``
-lists them, but their code ships in the kit, which production never installs.
+lists them, but their code ships in the kit (``scotaccount-django-testing``), which production
+never installs.
 """
 
 from __future__ import annotations
@@ -15,16 +16,24 @@ from django.core.management.base import BaseCommand, CommandError
 INSTALL_HINT = "pip install scotaccount-django-testing"
 
 
+def positive(value: str) -> int:
+    """An argument type: a whole number of at least 1 (argparse reports anything else)."""
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class MissingKit(BaseCommand):
+    help = f"Needs the testing kit: {INSTALL_HINT}"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        raise CommandError(f"This command is in the testing kit: {INSTALL_HINT}")
+
+
 def kit_command(module: str) -> type[BaseCommand]:
     """The kit's ``Command`` from ``module``, or one that says in one line what to install."""
-    if importlib.util.find_spec("scotaccount_django_testing") is not None:
-        command: type[BaseCommand] = importlib.import_module(module).Command
-        return command
-
-    class MissingKit(BaseCommand):
-        help = f"Needs the testing kit: {INSTALL_HINT}"
-
-        def handle(self, *args: Any, **options: Any) -> None:
-            raise CommandError(f"This command is in the testing kit: {INSTALL_HINT}")
-
-    return MissingKit
+    if importlib.util.find_spec("scotaccount_django_testing") is None:
+        return MissingKit
+    command: type[BaseCommand] = importlib.import_module(module).Command
+    return command

@@ -140,7 +140,7 @@ def test_l9_cached_document_is_revalidated_on_read(client, fake_scotaccount) -> 
 
 def test_l9_cache_is_keyed_by_issuer(client, fake_scotaccount, monkeypatch) -> None:
     client.get(LOGIN)
-    monkeypatch.setattr(Settings, "ISSUER", "https://another-issuer.example")
+    monkeypatch.setattr(Settings, "ISSUER", property(lambda _: "https://another-issuer.example"))
     before = attempts(fake_scotaccount, "discovery")
     assert client.get(LOGIN).status_code == 502  # refetched, and refused: not that issuer's
     assert attempts(fake_scotaccount, "discovery") == before + 1

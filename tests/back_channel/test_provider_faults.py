@@ -107,9 +107,8 @@ def test_e6_jwks_down_with_a_cold_cache_fails_closed(client, fake_scotaccount) -
 def test_a6_discovery_with_another_issuer_is_refused(
     client, fake_scotaccount, monkeypatch
 ) -> None:
-    monkeypatch.setattr(
-        Settings, "ISSUER", fake_scotaccount.issuer + "/"
-    )  # no trailing-slash tolerance
+    # No trailing-slash tolerance. A property outranks the value conf keeps.
+    monkeypatch.setattr(Settings, "ISSUER", property(lambda _: fake_scotaccount.issuer + "/"))
     response = client.get("/scotaccount/login/")
     assert response.status_code == 502
     key = cache_key("discovery", fake_scotaccount.issuer + "/", fake_scotaccount.discovery_url)

@@ -153,7 +153,8 @@ def test_a_timeout_is_named_as_the_allow_list_symptom(healthy, settings):
 
 
 def test_wrong_issuer_fails(healthy, monkeypatch):
-    monkeypatch.setattr(Settings, "ISSUER", "https://authz.scotaccount.service.gov.scot")
+    production = property(lambda _: "https://authz.scotaccount.service.gov.scot")
+    monkeypatch.setattr(Settings, "ISSUER", production)
     checks = results()
     assert checks["discovery"]["ok"]
     assert not checks["issuer"]["ok"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import pytest
 from django.core import checks
 
-from scotaccount_django.conf import SETTINGS, Settings, conf
+from scotaccount_django.conf import KEPT, SETTINGS, Settings, conf
 
 #: One wrong value per setting, as a council would write it (often from os.environ).
 WRONG: dict[str, object] = {
@@ -125,3 +126,29 @@ def test_accessors_read_at_call_time_and_convert(settings) -> None:
     settings.SCOTACCOUNT_TIMEOUT = timedelta(milliseconds=1500)
     assert timedelta(seconds=1.5) == conf.TIMEOUT
     assert isinstance(Settings.TIMEOUT.doc, str)
+
+
+def test_a_value_is_converted_once_and_forgotten_when_a_setting_changes(settings) -> None:
+    settings.SCOTACCOUNT_DISCOVERY_URL = "https://a.example/.well-known/openid-configuration"
+    assert conf.ISSUER == "https://a.example"
+    assert vars(conf)["ISSUER"] == "https://a.example"  # kept on conf
+    settings.SCOTACCOUNT_DISCOVERY_URL = "https://b.example/.well-known/openid-configuration"
+    assert conf.ISSUER == "https://b.example"  # setting_changed cleared it
+
+
+def test_reading_a_kept_value_runs_no_python_code() -> None:
+    """The hot path: after the first read, ``conf.X`` is a plain attribute read."""
+    names = [*KEPT, "CLOCK_LEEWAY", "ID_TOKEN_ALGORITHMS", "FLOW_LIFETIME"]
+    first = [getattr(conf, name) for name in names]
+    calls: list[str] = []
+    sys.setprofile(
+        lambda frame, event, arg: event == "call" and calls.append(frame.f_code.co_name)
+    )
+    again = []
+    try:
+        for name in names:  # a loop, not a comprehension: that is a call of its own
+            again.append(getattr(conf, name))
+    finally:
+        sys.setprofile(None)
+    assert calls == []
+    assert again == first

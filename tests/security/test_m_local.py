@@ -40,6 +40,19 @@ def test_m7_local_without_debug_is_refused_at_run_time(local) -> None:
         conf.ISSUER  # noqa: B018 - derived values refuse too
 
 
+def test_m7_a_value_read_with_debug_on_is_refused_once_debug_is_off(local) -> None:
+    """``conf`` keeps what it read, but never past the change that makes M7 apply."""
+    local.DEBUG = True
+    assert conf.DISCOVERY_URL
+    assert conf.ISSUER
+    local.DEBUG = False
+    for _ in range(2):  # every read, not only the first
+        with pytest.raises(ConfigurationError):
+            conf.DISCOVERY_URL  # noqa: B018
+        with pytest.raises(ConfigurationError):
+            conf.ISSUER  # noqa: B018
+
+
 def test_m7_sign_in_shows_a_setup_page_not_a_500_and_logs_why(local, client, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="scotaccount_django"):
         response = client.get("/scotaccount/login/")

@@ -61,13 +61,34 @@ def test_deploy_check_is_quiet_for_a_shared_cache(settings, tmp_path):
     assert "scotaccount.W040" not in {m.id for m in checks.run_checks()}  # --deploy only
 
 
-def test_check_says_where_sign_out_goes_without_end_session_endpoint(settings):
-    settings.SCOTACCOUNT_DISCOVERY_URL = None
-    settings.SCOTACCOUNT_ENVIRONMENT = "integration"
+def test_check_says_where_sign_out_goes_on_a_host_that_is_not_scotaccount(settings):
+    settings.SCOTACCOUNT_DISCOVERY_URL = "https://idp.example/.well-known/openid-configuration"
     (message,) = deploy_messages("scotaccount.I040")
     assert message.level == checks.INFO
-    assert "https://authz.integration.scotaccount.service.gov.scot/authorize/logout" in message.msg
+    assert "https://idp.example/authorize/logout" in message.msg
     assert "documented /authorize/logout" in message.hint
+
+
+@pytest.mark.parametrize(
+    ("environment", "discovery"),
+    [
+        ("integration", None),
+        ("production", None),
+        (
+            "integration",
+            "https://authz.scotaccount.service.gov.scot/.well-known/openid-configuration",
+        ),
+        ("local", None),  # the fake serves its own /authorize/logout: it is not ScotAccount's
+        ("integration", "http://127.0.0.1:9/.well-known/openid-configuration"),
+    ],
+)
+def test_sign_out_fallback_is_not_reported_for_scotaccount_or_the_fake(
+    settings, environment, discovery
+):
+    settings.DEBUG = True
+    settings.SCOTACCOUNT_ENVIRONMENT = environment
+    settings.SCOTACCOUNT_DISCOVERY_URL = discovery
+    assert deploy_messages("scotaccount.I040") == []
 
 
 def test_verified_with_warnings_is_the_councils_policy_choice(settings):

@@ -1,8 +1,8 @@
 """Generate the relying party's key pair for ScotAccount onboarding.
 
-Replaces the OpenSSL and Java steps in ScotAccount's onboarding guide: writes
-the private key with owner-only permissions and prints what to send
-ScotAccount (the public PEM) and the public JWK with its thumbprint ``kid``.
+Replaces the OpenSSL and Java steps of ScotAccount's onboarding guide: writes
+the private key owner-only and prints what to send ScotAccount (the public
+PEM) and the public JWK with its thumbprint ``kid``.
 """
 
 from __future__ import annotations
@@ -25,20 +25,12 @@ from scotaccount_django._internal.provider import (
 )
 
 
-def generate_private_key(key_type: str) -> PrivateKey:
-    if key_type == "ec":
-        return ec.generate_private_key(ec.SECP256R1())
-    return rsa.generate_private_key(public_exponent=65537, key_size=3072)
-
-
 def write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
     """Write ``content`` to ``path`` with mode 0600, atomically.
 
-    The bytes go to a new temporary file in the same folder (``O_EXCL`` and
-    ``O_NOFOLLOW``, so neither an existing file nor a planted symlink is ever
-    opened), which then replaces ``path`` in one ``os.replace``: an existing key
-    is never truncated, and a reader sees the old key or the new one, whole.
-    Missing parent folders are made owner-only (0700).
+    L13: a new temporary file (``O_EXCL | O_NOFOLLOW``: neither an existing file nor a
+    planted symlink is opened) replaces ``path`` in one ``os.replace``, so an existing
+    key is never truncated and a reader sees the old key or the new one, whole.
     """
     if not replace and (path.exists() or path.is_symlink()):
         raise FileExistsError(path)
@@ -82,7 +74,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{given} is a folder: name the key file, for example {path / 'scotaccount.pem'}"
             )
-        private_key = generate_private_key(options["type"])
+        private_key: PrivateKey = (
+            ec.generate_private_key(ec.SECP256R1())
+            if options["type"] == "ec"
+            else rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        )
         pem = private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -100,13 +96,11 @@ class Command(BaseCommand):
         public_pem = public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
-        jwk_out = {**jwk, "kid": kid, "use": "sig", "alg": algorithm_for(public_key)}
-        self.stdout.write(f"Private key written to {path} (mode 600). Keep it secret.\n")
-        self.stdout.write("Public key to send to ScotAccount:\n")
-        self.stdout.write(public_pem)
-        self.stdout.write("Public JWK:\n")
-        self.stdout.write(json.dumps({"keys": [jwk_out]}, indent=2) + "\n")
+        jwks = {"keys": [{**jwk, "kid": kid, "use": "sig", "alg": algorithm_for(public_key)}]}
         self.stdout.write(
+            f"Private key written to {path} (mode 600). Keep it secret.\n"
+            f"Public key to send to ScotAccount:\n{public_pem}"
+            f"Public JWK:\n{json.dumps(jwks, indent=2)}\n"
             f"Set SCOTACCOUNT_PRIVATE_KEY = {str(path.resolve())!r}. Sign-in sends the kid "
-            f"{kid!r} (the key's thumbprint), as in the JWK above.\n"
+            f"{kid!r} (the key's thumbprint), as in the JWK above."
         )

@@ -1,11 +1,9 @@
 """Bring every stored verified attribute onto the first encryption key.
 
-Run it after putting a new key first in ``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS``
-(or after switching encryption on); then the old key can be removed. Rows are
-handled in batches by primary key, each batch in its own transaction with the
-rows locked, so the command can be stopped at any time and run again, or
-resumed from the id it printed with ``--after-id``. Rows already on the first
-key are left untouched.
+Run it after putting a new key first in ``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS`` (or
+after switching encryption on); then the old key can be removed. Each batch of rows is
+locked and rewritten in its own transaction, so the command can be stopped and run
+again, or resumed with ``--after-id``. Rows already on the first key are left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from django.db.models.functions import Cast
 
 from scotaccount_django._internal import fields
 from scotaccount_django.conf import conf
+from scotaccount_django.management.kit import positive
 from scotaccount_django.models import VerifiedAttribute
 
 
@@ -29,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--batch-size",
-            type=int,
+            type=positive,
             default=500,
             metavar="ROWS",
             help="Rows per transaction (default 500).",
@@ -47,8 +46,6 @@ class Command(BaseCommand):
             raise CommandError(
                 "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS is empty: there is no key to encrypt with."
             )
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1.")
         last_id, rewritten, checked = options["after_id"], 0, 0
         while True:
             with transaction.atomic():
@@ -59,19 +56,16 @@ class Command(BaseCommand):
                     # The stored text, not the decrypted value: which key sealed it matters.
                     .values_list("pk", Cast("claims", TextField()))[: options["batch_size"]]
                 )
-                for pk, stored in batch:
-                    rewritten += self.rewrite(pk, stored)
+                for pk, stored_text in batch:
+                    stored = json.loads(stored_text)
+                    if not fields.is_current(stored):
+                        VerifiedAttribute.objects.filter(pk=pk).update(
+                            claims=fields.unseal(stored)
+                        )
+                        rewritten += 1
             if not batch:
                 break
             checked += len(batch)
             last_id = batch[-1][0]
             self.stdout.write(f"Checked up to id {last_id}: {checked} rows, {rewritten} changed.")
         self.stdout.write(f"Done: {rewritten} of {checked} verified attribute(s) re-encrypted.")
-
-    def rewrite(self, pk: int, stored_text: str) -> int:
-        """Re-seal one row unless it is already on the first key; 1 if it was rewritten."""
-        stored = json.loads(stored_text)
-        if fields.is_current(stored):
-            return 0
-        VerifiedAttribute.objects.filter(pk=pk).update(claims=fields.unseal(stored))
-        return 1
