@@ -251,8 +251,7 @@ def signed_out(
     redirect_to = cast("str | None", settings.LOGOUT_REDIRECT_URL)
     if redirect_to and not scotaccount_unreachable:
         return HttpResponseRedirect(resolve_url(redirect_to))
-    context = {"scotaccount_unreachable": scotaccount_unreachable}
-    return render(request, template_name, context)
+    return render(request, template_name, {"scotaccount_unreachable": scotaccount_unreachable})
 
 
 class LogoutView(View):

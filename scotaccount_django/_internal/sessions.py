@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING, cast
 
@@ -65,10 +64,8 @@ def start_session(
         auth.login(request, user)
         if key_before is not None and session.session_key == key_before:
             session.cycle_key()
-        now = time.time()
-        ends = datetime.fromtimestamp(now, tz=dt_timezone.utc) + conf.SESSION_LIFETIME
-        session.set_expiry(ends + ENDED_NOTICE)
-        session[LAST_ACTIVITY] = now
+        session.set_expiry(conf.SESSION_LIFETIME + ENDED_NOTICE)
+        session[LAST_ACTIVITY] = time.time()
     sid = claims.sid
     session[ID_TOKEN] = id_token
     session[SUB] = str(claims.sub)
