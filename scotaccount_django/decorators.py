@@ -1,8 +1,4 @@
-"""Views that need verified attributes: ``@verified_attributes_required``, and a mixin.
-
-An attribute that could not be obtained gets an "unavailable" handler, so nobody is
-sent round the same request again.
-"""
+"""Views that need verified attributes: ``@verified_attributes_required``, and a mixin."""
 
 from __future__ import annotations
 

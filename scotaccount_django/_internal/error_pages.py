@@ -1,7 +1,5 @@
 """What a person is told when a flow fails, one page per cause; how an ended session is answered.
-
-Pages never show ScotAccount's ``error_description`` (markup, phishing text).
-"""
+Never ScotAccount's ``error_description`` (markup, phishing text)."""
 
 from __future__ import annotations
 

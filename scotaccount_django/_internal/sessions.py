@@ -91,11 +91,8 @@ def end_local_session(request: HttpRequest) -> None:
 
 def end_sessions_for_sid(issuer: str, sid: str) -> list[ScotAccountSession]:
     """Delete every local session ScotAccount session ``sid`` created; returns their rows."""
-    rows = list(
-        ScotAccountSession.objects.filter(issuer=issuer, sid_hash=hash_sid(sid)).select_related(
-            "user"
-        )
-    )
+    found = ScotAccountSession.objects.filter(issuer=issuer, sid_hash=hash_sid(sid))
+    rows = list(found.select_related("user"))
     store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
     for row in rows:
         store(row.session_key).delete()
