@@ -1,10 +1,4 @@
-"""Views that need verified attributes: ``@verified_attributes_required``, and a mixin.
-
-Signed-out people sign in first; people missing an attribute go through the
-step-up and come back to the same page; when an attribute could not be
-obtained (declined, not available, failed verification) an "unavailable"
-handler answers instead, so nobody is sent round the same request again.
-"""
+"""Views that need verified attributes: ``@verified_attributes_required``, and a mixin."""
 
 from __future__ import annotations
 
@@ -37,10 +31,8 @@ def verified_attributes_response(
     unavailable: UnavailableHandler | None = None,
     login_url: str | None = None,
 ) -> HttpResponse | None:
-    """None when the signed-in person holds every scope, else the response to send.
-
-    The decorator's check, for views that need it inline (async views: docs/asgi.md).
-    """
+    """None when the signed-in person holds every scope, else the response to send
+    (the decorator's check inline, for async views: docs/asgi.md)."""
     if not request.user.is_authenticated:
         return redirect_to_sign_in(request, login_url)
     status = attribute_status(request.user, scopes)
@@ -81,12 +73,9 @@ attributes_unavailable = AttributesUnavailablePage()
 def verified_attributes_required(
     *scopes: str, unavailable: UnavailableHandler | None = None, login_url: str | None = None
 ) -> Callable[[ViewFunc], ViewFunc]:
-    """Decorate a view that needs the verified attributes ``scopes``.
+    """Decorate a view that needs the verified attributes ``scopes`` (docs/attributes.md).
 
-    ``unavailable(request, unavailable_attributes)`` answers when one could not
-    be obtained (default: the built-in page). ``login_url`` (a URL or URL name,
-    as for ``user_passes_test``) is where signed-out people go; by default
-    ``LOGIN_URL`` when the project sets one, else ``scotaccount:login``.
+    ``login_url``: as for ``user_passes_test``; default ``LOGIN_URL``, else ``scotaccount:login``.
     """
     if not scopes or any(callable(scope) for scope in scopes):
         raise TypeError(
@@ -112,11 +101,8 @@ def verified_attributes_required(
 
 
 class VerifiedAttributesRequiredMixin:
-    """Put first in the bases of a view that needs the verified attributes ``required_scopes``.
-
-    The decorator's check, for classes: override ``attributes_unavailable``
-    instead of passing ``unavailable``; ``login_url`` as on ``LoginRequiredMixin``.
-    """
+    """The decorator for a class (put first in its bases): ``required_scopes``, and
+    ``attributes_unavailable`` to override instead of passing ``unavailable``."""
 
     required_scopes: Sequence[str] = ()
     login_url: str | None = None

@@ -1,9 +1,4 @@
-"""``SessionLifetimeMiddleware``: a ScotAccount session ends when ScotAccount's own does.
-
-The lifetime is Django's own ``set_expiry``, set at sign-in; this middleware ends
-the session on its first request past it (or idle too long, or whose user was
-deactivated or deleted) and tells the person why.
-"""
+"""``SessionLifetimeMiddleware``: a ScotAccount session ends when ScotAccount's own does."""
 
 from __future__ import annotations
 
@@ -26,7 +21,7 @@ GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseB
 
 
 class SessionLifetimeMiddleware:
-    """End sessions past ``SCOTACCOUNT_SESSION_LIFETIME`` or idle past the idle timeout."""
+    """End sessions past their lifetime, idle too long, or whose user was deactivated."""
 
     sync_capable = True
     async_capable = True
@@ -63,19 +58,16 @@ class SessionLifetimeMiddleware:
         reason = sessions.expiry_reason(request, time.time())
         if reason is None:
             return None
-        # Read by the audit log's user_logged_out receiver: why this sign-out happened.
         setattr(request, sessions.ENDED, reason)
         sessions.end_local_session(request)
         telemetry.record_logout("session_expired")
         if is_scotaccount_view(request):
-            # Our own views cope with a signed-out person; sending a logout or a
-            # callback to the session-ended page instead would be a detour or a loop.
+            # Our views cope with a signed-out person; a detour would loop a callback.
             return None
         return self.expired_response(request, reason)
 
     def expired_response(self, request: HttpRequest, reason: str) -> HttpResponseBase:
-        """401 JSON for scripts; otherwise the "you have been signed out" page, which says
-        why and links to sign in again (back to this page, for page GETs only)."""
+        """401 JSON for scripts, else the "you have been signed out" page."""
         response: HttpResponseBase
         if wants_json(request):
             body = {"error": "session_expired", "login_url": login_url()}
@@ -83,7 +75,7 @@ class SessionLifetimeMiddleware:
         else:
             params = {"reason": reason}
             if request.method in ("GET", "HEAD"):
-                # Replaying a POST after sign-in is not possible, and its form data is gone.
+                # A POST cannot be replayed after sign-in: no way back to it.
                 params["next"] = request.get_full_path()
             ended = reverse("scotaccount:session_ended")
             response = HttpResponseRedirect(f"{ended}?{urlencode(params)}")

@@ -1,12 +1,4 @@
-"""What reaches logs and error reports: no forged lines, no secrets (SECURITY M4, M5).
-
-- M4: the app's loggers escape control characters (:class:`EscapeControlCharacters`),
-  as ``ScotAccountError`` escapes its own message, so nothing from a request or
-  from ScotAccount starts a line of its own in a log or a traceback.
-- M5: views whose URL carries secrets (the callback's code and state) are
-  :func:`scrubbed_before_reporting`; :class:`ExceptionReporterFilter` scrubs
-  every view's request for a project that sets it.
-"""
+"""What reaches logs and error reports: no forged log lines (SECURITY M4), no secrets (M5)."""
 
 from __future__ import annotations
 
@@ -83,20 +75,16 @@ def scrubbed_before_reporting(
 
 
 class ExceptionReporterFilter(SafeExceptionReporterFilter):
-    """Django's filter, and no query, raw URI, cookie value or CSRF secret in any report.
-
-    Set ``DEFAULT_EXCEPTION_REPORTER_FILTER =
-    "scotaccount_django.reporting.ExceptionReporterFilter"`` (docs/deployment.md).
-    """
+    """Django's filter, and no query, raw URI, cookie value or CSRF secret in any report
+    (``DEFAULT_EXCEPTION_REPORTER_FILTER``: docs/deployment.md)."""
 
     hidden_settings = re.compile(
         f"{SafeExceptionReporterFilter.hidden_settings.pattern}|CSRF|{'|'.join(SECRET_META)}",
         flags=re.IGNORECASE,
     )
 
-    # Django's reporter prints request.GET, the full URL and the request's repr in
-    # each frame without asking the filter: the two hooks it calls first with the
-    # request (frames, then META) scrub it. The response has been made by then.
+    # Django prints request.GET, the URL and the request's repr without asking the
+    # filter: the two hooks it calls first with the request scrub it.
 
     def get_traceback_frame_variables(self, request: HttpRequest, tb_frame: Any) -> Any:
         if request is not None:

@@ -1,9 +1,5 @@
-"""Sign-in, step-up and logout views: small classes naming their templates as attributes.
-
-After mozilla-django-oidc's views (``login_success`` / ``login_failure``), but
-not subclassed: theirs keep flow state in the session, which cannot outlive
-ScotAccount's 7-day flows (``_internal.flows`` seals each flow in a cookie).
-"""
+"""Sign-in, step-up and logout views, after mozilla-django-oidc's but not subclassed:
+theirs keep flow state in the session, which cannot outlive ScotAccount's 7-day flows."""
 
 from __future__ import annotations
 
@@ -49,6 +45,7 @@ logger = logging.getLogger("scotaccount_django")
 class FlowView(View):
     """Base of the views that start or finish a flow; the only page they render is an error."""
 
+    http_method_names = ["get"]
     template_name = "scotaccount/error.html"
 
     def error_response(
@@ -59,11 +56,7 @@ class FlowView(View):
         continue_url: str | None = None,
         status: int | None = None,
     ) -> HttpResponse:
-        """A page that fits the cause; technical detail goes to the log only.
-
-        A ``continue_url`` (step-ups: the person is still signed in) offers to
-        carry on without the details, and the retry link says "Try again".
-        """
+        """A page that fits the cause; technical detail goes to the log only."""
         page = page_for(exc)
         logger.warning("ScotAccount flow failed [%s]: %s", exc.code, exc)
         context = {
@@ -80,8 +73,6 @@ class FlowView(View):
 
 class LoginView(FlowView):
     """Start signing in with ScotAccount; accepts a safe ``?next=``."""
-
-    http_method_names = ["get"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
         telemetry.record_sign_in_started()
@@ -102,8 +93,6 @@ class LoginView(FlowView):
 class CallbackView(FlowView):
     """Handle ScotAccount's redirect back, for sign-in and step-up flows alike."""
 
-    http_method_names = ["get"]
-
     #: The flow being completed, once ``state`` has matched one.
     flow: flows.Flow | None = None
     #: The person this callback signed in, once it has.
@@ -114,10 +103,9 @@ class CallbackView(FlowView):
             response = self.handle(request)
         except UnknownFlow as exc:
             if request.user.is_authenticated and "state" in request.GET:
-                # Back or Refresh after signing in: carry on. Nothing is exchanged or
-                # stored, so a replay still achieves nothing.
+                # Back or Refresh after signing in: nothing is exchanged, so carry on.
                 logger.info("Callback with a used or unknown state while signed in: continuing")
-                response = HttpResponseRedirect(resolve_url(settings.LOGIN_REDIRECT_URL))
+                response = HttpResponseRedirect(flows.next_or_default(request, ""))
             else:
                 response = self.login_failure(exc)
         except ScotAccountError as exc:
@@ -144,19 +132,15 @@ class CallbackView(FlowView):
         if "code" not in params:
             raise BadCallback("the callback has neither code nor error")
         stepping_up = flow.purpose == flows.Purpose.ATTRIBUTES
-        # User, identity, session and sid registry row: all or nothing. The token
-        # request comes first, before this transaction has run a statement.
+        # User, identity, session and sid registry row: all or nothing.
         with transaction.atomic():
-            # MDO's authenticate reads code and state from the query and takes the
-            # rest here; the store keeps only the nonce's hash, which verify_token compares.
+            # MDO reads code and state from the query; verify_token compares the nonce's hash.
             user = auth.authenticate(
                 request, nonce=flow.nonce_hash, code_verifier=flow.code_verifier
             )
             tokens, claims = completion.tokens, completion.claims
             if user is None or tokens is None or claims is None:
                 raise SignInRefused("the backend refused this person")
-            # A step-up by the person already signed in is not a new sign-in: no
-            # user_logged_in, the same lifetime; the session key changes either way.
             sessions.start_session(
                 request,
                 user,
@@ -166,7 +150,7 @@ class CallbackView(FlowView):
             )
             self.user = user
         if stepping_up:
-            try:  # the identity the backend signed the user in with (loaded with them)
+            try:
                 identity: ScotAccountIdentity = getattr(user, "scotaccount_identity")  # noqa: B009
             except ScotAccountIdentity.DoesNotExist as exc:
                 raise SignInRefused("the backend's user has no ScotAccountIdentity") from exc
@@ -201,8 +185,7 @@ class CallbackView(FlowView):
             telemetry.record_sign_in(exc)
             return self.error_response(exc, retry_url=sign_in_again)
         if isinstance(exc, AuthorizationDenied) and exc.error in DECLINING_ERRORS:
-            # The person cancelled a step-up: record the refusal and go back, never
-            # round again; but only for the person who asked, if still signed in.
+            # Cancelled: record it (never asked again), but only for the person who asked.
             identity = identity_for(self.request.user)
             if identity is None or identity.sub != flow.initiating_sub:
                 return self.error_response(exc, retry_url=sign_in_again)
@@ -217,23 +200,14 @@ class CallbackView(FlowView):
             exc,
             retry_url=flows.step_up_url(scopes, flow.next_url),
             continue_url=flows.next_or_default(self.request, flow.next_url),
-            # Django does not save the session on a 5xx answer, which would sign out
-            # the person this callback just signed in; they must stay signed in.
+            # Django does not save the session on a 5xx: keep the person just signed in.
             status=200 if self.user is not None else None,
         )
 
 
 @method_decorator(scrubbed_before_reporting, name="dispatch")  # SECURITY M5
 class AttributesView(FlowView):
-    """Step-up: obtain the verified attributes a person is still missing, then go to ``next``.
-
-    Query: ``scope`` (repeatable; ``scotaccount.gpg45.medium``,
-    ``scotaccount.address``, ``scotaccount.email``), ``next`` (a safe local
-    URL), ``retry=1`` (a deliberate retry: scopes the person declined or that
-    were not available are asked for again). Only missing scopes are requested.
-    """
-
-    http_method_names = ["get"]
+    """Step-up: ask for the ``scope``s a person still lacks (docs/attributes.md), then ``next``."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -248,8 +222,7 @@ class AttributesView(FlowView):
                 raise BadAttributeRequest("no scope was asked for")
             identity = identity_for(request.user)
             if identity is None:
-                # Signed in some other way: sign in with ScotAccount first, then come back.
-                # Not LOGIN_URL: that page may offer other ways in, which would not help.
+                # Signed in some other way: ScotAccount first (not LOGIN_URL's other ways in).
                 return redirect_to_login(request.get_full_path(), reverse("scotaccount:login"))
             retry = request.GET.get("retry") == "1"
             missing = attribute_status(request.user, scopes, retry=retry).missing
@@ -266,49 +239,39 @@ class AttributesView(FlowView):
             return self.error_response(
                 exc,
                 retry_url=request.get_full_path(),
-                continue_url=next_url or resolve_url(settings.LOGIN_REDIRECT_URL),
+                continue_url=flows.next_or_default(request, next_url),
             )
 
 
 def signed_out(
     request: HttpRequest, template_name: str, *, scotaccount_unreachable: bool = False
 ) -> HttpResponse:
-    """The council's ``LOGOUT_REDIRECT_URL``, or the "you have signed out" page.
-
-    A person who may still be signed in to ScotAccount is always shown the page.
-    """
+    """``LOGOUT_REDIRECT_URL``, or the page (always, if ScotAccount may still be signed in)."""
     # cast: django-stubs types the setting from the settings module mypy ran with.
     redirect_to = cast("str | None", settings.LOGOUT_REDIRECT_URL)
     if redirect_to and not scotaccount_unreachable:
         return HttpResponseRedirect(resolve_url(redirect_to))
-    context = {"scotaccount_unreachable": scotaccount_unreachable}
-    return render(request, template_name, context)
+    return render(request, template_name, {"scotaccount_unreachable": scotaccount_unreachable})
 
 
 class LogoutView(View):
-    """Sign out here, then at ScotAccount. POST with CSRF; GET only asks to confirm.
-
-    A GET that signed people out could be triggered by any page that embeds an
-    image pointing here, so GET just shows a form that POSTs.
-    """
+    """Sign out here, then at ScotAccount. POST with CSRF; GET only asks to confirm
+    (a GET that signed out could be triggered by any page's ``<img>``)."""
 
     http_method_names = ["get", "post"]
     template_name = "scotaccount/logout_confirm.html"
     logged_out_template_name = "scotaccount/logged_out.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        # The way back for someone who changes their mind: a safe ?next=, else the default.
         cancel_url = flows.next_or_default(request, request.GET.get(auth.REDIRECT_FIELD_NAME, ""))
         return render(request, self.template_name, {"cancel_url": cancel_url})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         id_token = request.session.get(sessions.ID_TOKEN)
-        # Local session first: whatever happens at ScotAccount, this browser is
-        # signed out here, and a stolen session cookie stops working now.
+        # Local session first: a stolen cookie stops working now, whatever ScotAccount does.
         sessions.end_local_session(request)
         telemetry.record_logout("rp_initiated")
         if not isinstance(id_token, str) or not id_token:
-            # No ScotAccount session to end (expired here, or not a ScotAccount sign-in).
             return signed_out(request, self.logged_out_template_name)
         try:
             response = HttpResponseRedirect(flows.end_session_url(request, id_token))
@@ -325,20 +288,16 @@ class LogoutView(View):
 class LoggedOutView(View):
     """Where ScotAccount sends the browser after logout (``post_logout_redirect_uri``).
 
-    Without this browser's ``state`` the visit did not come from our logout: it
-    changes nothing, redirects nowhere, and does not tell a signed-in person
-    they have signed out (a link could otherwise trick someone into leaving a
-    shared computer signed in).
+    Without this browser's ``state`` it changes nothing and never tells a signed-in
+    person they signed out (a link could trick them into leaving a shared computer).
     """
 
     http_method_names = ["get"]
     template_name = "scotaccount/logged_out.html"
-    #: Shown instead when a signed-in person arrives without this browser's state.
     still_signed_in_template_name = "scotaccount/logout_confirm.html"
 
     def get(self, request: HttpRequest, appended_state: str | None = None) -> HttpResponse:
-        """``?state=``, or ``appended_state``: ScotAccount documents its return as
-        ``my-logout-url&state=...``, with no ``?`` (reference line 2412)."""
+        # appended_state: ScotAccount documents ``my-logout-url&state=...`` (reference line 2412).
         try:
             state = flows.read_query_parameters(request, ("state",)).get("state")
         except BadCallback:
@@ -355,11 +314,7 @@ class LoggedOutView(View):
 
 
 class SessionEndedView(View):
-    """ "You have been signed out": where ``SessionLifetimeMiddleware`` sends a person.
-
-    Query: ``reason`` (``lifetime``, ``idle``; anything else gets the plain
-    message) and ``next`` (safe, local), kept on the "Sign in again" link.
-    """
+    """ "You have been signed out": ``SessionLifetimeMiddleware`` sends people here."""
 
     http_method_names = ["get"]
     template_name = "scotaccount/session_ended.html"
@@ -395,10 +350,8 @@ def describe_duration(seconds: float) -> str:
 class FrontChannelLogoutView(View):
     """OIDC Front-Channel Logout 1.0: ScotAccount loads this in an iframe with ``sid``.
 
-    ``sid`` alone is enough (reference line 2564); an ``iss``, when sent, must be
-    ours. It only ends the local sessions that ``sid`` created, so it needs no
-    CSRF token: the ``sid`` is a random value only ScotAccount and this site know.
-    Every answer is the same page: it reveals nothing about which sids exist.
+    No CSRF token: only ScotAccount and this site know the ``sid``. Every answer is
+    the same page, so it reveals nothing about which sids exist.
     """
 
     http_method_names = ["get"]
@@ -415,11 +368,9 @@ class FrontChannelLogoutView(View):
             telemetry.record_logout("front_channel", len(ended))
             current = request.session.session_key
             if current in {row.session_key for row in ended}:
-                # Already deleted from the store; flush so it is not saved back.
-                auth.logout(request)
+                auth.logout(request)  # flush, so the deleted session is not saved back
             for row in ended:
-                if row.session_key != current:
-                    # Signed out by any route: Django's signal, as auth.logout sends it.
+                if row.session_key != current:  # auth.logout sent the signal for this one
                     user_logged_out.send_robust(
                         sender=type(row.user), request=request, user=row.user
                     )

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jwt
 from django.http import HttpResponse
 from django.test import Client
 
@@ -20,6 +21,13 @@ def start_flow(client: Client, path: str = LOGIN_PATH, **params: Any) -> str:
     response = client.get(path, params)
     assert response.status_code == 302, response.content[:500]
     return str(response["Location"])
+
+
+def session_sid(session: Any) -> str:
+    """ScotAccount's ``sid`` for a signed-in session: a claim of the ID token it keeps."""
+    from scotaccount_django._internal.sessions import ID_TOKEN
+
+    return str(jwt.decode(session[ID_TOKEN], options={"verify_signature": False})["sid"])
 
 
 def pending_flows(client: Client) -> list[Any]:

@@ -1,7 +1,5 @@
 """What a person is told when a flow fails, one page per cause; how an ended session is answered.
-
-Pages never show ScotAccount's ``error_description`` (markup, phishing text).
-"""
+Never ScotAccount's ``error_description`` (markup, phishing text)."""
 
 from __future__ import annotations
 
@@ -59,8 +57,7 @@ DECLINING_ERRORS = ("access_denied", "account_selection_required")
 #: Our exception codes, and ScotAccount's documented ``error`` values (OAuth's among them),
 #: -> the page that fits. Anything else gets the ``bad_request`` page.
 PAGES: dict[str, ErrorPage] = {
-    "access_denied": _CANCELLED,
-    "account_selection_required": _CANCELLED,
+    **dict.fromkeys(DECLINING_ERRORS, _CANCELLED),
     "temporarily_unavailable": _UNAVAILABLE,
     "server_error": _UNAVAILABLE,
     "invalid_request": _SETUP_PROBLEM,

@@ -1,17 +1,14 @@
 """The local session a ScotAccount sign-in creates: its keys, its start, and its ends.
 
-Front-channel logout arrives in an iframe, usually without our session cookie
-(SameSite), naming only ScotAccount's ``sid``; so each sign-in and step-up records
-which session key its ``sid`` left (a registry row). A revoked-``sid`` list read
-by the middleware would cost a query on every request of every signed-in person.
+Front-channel logout names only ``sid`` (no cookie of ours: SameSite), so each sign-in
+records its session key under the ``sid`` (a registry row, not a per-request query).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING, cast
 
@@ -30,12 +27,9 @@ if TYPE_CHECKING:
 
 #: The raw ID token of this sign-in; read by logout as ``id_token_hint``.
 ID_TOKEN = "_scotaccount_id_token"  # noqa: S105 - a key name, not a secret
-#: ScotAccount's session id (``sid``); read by front-channel logout.
-SID = "_scotaccount_sid"
 #: The person's ``sub`` (str): marks a ScotAccount session; read by the middleware.
 SUB = "_scotaccount_sub"
-#: Server time of the last recorded request (POSIX seconds), written at most once
-#: a minute; read by the middleware for the idle timeout.
+#: POSIX time of the last recorded request (at most once a minute); read by the middleware.
 LAST_ACTIVITY = "_scotaccount_last_activity"
 #: Request attribute: why the middleware is ending this request's session; read by the audit log.
 ENDED = "_scotaccount_session_ended"
@@ -59,35 +53,27 @@ def start_session(
 ) -> None:
     """Log ``user`` in with a new session key, and remember what logout needs.
 
-    A ``step_up`` by the person already signed in is no second sign-in: the key
-    cycles (a privilege change), the lifetime (Django's ``set_expiry``) stays.
+    A ``step_up`` by the person signed in is no new sign-in: the key cycles, the lifetime stays.
     """
     session, key_before = request.session, request.session.session_key
     if step_up:
         session.cycle_key()
         ScotAccountSession.objects.filter(session_key=key_before).delete()
     else:
-        # Flushes the session when another person was signed in, and cycles the key
-        # when nobody was; but it keeps the key when the same person signs in again,
-        # so cycle it here: a fixated key must never survive a sign-in.
+        # login() keeps the key when the same person signs in again: session fixation.
         auth.login(request, user)
         if key_before is not None and session.session_key == key_before:
             session.cycle_key()
-        now = time.time()
-        ends = datetime.fromtimestamp(now, tz=dt_timezone.utc) + conf.SESSION_LIFETIME
-        session.set_expiry(ends + ENDED_NOTICE)
-        session[LAST_ACTIVITY] = now
+        session.set_expiry(conf.SESSION_LIFETIME + ENDED_NOTICE)
+        session[LAST_ACTIVITY] = time.time()
     sid = claims.sid
     session[ID_TOKEN] = id_token
-    session[SID] = sid
     session[SUB] = str(claims.sub)
     if not sid:
         return
     if session.session_key is None:
-        # login() flushed the session (another person was signed in): the key is
-        # only made when the session is saved, so make it now.
+        # login() flushed the session (another person was signed in): make the key now.
         session.save()
-    # A plain insert: the session key is always brand-new here.
     ScotAccountSession.objects.create(
         session_key=cast(str, session.session_key),
         issuer=claims.claims["iss"],
@@ -105,11 +91,8 @@ def end_local_session(request: HttpRequest) -> None:
 
 def end_sessions_for_sid(issuer: str, sid: str) -> list[ScotAccountSession]:
     """Delete every local session ScotAccount session ``sid`` created; returns their rows."""
-    rows = list(
-        ScotAccountSession.objects.filter(issuer=issuer, sid_hash=hash_sid(sid)).select_related(
-            "user"
-        )
-    )
+    found = ScotAccountSession.objects.filter(issuer=issuer, sid_hash=hash_sid(sid))
+    rows = list(found.select_related("user"))
     store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
     for row in rows:
         store(row.session_key).delete()
@@ -118,9 +101,7 @@ def end_sessions_for_sid(issuer: str, sid: str) -> list[ScotAccountSession]:
 
 
 def expiry_reason(request: HttpRequest, now: float) -> str | None:
-    """Why this request's session must end (``lifetime``, ``idle``, ``inactive_user``), or None.
-
-    Only sessions signed in with ScotAccount; others keep Django's own lifetime."""
+    """Why this ScotAccount session must end (lifetime, idle, inactive_user), or None."""
     session = request.session
     if SUB not in session:
         return None

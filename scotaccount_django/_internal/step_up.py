@@ -1,13 +1,10 @@
 """The end of a step-up: fetch, verify and store the attributes, all or nothing.
 
-The callback has already exchanged the code and verified the ID token, whose
-``sub`` is the person who started the step-up. The access token and the raw
-``claimsToken`` are local variables only: never stored, never logged.
+The access token and the raw ``claimsToken`` are never stored, never logged.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -28,8 +25,6 @@ from scotaccount_django.models import (
     VerifiedAttribute,
 )
 
-logger = logging.getLogger("scotaccount_django")
-
 Reason = AttributeRequest.Reason
 
 
@@ -41,12 +36,7 @@ def requested_scopes(flow: Flow) -> list[str]:
 def receive_attributes(
     flow: Flow, tokens: TokenSet, identity: ScotAccountIdentity
 ) -> AttributeRequest:
-    """Fetch, verify and store this step-up's attributes; record the outcome either way.
-
-    For each requested scope the ``scope`` did not clearly decline, the
-    ``claimsToken`` decides: an entry, a failed verification, or nothing (not
-    available). On error a failed request is recorded and the error re-raised.
-    """
+    """Fetch, verify and store this step-up's attributes; record the outcome either way."""
     requested = requested_scopes(flow)
     declined = declined_scopes(requested, tokens.scopes)
     granted = [scope for scope in requested if scope not in declined]
@@ -82,8 +72,7 @@ def receive_attributes(
         )
         for entry in kept.values():
             entry.identity, entry.request, entry.received_at = identity, request, now
-        # One row per (identity, scope): the newest answer replaces every field of the
-        # older, so the same verification (txn) received twice stays one record. One statement.
+        # One row per (identity, scope): the newest answer replaces the older.
         VerifiedAttribute.objects.bulk_create(
             kept.values(),
             update_conflicts=True,
@@ -94,21 +83,11 @@ def receive_attributes(
                 if not field.primary_key and field.name not in ("identity", "scope")
             ],
         )
-    logger.info(
-        "Attribute request %s for identity %s: received %s, missing %s",
-        request.pk,
-        identity.pk,
-        received,
-        missing,
-    )
     return request
 
 
 def record_unanswered(flow: Flow, identity: ScotAccountIdentity, reason: str) -> AttributeRequest:
-    """A request that brought back no attributes: every scope missing for ``reason``.
-
-    Declined (the person cancelled) blocks automatic re-requests; an error does not.
-    """
+    """A request that brought back no attributes: every scope missing for ``reason``."""
     requested = requested_scopes(flow)
     failed = reason == Reason.ERROR
     return AttributeRequest.objects.create(
@@ -121,21 +100,17 @@ def record_unanswered(flow: Flow, identity: ScotAccountIdentity, reason: str) ->
     )
 
 
-#: Older spellings in ScotAccount's pages -> the current scope (``gpg-45-medium``:
-#: reference lines 694, 829). Other capitalisations, such as the pages'
-#: ``ScotAccount.gpg45.medium`` (line 636), are matched without regard to case.
+#: Older spellings in ScotAccount's pages (reference lines 694, 829) -> the current scope.
+#: Other capitalisations (``ScotAccount.gpg45.medium``, line 636) match without regard to case.
 OLD_SCOPE_NAMES = {"gpg-45-medium": AttributeScope.IDENTITY.value}
 
 
 def declined_scopes(requested: Iterable[str], granted: Iterable[str]) -> list[str]:
-    """The requested scopes the token response's ``scope`` (``granted``, split) clearly refused.
+    """The requested scopes the token response's ``scope`` (``granted``) clearly refused.
 
-    ScotAccount's own example step-up answer (reference lines 829, 2097) lists
-    claim names, not scopes (``"given_name family_name ... gpg-45-medium openid"``):
-    read as refusals, they would record identity and address as declined and never
-    fetch them. So an empty ``scope`` (RFC 6749: "as requested"), or one with any
-    word that is neither ``openid`` nor a scope name (any case, or an older
-    spelling), refuses nothing, and the ``claimsToken`` decides.
+    ScotAccount's example answer (reference lines 829, 2097) lists claim names, not
+    scopes: so an empty ``scope``, or one with any word that is not a scope name or
+    ``openid``, refuses nothing, and the ``claimsToken`` decides.
     """
     names = [OLD_SCOPE_NAMES.get(word.lower(), word.lower()) for word in granted]
     if not names or not set(names) <= {"openid", *AttributeScope.values}:

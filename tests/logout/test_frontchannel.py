@@ -7,9 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.test import Client
 
-from scotaccount_django._internal import sessions
 from scotaccount_django.models import ScotAccountSession
-from tests.flow_helpers import complete, signed_in_client, start_flow
+from tests.flow_helpers import complete, session_sid, signed_in_client, start_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +64,7 @@ def front_channel(fake, client=None, **params):
 def test_only_the_matching_session_ends(
     morag, seonaid, fake_scotaccount, sign_outs, django_capture_on_commit_callbacks
 ):
-    sid = morag.session[sessions.SID]
+    sid = session_sid(morag.session)
     morag_pk = get_user_model().objects.get(pk=morag.session["_auth_user_id"]).pk
     with django_capture_on_commit_callbacks(execute=True):
         response = front_channel(fake_scotaccount, iss=fake_scotaccount.issuer, sid=sid)
@@ -98,7 +97,7 @@ def test_other_pages_still_refuse_framing(morag):
 def test_anything_else_does_nothing(
     morag, seonaid, fake_scotaccount, sign_outs, params, django_capture_on_commit_callbacks
 ):
-    query = {"iss": fake_scotaccount.issuer, "sid": morag.session[sessions.SID]}
+    query = {"iss": fake_scotaccount.issuer, "sid": session_sid(morag.session)}
     for name, value in params.items():
         if value is None:
             del query[name]
@@ -113,7 +112,7 @@ def test_anything_else_does_nothing(
 
 
 def test_a_repeated_parameter_does_nothing(morag, fake_scotaccount):
-    sid = morag.session[sessions.SID]
+    sid = session_sid(morag.session)
     response = Client().get(f"{FRONTCHANNEL}?iss={fake_scotaccount.issuer}&sid={sid}&sid=other")
     assert response.status_code == 200
     assert is_signed_in(morag)
@@ -124,7 +123,7 @@ def test_in_the_persons_own_browser(frozen_clock, morag, fake_scotaccount, setti
     # must not be saved back (nor fail with SessionInterrupted).
     settings.SCOTACCOUNT_SESSION_IDLE_TIMEOUT = 900
     frozen_clock.shift(120)
-    sid = morag.session[sessions.SID]
+    sid = session_sid(morag.session)
     response = front_channel(fake_scotaccount, morag, iss=fake_scotaccount.issuer, sid=sid)
     assert response.status_code == 200
     assert not is_signed_in(morag)
@@ -132,7 +131,7 @@ def test_in_the_persons_own_browser(frozen_clock, morag, fake_scotaccount, setti
 
 def test_front_channel_after_a_step_up_still_finds_the_session(morag, fake_scotaccount):
     complete(morag, fake_scotaccount, start_flow(morag, "/step-up/"))
-    sid = morag.session[sessions.SID]
+    sid = session_sid(morag.session)
     front_channel(fake_scotaccount, iss=fake_scotaccount.issuer, sid=sid)
     assert not is_signed_in(morag)
 

@@ -15,7 +15,7 @@ from django.test import Client
 
 from scotaccount_django._internal import flows, sessions
 from scotaccount_django.models import ScotAccountSession
-from tests.flow_helpers import return_to_app, signed_in_client
+from tests.flow_helpers import return_to_app, session_sid, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +240,7 @@ def test_a_signed_in_person_is_not_told_they_signed_out(fake_scotaccount):
 
 def test_round_trip_through_scotaccount(person, fake_scotaccount, settings):
     """Sign in -> logout -> ScotAccount's /authorize/logout -> back to logged-out."""
-    sid = person.session[sessions.SID]
+    sid = session_sid(person.session)
     response = log_out(person)
     state = parse_qs(urlsplit(response["Location"]).query)["state"][0]
     at_scotaccount = requests.get(response["Location"], allow_redirects=False, timeout=10)

@@ -31,9 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.sessions.serializers import JSONSerializer
 from django.core import signing
 
-from scotaccount_django._internal import sessions
 from scotaccount_django_testing.fake.browser import complete_authorization
-from tests.flow_helpers import EXAMPLE_PROJECT
+from tests.flow_helpers import EXAMPLE_PROJECT, session_sid
 from tests.ports import free_ports, ports_held
 
 PG = ("127.0.0.1", 5432)
@@ -391,7 +390,7 @@ def front_channel_logout_ends_a_session_made_on_the_other_server(
     browser = Browser(deployment)
     a, b = deployment.a, deployment.b
     browser.sign_in(login=b, callback=b)
-    sid = browser.session_data()[sessions.SID]
+    sid = session_sid(browser.session_data())
     # ScotAccount's hidden iframe: no cookies of ours, and it reaches server A.
     frame = requests.get(
         f"{a.origin}/scotaccount/frontchannel-logout/",

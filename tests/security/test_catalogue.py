@@ -157,14 +157,19 @@ def test_g7_the_signed_cookies_session_engine_is_refused(settings):
     assert "scotaccount.E007" in {message.id for message in run_checks()}
 
 
-def test_i4_attribute_events_carry_ids_not_personal_data(client, fake_scotaccount, caplog):
+def test_i4_attribute_events_carry_ids_not_personal_data(
+    client, fake_scotaccount, caplog, django_capture_on_commit_callbacks
+):
     signed_in_client(client, fake_scotaccount)
-    with caplog.at_level(logging.INFO, logger="scotaccount_django"):
+    with (
+        caplog.at_level(logging.INFO, logger="scotaccount_django.audit"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         step_up(client, fake_scotaccount, ALL_SCOPES)
     identity = ScotAccountIdentity.objects.get()
-    events = [r.getMessage() for r in caplog.records if "Attribute request" in r.getMessage()]
+    events = [r.getMessage() for r in caplog.records if "attributes_received" in r.getMessage()]
     assert events
-    assert all(f"identity {identity.pk}" in event for event in events)
+    assert all(f"identity_id={identity.pk}" in event for event in events)
     persona = PERSONAS["morag"]
     assert not any(persona.family_name in event for event in events)
     assert not any(str(identity.sub) in event for event in events)

@@ -12,7 +12,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from scotaccount_django._internal import sessions
-from scotaccount_django.models import ScotAccountIdentity
+from scotaccount_django.models import ScotAccountIdentity, ScotAccountSession
 from tests.flow_helpers import complete, pending_flows, return_to_app, sign_in, start_flow
 
 # any_user_model: `make test` runs these with tests.settings_custom_user as well.
@@ -53,7 +53,11 @@ def test_i1_sign_in_creates_user_keyed_on_sub(
     assert "morag" not in str(identity.user.get_username()).lower()
     assert not identity.user.has_usable_password()
     issued = fake_scotaccount.journal.last("token").issued
-    assert client.session[sessions.SID] == issued["sid"]
+    row = ScotAccountSession.objects.get()  # front-channel logout finds the session by sid
+    assert (row.session_key, row.sid_hash) == (
+        client.session.session_key,
+        sessions.hash_sid(issued["sid"]),
+    )
     assert client.session[sessions.SUB] == str(identity.sub)
     assert client.session[sessions.ID_TOKEN].count(".") == 2
     # The absolute lifetime is Django's own expiry, set at sign-in.
