@@ -149,7 +149,7 @@ def check_jwks(document: dict[str, Any]) -> Result:
     try:
         response = provider.request("jwks", "GET", url)
         provider.raise_for_status(response, url)
-        keys = parse_key_set(response.json_object()).keys
+        keys = parse_key_set(response.json_object())
     except ProviderError as exc:
         return Result("jwks", False, str(exc))
     if not keys:
