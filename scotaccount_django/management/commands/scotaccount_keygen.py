@@ -1,9 +1,4 @@
-"""Generate the relying party's key pair for ScotAccount onboarding.
-
-Replaces the OpenSSL and Java steps of ScotAccount's onboarding guide: writes
-the private key owner-only and prints what to send ScotAccount (the public
-PEM) and the public JWK with its thumbprint ``kid``.
-"""
+"""Generate the key pair for ScotAccount onboarding (its guide's OpenSSL and Java steps)."""
 
 from __future__ import annotations
 
@@ -26,12 +21,7 @@ from scotaccount_django._internal.provider import (
 
 
 def write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
-    """Write ``content`` to ``path`` with mode 0600, atomically.
-
-    L13: a new temporary file (``O_EXCL | O_NOFOLLOW``: neither an existing file nor a
-    planted symlink is opened) replaces ``path`` in one ``os.replace``, so an existing
-    key is never truncated and a reader sees the old key or the new one, whole.
-    """
+    """L13: owner-only and atomic; no existing file or planted symlink is ever opened."""
     if not replace and (path.exists() or path.is_symlink()):
         raise FileExistsError(path)
     for folder in reversed([path.parent, *path.parent.parents]):
@@ -55,7 +45,6 @@ def write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
 
 class Command(BaseCommand):
     help = "Generate an RSA 3072 or EC P-256 key pair for ScotAccount's private_key_jwt."
-    # The key is what the checks look for: making it must not need it already.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
