@@ -11,7 +11,6 @@ import os
 import stat
 from collections.abc import Iterator
 from datetime import timedelta
-from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -152,8 +151,7 @@ def a_type(value: Any) -> str:
     """``None``, ``an int``, ``a function``: the type only, never the value (it may be the key)."""
     if value is None:
         return "None"
-    callables = FunctionType | BuiltinFunctionType | MethodType
-    name = "function" if isinstance(value, callables) else type(value).__name__
+    name = "function" if callable(value) and not isinstance(value, type) else type(value).__name__
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 

@@ -61,20 +61,21 @@ def run() -> Iterator[Result]:
     discovery, document, clock = fetch_discovery()
     yield discovery
     if document is not None:
-        issuer = check_issuer(document)
-        yield issuer
+        found, expected = document.get("issuer"), conf.ISSUER
+        issuer_ok = found == expected
+        detail = f"discovery says {found!r:.200}, settings expect {expected!r}"
+        yield Result("issuer", issuer_ok, f"{found}" if issuer_ok else detail)
         # Keys from a provider that is not ours prove nothing, so they are not fetched.
-        yield check_jwks(document) if issuer.ok else skipped("jwks", "the issuer to match")
+        yield check_jwks(document) if issuer_ok else skipped("jwks", "the issuer to match")
         yield clock
     else:
         yield from (skipped(name, "discovery") for name in ("issuer", "jwks", "clock"))
     yield check_uri("redirect_uri", conf.REDIRECT_URI)
     yield check_uri("post_logout_redirect_uri", conf.POST_LOGOUT_REDIRECT_URI)
-    yield (
-        check_assertion(key, document or {})
-        if key
-        else skipped("client_assertion", "a usable key")
-    )
+    if key is None:
+        yield skipped("client_assertion", "a usable key")
+    else:
+        yield check_assertion(key, document or {})
 
 
 def describe_key(key: SigningKey) -> Result:
@@ -118,13 +119,6 @@ def fetch_discovery() -> tuple[Result, dict[str, Any] | None, Result]:
         return Result("discovery", False, str(exc)), None, clock
     clock = check_clock(response.date, (sent_at + time.time()) / 2)
     return Result("discovery", True, f"fetched {url}"), document, clock
-
-
-def check_issuer(document: dict[str, Any]) -> Result:
-    found, expected = document.get("issuer"), conf.ISSUER
-    if found == expected:
-        return Result("issuer", True, f"{found}")
-    return Result("issuer", False, f"discovery says {found!r:.200}, settings expect {expected!r}")
 
 
 def check_jwks(document: dict[str, Any]) -> Result:
