@@ -273,15 +273,14 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
         if app not in settings.INSTALLED_APPS:
             yield _message("scotaccount.E016", app=app)
     middleware = list(settings.MIDDLEWARE)
+    ours = middleware.index(MIDDLEWARE) if MIDDLEWARE in middleware else len(middleware)
     for required in (
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
     ):
         if required not in middleware:
             yield _message("scotaccount.E017", middleware=required)
-        elif MIDDLEWARE in middleware and middleware.index(required) > middleware.index(
-            MIDDLEWARE
-        ):
+        elif middleware.index(required) > ours:
             yield _message("scotaccount.E020", middleware=required)
     if MIDDLEWARE not in middleware:
         yield _message("scotaccount.W020")
