@@ -20,28 +20,6 @@ from scotaccount_django._internal.provider import (
 )
 
 
-def write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
-    """L13: owner-only and atomic; no existing file or planted symlink is ever opened."""
-    if not replace and (path.exists() or path.is_symlink()):
-        raise FileExistsError(path)
-    for folder in reversed([path.parent, *path.parent.parents]):
-        if not folder.exists():
-            folder.mkdir(mode=0o700)  # every folder we make, not only the last
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not replace and (path.exists() or path.is_symlink()):
-            raise FileExistsError(path)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 class Command(BaseCommand):
     help = "Generate an RSA 3072 or EC P-256 key pair for ScotAccount's private_key_jwt."
     requires_system_checks: list[str] = []
@@ -62,6 +40,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{given} is a folder: name the key file, for example {path / 'scotaccount.pem'}"
             )
+        exists = f"{path} exists; use --force to replace it."
+        if not options["force"] and (path.exists() or path.is_symlink()):
+            raise CommandError(exists)
         private_key: PrivateKey = (
             ec.generate_private_key(ec.SECP256R1())
             if options["type"] == "ec"
@@ -72,12 +53,25 @@ class Command(BaseCommand):
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        # L13: a new owner-only file (O_EXCL | O_NOFOLLOW: no existing file or planted symlink
+        # is opened) replaces the key in one os.replace; a reader never sees half a key.
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         try:
-            write_private_file(path, pem, replace=options["force"])
-        except FileExistsError as exc:
-            raise CommandError(f"{path} exists; use --force to replace it.") from exc
+            for folder in reversed([path.parent, *path.parent.parents]):
+                if not folder.exists():
+                    folder.mkdir(mode=0o700)  # every folder we make, not only the last
+            with os.fdopen(os.open(temporary, flags, 0o600), "wb") as handle:
+                handle.write(pem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if not options["force"] and (path.exists() or path.is_symlink()):
+                raise CommandError(exists)  # made meanwhile
+            os.replace(temporary, path)
         except OSError as exc:
             raise CommandError(f"Cannot write {path}: {exc.strerror}") from exc
+        finally:
+            temporary.unlink(missing_ok=True)  # gone already once it replaced the key
         public_key = private_key.public_key()
         jwk = public_jwk(public_key)
         kid = jwk_thumbprint(jwk)
