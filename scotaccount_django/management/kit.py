@@ -3,7 +3,6 @@ shipped in ``scotaccount-django-testing``, which production never installs)."""
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from typing import Any
 

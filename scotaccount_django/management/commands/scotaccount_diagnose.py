@@ -53,9 +53,7 @@ def run() -> Iterator[Result]:
     except ScotAccountError as exc:
         yield Result("key", False, str(exc))
     if key is not None:
-        yield describe_key(key)
-        jwk = {**public_jwk(key.private_key.public_key()), "kid": key.kid, "use": "sig"}
-        yield Result("public_jwk", True, "register this public key", {"jwk": jwk})
+        yield from describe_key(key)
     else:
         yield skipped("public_jwk", "a usable key")
     discovery, document, clock = fetch_discovery()
@@ -78,22 +76,25 @@ def run() -> Iterator[Result]:
         yield check_assertion(key, document or {})
 
 
-def describe_key(key: SigningKey) -> Result:
-    """Type, size, kid, thumbprint and file mode; a file others can read fails."""
-    thumbprint = jwk_thumbprint(public_jwk(key.private_key.public_key()))
+def describe_key(key: SigningKey) -> Iterator[Result]:
+    """Type, size, kid, thumbprint and file mode (others may not read it); the JWK to register."""
+    jwk = public_jwk(key.private_key.public_key())
+    bits, thumbprint = key.private_key.key_size, jwk_thumbprint(jwk)
     kind = "RSA" if key.algorithm == "RS256" else "EC P-256"
-    bits, algorithm = key.private_key.key_size, key.algorithm
-    data = {"type": kind, "bits": bits, "algorithm": algorithm, "kid": key.kid}
+    data = {"type": kind, "bits": bits, "algorithm": key.algorithm, "kid": key.kid}
     data["thumbprint"] = thumbprint
-    detail = f"{kind} {bits} bits ({algorithm}), kid {key.kid}"
+    detail = f"{kind} {bits} bits ({key.algorithm}), kid {key.kid}"
     detail += " (its JWK thumbprint)" if key.kid == thumbprint else f", thumbprint {thumbprint}"
     mode = key_file_mode()
-    if mode is None:
-        return Result("key", True, f"{detail}, from SCOTACCOUNT_PRIVATE_KEY", data)
-    data["file_mode"] = f"{mode:04o}"
-    shared = bool(mode & NOT_OWNER)
-    detail += f", file mode {mode:04o}" + (": readable beyond its owner" if shared else "")
-    return Result("key", not shared, detail, data)
+    shared = mode is not None and bool(mode & NOT_OWNER)
+    if mode is not None:
+        data["file_mode"] = f"{mode:04o}"
+    detail += ", from SCOTACCOUNT_PRIVATE_KEY" if mode is None else f", file mode {mode:04o}"
+    yield Result(
+        "key", not shared, detail + (": readable beyond its owner" if shared else ""), data
+    )
+    jwk = {**jwk, "kid": key.kid, "use": "sig"}
+    yield Result("public_jwk", True, "register this public key", {"jwk": jwk})
 
 
 def fetch_discovery() -> tuple[Result, dict[str, Any] | None, Result]:
@@ -181,11 +182,7 @@ def check_assertion(key: SigningKey, document: dict[str, Any]) -> Result:
 
 
 class Command(BaseCommand):
-    help = (
-        "Check the key, ScotAccount's discovery and JWKS (from this server, so a missing IP "
-        "allow-listing shows), the issuer, the redirect and logout URIs, the clock and a "
-        "sample client assertion. One line per check; exit status 1 if any fails."
-    )
+    help = "Check this deployment against ScotAccount, one line per check; exit 1 if any fails."
     requires_system_checks: list[str] = []  # diagnose even what the checks would refuse
 
     def add_arguments(self, parser: CommandParser) -> None:
