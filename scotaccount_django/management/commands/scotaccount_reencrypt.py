@@ -1,7 +1,4 @@
-"""Bring every stored verified attribute onto the first encryption key (docs/deployment.md).
-
-One transaction per batch, so it can be stopped and resumed with ``--after-id``.
-"""
+"""Bring every stored verified attribute onto the first key; one transaction per batch."""
 
 from __future__ import annotations
 
