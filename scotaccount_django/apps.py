@@ -11,8 +11,7 @@ class ScotAccountConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks; audit events listen to Django's and the app's signals;
-        # the app's loggers escape control characters (M4).
+        # Registers the checks and the audit receivers; M4: the loggers escape control characters.
         from scotaccount_django import audit, checks, reporting  # noqa: F401
 
         audit.connect()

@@ -1,9 +1,7 @@
 """System checks with stable ids; every message and hint is in ``MESSAGES``.
 
-The default checks look at the *shape* of the settings only (no file or network
-I/O, as django-cors-headers' checks), so ``migrate`` or a cron job runs where the
-key is not mounted. ``manage.py check --deploy`` adds what needs the files and
-production values, all in one round.
+The default checks do no I/O, so ``migrate`` runs where the key is not mounted;
+``check --deploy`` adds the files and production values, in the same round.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ import os
 import stat
 from collections.abc import Iterator
 from datetime import timedelta
-from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,16 +45,8 @@ from scotaccount_django.models import AttributeScope
 
 BACKEND = "scotaccount_django.backends.ScotAccountBackend"
 MIDDLEWARE = "scotaccount_django.middleware.SessionLifetimeMiddleware"
-REQUIRED_MIDDLEWARE = (
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-)
-SCOTACCOUNT_SESSION = timedelta(hours=4)
-MIN_ATTRIBUTE_MAX_AGE = timedelta(hours=1)
 #: Key file permission bits for group and others: any of them is W003 (and fails diagnose).
 NOT_OWNER = stat.S_IRWXG | stat.S_IRWXO
-#: Cache backends whose contents live in one process (or nowhere).
-PER_PROCESS_CACHES = ("locmem.LocMemCache", "dummy.DummyCache")
 
 #: id -> (message, hint). Ids are a public promise: never reuse or renumber one.
 # fmt: off
@@ -151,12 +140,10 @@ MESSAGES: dict[str, tuple[str, str]] = {f"scotaccount.{key}": text for key, text
 }.items()}
 # fmt: on
 
-LEVELS = {"E": checks.ERROR, "W": checks.WARNING, "I": checks.INFO}
-
 
 def _message(check_id: str, **fmt: Any) -> checks.CheckMessage:
     message, hint = MESSAGES[check_id]
-    level = LEVELS[check_id[len("scotaccount.")]]
+    level = {"E": checks.ERROR, "W": checks.WARNING, "I": checks.INFO}[check_id.split(".")[1][0]]
     return checks.CheckMessage(level, message.format(**fmt), hint=hint.format(**fmt), id=check_id)
 
 
@@ -164,8 +151,7 @@ def a_type(value: Any) -> str:
     """``None``, ``an int``, ``a function``: the type only, never the value (it may be the key)."""
     if value is None:
         return "None"
-    callables = FunctionType | BuiltinFunctionType | MethodType
-    name = "function" if isinstance(value, callables) else type(value).__name__
+    name = "function" if callable(value) and not isinstance(value, type) else type(value).__name__
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
@@ -274,12 +260,32 @@ def _settings_problems() -> Iterator[checks.CheckMessage]:
     if unknown:
         yield _message("scotaccount.E030", scopes=", ".join(unknown))
     for scope, age in ages.items():
-        if age < MIN_ATTRIBUTE_MAX_AGE:
+        if age < timedelta(hours=1):
             yield _message("scotaccount.E031", scope=scope, value=python_literal(age))
     yield from _user_model_problems()
-    yield from _wiring_problems()
+    if not any(_is_scotaccount_backend(path) for path in settings.AUTHENTICATION_BACKENDS):
+        yield _message("scotaccount.E005")
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
+        yield _message("scotaccount.E007")
+    if str(settings.SESSION_COOKIE_SAMESITE).lower() == "strict":
+        yield _message("scotaccount.E008")
+    for app in ("django.contrib.sessions", "django.contrib.auth"):
+        if app not in settings.INSTALLED_APPS:
+            yield _message("scotaccount.E016", app=app)
+    middleware = list(settings.MIDDLEWARE)
+    ours = middleware.index(MIDDLEWARE) if MIDDLEWARE in middleware else len(middleware)
+    for required in (
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+    ):
+        if required not in middleware:
+            yield _message("scotaccount.E017", middleware=required)
+        elif middleware.index(required) > ours:
+            yield _message("scotaccount.E020", middleware=required)
+    if MIDDLEWARE not in middleware:
+        yield _message("scotaccount.W020")
     lifetime, idle = conf.SESSION_LIFETIME, conf.SESSION_IDLE_TIMEOUT
-    if lifetime > SCOTACCOUNT_SESSION:
+    if lifetime > timedelta(hours=4):  # ScotAccount's own session
         yield _message("scotaccount.W021", lifetime=lifetime)
     if idle is not None and idle >= lifetime:
         yield _message("scotaccount.W022", idle=idle, lifetime=lifetime)
@@ -303,7 +309,7 @@ def _deploy_problems() -> Iterator[checks.CheckMessage]:
     if not conf.POST_LOGOUT_REDIRECT_URI and not settings.DEBUG:
         yield _message("scotaccount.E021")
     backend = str(settings.CACHES.get(conf.CACHE_ALIAS, {}).get("BACKEND", ""))
-    if backend.endswith(PER_PROCESS_CACHES):
+    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")):  # one process, or none
         alias, name = conf.CACHE_ALIAS, backend.rsplit(".", 1)[-1]
         yield _message("scotaccount.W040", alias=alias, backend=name)
     # ScotAccount and the fake both serve the documented logout; another host may not.
@@ -338,25 +344,3 @@ def _is_scotaccount_backend(path: str) -> bool:
     except ImportError:
         return False  # Django reports a backend it cannot import when it is used.
     return isinstance(backend, type) and issubclass(backend, ScotAccountBackend)
-
-
-def _wiring_problems() -> Iterator[checks.CheckMessage]:
-    if not any(_is_scotaccount_backend(path) for path in settings.AUTHENTICATION_BACKENDS):
-        yield _message("scotaccount.E005")
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
-        yield _message("scotaccount.E007")
-    if str(settings.SESSION_COOKIE_SAMESITE).lower() == "strict":
-        yield _message("scotaccount.E008")
-    for app in ("django.contrib.sessions", "django.contrib.auth"):
-        if app not in settings.INSTALLED_APPS:
-            yield _message("scotaccount.E016", app=app)
-    middleware = list(settings.MIDDLEWARE)
-    for required in REQUIRED_MIDDLEWARE:
-        if required not in middleware:
-            yield _message("scotaccount.E017", middleware=required)
-        elif MIDDLEWARE in middleware and middleware.index(required) > middleware.index(
-            MIDDLEWARE
-        ):
-            yield _message("scotaccount.E020", middleware=required)
-    if MIDDLEWARE not in middleware:
-        yield _message("scotaccount.W020")

@@ -1,12 +1,6 @@
-"""Every ``SCOTACCOUNT_*`` setting: one row each in the ``Settings`` class, read through ``conf``.
+"""Every ``SCOTACCOUNT_*`` setting is one row of ``Settings``: accessors, checks, docs.
 
-A row is its name, type, default and a one-line doc. The typed accessors
-(``conf.CLIENT_ID``), the system checks (``checks.py``) and the reference table
-in ``docs/settings.md`` all derive from the rows, so nothing is kept in step by
-hand. As DRF's ``api_settings``, a value is converted on its first read and kept
-on ``conf``, so later reads are plain attribute reads; Django's ``setting_changed``
-(sent by ``override_settings`` and pytest-django's ``settings``) clears them.
-Django's settings are never written to.
+As DRF's ``api_settings``, a value is converted once, kept until ``setting_changed``.
 """
 
 from __future__ import annotations
@@ -32,8 +26,7 @@ PREFIX = "SCOTACCOUNT_"
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 #: Where ScotAccount documents its logout, on the sign-in host.
 DOCUMENTED_LOGOUT_PATH = "/authorize/logout"
-#: What ScotAccount documents per environment; production's attributes URL is not
-#: published (check E012). "local" is the fake: (port offset from LOCAL_PORT, path).
+#: ScotAccount's documented URLs (production's attributes URL is not published: E012).
 ENVIRONMENT_URLS = {
     "integration": {
         "SCOTACCOUNT_DISCOVERY_URL": "https://authz.integration.scotaccount.service.gov.scot"
@@ -50,7 +43,7 @@ LOCAL_URLS = {
     "SCOTACCOUNT_DISCOVERY_URL": (0, DISCOVERY_SUFFIX),
     "SCOTACCOUNT_ATTRIBUTES_URL": (1, "/attributes/values"),
     "SCOTACCOUNT_ATTRIBUTES_JWKS_URL": (1, "/jwks.json"),
-}
+}  # the fake's: (port offset from LOCAL_PORT, path)
 ENVIRONMENTS = (*ENVIRONMENT_URLS, "local")
 LOCAL_HOST = "127.0.0.1"
 
@@ -136,7 +129,6 @@ class Setting(Generic[T]):
 
     def __init__(self, kind: Kind[T], default: Any, doc: str, example: str = "") -> None:
         self.kind, self.default, self.doc = kind, default, doc
-        #: Shown in check hints: a value that fits this setting.
         self.example = example or (python_literal(default) if default else kind.example)
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -162,7 +154,7 @@ class Setting(Generic[T]):
 
 
 class Settings:
-    """The rows, then what is fixed or derived from them (kept once read, as the rows)."""
+    """The rows, then what is fixed or derived from them."""
 
     CLIENT_ID = Setting(
         TEXT.optional('"..."'), None, "The client id ScotAccount gave you at onboarding."
@@ -229,9 +221,7 @@ class Settings:
         return None if self.PRIVATE_KEY_PEM else self.PRIVATE_KEY
 
 
-#: Every row, in the order of the class: the checks and the docs test walk these.
 SETTINGS: list[Setting[Any]] = [row for row in vars(Settings).values() if isinstance(row, Setting)]
-#: What ``conf`` keeps once read: the rows and the values derived from them.
 KEPT = [name for name, row in vars(Settings).items() if isinstance(row, Setting | cached_property)]
 conf = Settings()
 
@@ -245,7 +235,6 @@ def reload_conf(*, setting: str, **kwargs: Any) -> None:
 
 
 def environment_url(name: str) -> str | None:
-    """A URL setting's value from ``SCOTACCOUNT_ENVIRONMENT``; "local" is the fake's."""
     if conf.ENVIRONMENT != "local" or name not in LOCAL_URLS:
         return ENVIRONMENT_URLS.get(conf.ENVIRONMENT, {}).get(name)
     offset, path = LOCAL_URLS[name]
@@ -268,11 +257,7 @@ def refuse_local_without_debug() -> None:
 
 
 def is_loopback_host(host: str) -> bool:
-    """This machine, in any literal form: ``127.1``, ``0x7f000001``, ``[::ffff:127.0.0.1]``...
-
-    Only literals are parsed (``inet_aton`` reads the short and hex forms without a
-    lookup): ``127.attacker.example`` is a name, not loopback.
-    """
+    """M7: this machine in any literal form (``127.1``, ``0x7f000001``); never a DNS name."""
     host = host.lower().strip("[]").rstrip(".")
     if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
         return True

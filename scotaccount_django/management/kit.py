@@ -1,13 +1,8 @@
-"""What the commands share: an argument type, and the commands that live in the testing kit.
-
-The core registers ``scotaccount_fake`` and ``scotaccount_selftest`` so that ``manage.py help``
-lists them, but their code ships in the kit (``scotaccount-django-testing``), which production
-never installs.
-"""
+"""What the commands share: an argument type, and the kit's commands (listed by ``help``, but
+shipped in ``scotaccount-django-testing``, which production never installs)."""
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from typing import Any
 

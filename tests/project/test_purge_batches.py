@@ -35,14 +35,13 @@ def deletes(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
 
 
-def test_a_backlog_is_deleted_in_batches_of_primary_keys():
+def test_a_backlog_is_deleted_in_batches_of_primary_keys(monkeypatch):
+    monkeypatch.setattr(purge, "BATCH_SIZE", 2)
     records(5, timedelta(days=30), "old")
     records(2, timedelta(minutes=10), "live")
     cutoff = timezone.now() - timedelta(days=1)
     with CaptureQueriesContext(connection) as queries:
-        deleted = purge.delete_in_batches(
-            ScotAccountSession.objects.filter(created_at__lt=cutoff), batch_size=2
-        )
+        deleted = purge.delete_in_batches(ScotAccountSession.objects.filter(created_at__lt=cutoff))
     assert deleted == 5
     assert len(deletes(queries)) == 3  # 2 + 2 + 1, never one statement for the lot
     assert all("IN" in sql for sql in deletes(queries))

@@ -1,9 +1,4 @@
-"""Generate the relying party's key pair for ScotAccount onboarding.
-
-Replaces the OpenSSL and Java steps of ScotAccount's onboarding guide: writes
-the private key owner-only and prints what to send ScotAccount (the public
-PEM) and the public JWK with its thumbprint ``kid``.
-"""
+"""Generate the key pair for ScotAccount onboarding (its guide's OpenSSL and Java steps)."""
 
 from __future__ import annotations
 
@@ -25,37 +20,8 @@ from scotaccount_django._internal.provider import (
 )
 
 
-def write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
-    """Write ``content`` to ``path`` with mode 0600, atomically.
-
-    L13: a new temporary file (``O_EXCL | O_NOFOLLOW``: neither an existing file nor a
-    planted symlink is opened) replaces ``path`` in one ``os.replace``, so an existing
-    key is never truncated and a reader sees the old key or the new one, whole.
-    """
-    if not replace and (path.exists() or path.is_symlink()):
-        raise FileExistsError(path)
-    for folder in reversed([path.parent, *path.parent.parents]):
-        if not folder.exists():
-            folder.mkdir(mode=0o700)  # every folder we make, not only the last
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, flags, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not replace and (path.exists() or path.is_symlink()):
-            raise FileExistsError(path)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 class Command(BaseCommand):
     help = "Generate an RSA 3072 or EC P-256 key pair for ScotAccount's private_key_jwt."
-    # The key is what the checks look for: making it must not need it already.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -74,6 +40,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{given} is a folder: name the key file, for example {path / 'scotaccount.pem'}"
             )
+        exists = f"{path} exists; use --force to replace it."
+        if not options["force"] and (path.exists() or path.is_symlink()):
+            raise CommandError(exists)
         private_key: PrivateKey = (
             ec.generate_private_key(ec.SECP256R1())
             if options["type"] == "ec"
@@ -84,12 +53,25 @@ class Command(BaseCommand):
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        # L13: a new owner-only file (O_EXCL | O_NOFOLLOW: no existing file or planted symlink
+        # is opened) replaces the key in one os.replace; a reader never sees half a key.
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         try:
-            write_private_file(path, pem, replace=options["force"])
-        except FileExistsError as exc:
-            raise CommandError(f"{path} exists; use --force to replace it.") from exc
+            for folder in reversed([path.parent, *path.parent.parents]):
+                if not folder.exists():
+                    folder.mkdir(mode=0o700)  # every folder we make, not only the last
+            with os.fdopen(os.open(temporary, flags, 0o600), "wb") as handle:
+                handle.write(pem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if not options["force"] and (path.exists() or path.is_symlink()):
+                raise CommandError(exists)  # made meanwhile
+            os.replace(temporary, path)
         except OSError as exc:
             raise CommandError(f"Cannot write {path}: {exc.strerror}") from exc
+        finally:
+            temporary.unlink(missing_ok=True)  # gone already once it replaced the key
         public_key = private_key.public_key()
         jwk = public_jwk(public_key)
         kid = jwk_thumbprint(jwk)

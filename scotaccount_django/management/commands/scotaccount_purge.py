@@ -1,9 +1,4 @@
-"""Delete what no longer needs keeping; run it daily, e.g. from cron.
-
-Always deletes the front-channel logout records of ended sessions (the sign-in path does
-not). ``--attributes-older-than DAYS`` also applies a retention limit to verified
-attributes (personal data) and the records of attribute requests.
-"""
+"""Delete what no longer needs keeping (the sign-in path does not); run it daily."""
 
 from __future__ import annotations
 
@@ -26,14 +21,10 @@ from scotaccount_django.models import AttributeRequest, ScotAccountSession, Veri
 BATCH_SIZE = 2000
 
 
-def delete_in_batches(queryset: QuerySet[Any], batch_size: int | None = None) -> int:
-    """Delete every row ``queryset`` matches, in primary-key batches; how many were deleted.
-
-    ``QuerySet.delete()`` on a million rows is one huge transaction and, for a model Django
-    cannot "fast delete", loads every row first (412 MiB at 1M rows). Batches keep memory
-    and transactions small and still run Django's own delete (cascades, signals).
-    """
-    model, size, deleted = queryset.model, batch_size or BATCH_SIZE, 0
+def delete_in_batches(queryset: QuerySet[Any]) -> int:
+    """How many rows were deleted, in primary-key batches: one ``QuerySet.delete()`` is one huge
+    transaction and may load every row first (412 MiB at 1M rows)."""
+    model, size, deleted = queryset.model, BATCH_SIZE, 0
     keys = queryset.order_by().values_list("pk", flat=True)
     while True:
         with transaction.atomic(using=queryset.db):
@@ -64,22 +55,17 @@ class Command(BaseCommand):
             ScotAccountSession.objects.filter(created_at__lt=now - retention)
         )
         self.stdout.write(f"Deleted {records} front-channel logout record(s) of ended sessions.")
-        days = options["attributes_older_than"]
-        if days is None:
-            audit.emit("purged", session_records=records)
-            return
-        # Deleted declines are forgotten, so the scope may be requested again.
-        cutoff = now - timedelta(days=days)
-        attributes = delete_in_batches(VerifiedAttribute.objects.filter(received_at__lt=cutoff))
-        requests = delete_in_batches(AttributeRequest.objects.filter(completed_at__lt=cutoff))
-        self.stdout.write(
-            f"Deleted {attributes} verified attribute(s) and "
-            f"{requests} attribute request record(s) older than {days} days."
-        )
-        audit.emit(
-            "purged",
-            session_records=records,
-            attributes=attributes,
-            attribute_requests=requests,
-            older_than_days=days,
-        )
+        days, counts = options["attributes_older_than"], {"session_records": records}
+        if days is not None:
+            # Deleted declines are forgotten, so the scope may be requested again.
+            cutoff = now - timedelta(days=days)
+            attributes = delete_in_batches(
+                VerifiedAttribute.objects.filter(received_at__lt=cutoff)
+            )
+            requests = delete_in_batches(AttributeRequest.objects.filter(completed_at__lt=cutoff))
+            self.stdout.write(
+                f"Deleted {attributes} verified attribute(s) and "
+                f"{requests} attribute request record(s) older than {days} days."
+            )
+            counts.update(attributes=attributes, attribute_requests=requests, older_than_days=days)
+        audit.emit("purged", **counts)

@@ -1,10 +1,4 @@
-"""Bring every stored verified attribute onto the first encryption key.
-
-Run it after putting a new key first in ``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS`` (or
-after switching encryption on); then the old key can be removed. Each batch of rows is
-locked and rewritten in its own transaction, so the command can be stopped and run
-again, or resumed with ``--after-id``. Rows already on the first key are left alone.
-"""
+"""Bring every stored verified attribute onto the first key; one transaction per batch."""
 
 from __future__ import annotations
 
