@@ -158,8 +158,7 @@ def held_by(user: AbstractBaseUser) -> HeldAttributes:
 
 
 def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) -> AttributeStatus:
-    """Which of ``scopes`` are held, still to request, or not to request again (with
-    ``retry``, a person's deliberate retry, none: they are missing again)."""
+    """Where ``scopes`` stand; with ``retry`` (a person's deliberate retry) none is unavailable."""
     wanted = check_scopes(scopes)
     if not user.is_authenticated:
         return AttributeStatus(missing=wanted)

@@ -53,7 +53,7 @@ def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedAt
     """Both layouts -> validated entries, one per scope; ``InvalidClaimsToken`` otherwise."""
     verified_claims: Any = payload.get("verified_claims")
     if isinstance(verified_claims, dict):
-        verified_claims = _from_legacy(verified_claims, payload.get("claims", {}), sub)
+        verified_claims = _from_legacy(payload, sub)
     validate(verified_claims, "properties/verified_claims")
     entries = [_entry(raw) for raw in verified_claims]
     if len({entry.scope for entry in entries}) != len(entries):
@@ -84,11 +84,10 @@ def _entry(raw: dict[str, Any]) -> VerifiedAttribute:
     return entry
 
 
-def _from_legacy(
-    verified_claims: dict[str, Any], claims: Any, sub: uuid.UUID
-) -> list[dict[str, Any]]:
+def _from_legacy(payload: dict[str, Any], sub: uuid.UUID) -> list[dict[str, Any]]:
     """One verification for every scope, claims at the top level, older spellings."""
-    raw = verified_claims.get("verification")
+    raw = payload["verified_claims"].get("verification")
+    claims = payload.get("claims", {})
     if not isinstance(claims, dict) or not isinstance(raw, dict):
         raise InvalidClaimsToken("the claimsToken's claims or verification is not an object")
     verification = {
