@@ -16,11 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scotaccount_django import audit
 from scotaccount_django._internal.fields import EncryptedJSONField
-from scotaccount_django.models import (
-    AttributeRequest,
-    ScotAccountIdentity,
-    VerifiedAttribute,
-)
+from scotaccount_django.models import AttributeRequest, ScotAccountIdentity, VerifiedAttribute
 
 #: Staff see that a verified attribute exists with the view permission; its values need this.
 VALUES_PERMISSION = "scotaccount.view_attribute_values"
@@ -29,8 +25,7 @@ SECRET_FIELDS = frozenset({"sid_hash", "session_key"})
 
 
 def reveals_hidden_value(lookup: str, model: type[Model]) -> bool:
-    """Whether ``lookup`` (``claims__given_name__startswith``, ``identity__...``) reaches a
-    secret or a value-bearing field: anything encrypted at rest, such as ``claims``."""
+    """Whether ``lookup`` (``identity__...``) reaches a secret or an encrypted field."""
     for part in lookup.split(LOOKUP_SEP):
         try:
             field = model._meta.get_field(part)
@@ -48,9 +43,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Nothing here is typed in by staff, so nothing can be added or edited."""
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        """No filter on a hidden value, for anyone (SECURITY M3): how many rows match
-        ``?claims__given_name__startswith=M`` spells a name out a letter at a time (Django
-        4.2 passes no request here, and no page of this admin offers such a filter)."""
+        """M3: counting ``?claims__given_name__startswith=M`` matches spells a name out.
+        (Django 4.2 passes no request.)"""
         if reveals_hidden_value(lookup, self.model):
             return False
         return super().lookup_allowed(lookup, value, *([] if request is None else [request]))
@@ -72,8 +66,7 @@ class ScotAccountIdentityAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("user"), ordering="user")
     def user_display(self, identity: ScotAccountIdentity) -> str:
-        """The user, also when their USERNAME_FIELD is empty (a nullable email not yet given):
-        ``str()`` of such a user is ``None``, which the admin cannot show."""
+        """``str()`` of a user whose USERNAME_FIELD is empty (a nullable email) is ``None``."""
         user = identity.user
         if user.get_username():
             return str(user)
@@ -85,8 +78,10 @@ class ScotAccountIdentityAdmin(ReadOnlyAdmin):
 
 
 class PersonalDataAdmin(ReadOnlyAdmin):
-    """Personal data: only the view permission (or superuser) counts, not Django's change
-    permission too. Lists never show claims, only the detail page."""
+    """Personal data: only the view permission counts, not Django's change permission too."""
+
+    search_fields = ("=identity__sub",)
+    list_select_related = ("identity",)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         codename = get_permission_codename("view", self.opts)
@@ -97,13 +92,10 @@ class PersonalDataAdmin(ReadOnlyAdmin):
 class VerifiedAttributeAdmin(PersonalDataAdmin):
     list_display = ("identity", "scope", "outcome", "verified_at", "received_at")
     list_filter = ("scope", "outcome")
-    search_fields = ("=identity__sub",)
-    list_select_related = ("identity",)
     exclude = ("claims",)  # shown by one of these, depending on who looks
     readonly_fields = ("claims_display", "claims_hidden")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        """Values only for staff with the dedicated permission; the record for the rest."""
         unused = "claims_hidden" if request.user.has_perm(VALUES_PERMISSION) else "claims_display"
         return [name for name in super().get_fields(request, obj) if name != unused]
 
@@ -130,5 +122,3 @@ class VerifiedAttributeAdmin(PersonalDataAdmin):
 class AttributeRequestAdmin(PersonalDataAdmin):
     list_display = ("identity", "status", "created_at", "completed_at")
     list_filter = ("status",)
-    search_fields = ("=identity__sub",)
-    list_select_related = ("identity",)

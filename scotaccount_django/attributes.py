@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from scotaccount_django.conf import conf
 from scotaccount_django.models import (
-    FINAL_REASONS,
     AttributeRequest,
     AttributeScope,
     ScotAccountIdentity,
@@ -56,9 +55,8 @@ User = AbstractBaseUser | AnonymousUser
 
 @dataclass(frozen=True)
 class AttributeStatus:
-    """Where each wanted scope stands for one person: ``held`` (usable attributes, by scope),
-    ``missing`` (to request) or ``unavailable`` (not to request again automatically: scope ->
-    ``AttributeRequest.Reason``)."""
+    """Each wanted scope is ``held`` (usable, by scope), ``missing`` (to request) or
+    ``unavailable`` (not to request again automatically: scope -> reason)."""
 
     held: dict[str, VerifiedAttribute] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -108,12 +106,9 @@ def identity_for(user: User) -> ScotAccountIdentity | None:
 
 
 class HeldAttributes:
-    """What one signed-in person holds, read once, when first asked: kept on the user object
-    (loaded afresh for each request), as django-otp's lazy ``is_verified``. The identity and
-    past answers are read only when a scope is not held: newest first, a batch at a time,
-    only as far as needed, never twice."""
+    """What one person holds, read once per request when first asked (as django-otp's lazy
+    ``is_verified``); past answers only when a scope is not held, a batch at a time."""
 
-    #: Past answers are read newest first, this many at a time.
     ANSWER_BATCH = 20
 
     def __init__(self, user: AbstractBaseUser) -> None:
@@ -155,7 +150,6 @@ class HeldAttributes:
 
 
 def held_by(user: AbstractBaseUser) -> HeldAttributes:
-    """``user``'s ``HeldAttributes``, made on first use and kept for the request."""
     held: HeldAttributes | None = getattr(user, "_scotaccount_attributes", None)
     if held is None:
         held = HeldAttributes(user)
@@ -164,8 +158,7 @@ def held_by(user: AbstractBaseUser) -> HeldAttributes:
 
 
 def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) -> AttributeStatus:
-    """Which of ``scopes`` are held, still to request, or not to request again (with
-    ``retry``, a person's deliberate retry, none: they are missing again)."""
+    """Where ``scopes`` stand; with ``retry`` (a person's deliberate retry) none is unavailable."""
     wanted = check_scopes(scopes)
     if not user.is_authenticated:
         return AttributeStatus(missing=wanted)
@@ -184,8 +177,8 @@ def attribute_status(user: User, scopes: Iterable[str], *, retry: bool = False) 
             status.missing.append(scope)
         elif attribute and attribute.outcome == VerificationOutcome.VERIFICATION_FAILED:
             status.unavailable[scope] = AttributeRequest.Reason.VERIFICATION_FAILED
-        elif (reason := held.latest_reason(scope)) in FINAL_REASONS:
-            status.unavailable[scope] = str(reason)  # only the latest answer about it counts
+        elif (reason := held.latest_reason(scope)) and reason != AttributeRequest.Reason.ERROR:
+            status.unavailable[scope] = reason  # only the latest answer about it counts
         else:
             status.missing.append(scope)
     reads = values_read.get()
@@ -205,9 +198,8 @@ def unavailable_scopes(user: User, scopes: Iterable[str]) -> dict[str, str]:
     return attribute_status(user, scopes).unavailable
 
 
-#: Per request, set by ``SessionLifetimeMiddleware``: scopes whose values were read, so the
-#: page is sent with ``Cache-Control: no-store`` (L11). A list, not a flag, so a read in a
-#: copied context (a sync view under ASGI) is still seen.
+#: Set per request by ``SessionLifetimeMiddleware``: values read mean ``no-store`` (L11). A
+#: list, not a flag, so a read in a copied context (a sync view under ASGI) is still seen.
 values_read: ContextVar[list[str] | None] = ContextVar("scotaccount_values_read", default=None)
 
 

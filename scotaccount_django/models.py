@@ -12,8 +12,7 @@ from scotaccount_django.conf import conf
 
 
 class ScotAccountIdentity(models.Model):
-    """A person known to ScotAccount, linked to exactly one local user, matched on ``sub``
-    alone (never email or name): the permanent UUID that is the only identifier it sends."""
+    """A person known to ScotAccount, matched on ``sub`` alone (never email or name)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -67,8 +66,7 @@ class VerificationOutcome(models.TextChoices):
 
 
 class AttributeRequest(models.Model):
-    """One step-up: which scopes were asked for, which came back, and why others did not (a
-    final reason stops a scope being asked again: ScotAccount asks us not to loop people)."""
+    """One step-up; a final reason for a missing scope stops it being asked for again."""
 
     class Status(models.TextChoices):
         COMPLETED = "completed", _("Completed")
@@ -123,14 +121,9 @@ class AttributeRequest(models.Model):
         return f"{self.get_status_display()} request {self.pk}"
 
 
-#: Reasons that stop a scope being requested again without a deliberate retry.
-FINAL_REASONS = frozenset(AttributeRequest.Reason) - {AttributeRequest.Reason.ERROR}
-
-
 class VerifiedAttribute(models.Model):
-    """The newest verified claims for one person and one scope, with their evidence: a newer
-    answer replaces the older one, so the same verification (``txn``) twice is one record.
-    ``claims`` is personal data; it is empty when verification failed."""
+    """The newest verified claims (personal data) for one person and scope, with evidence:
+    a newer answer replaces the older one; ``claims`` is empty when verification failed."""
 
     # No index of its own: the (identity, scope) unique constraint leads with it.
     identity = models.ForeignKey(
@@ -219,13 +212,11 @@ class VerifiedAttribute(models.Model):
         ]
 
     def __str__(self) -> str:
-        # Whose record it is, as staff know them, rather than a database id (issue 21).
         return f"{self.get_scope_display()} for {self.identity.user}"
 
     @property
     def is_verified(self) -> bool:
-        """An accepted outcome with evidence meeting the scope's minimum (SECURITY L10).
-        ``VERIFIED_WITH_WARNINGS`` is the council's policy (the warnings are not described)."""
+        """An accepted outcome (warnings: the council's policy) and enough evidence (L10)."""
         if self.outcome == VerificationOutcome.VERIFIED_WITH_WARNINGS:
             accepted = conf.ACCEPT_VERIFIED_WITH_WARNINGS
         else:
@@ -234,23 +225,20 @@ class VerifiedAttribute(models.Model):
 
     @property
     def evidence_suffices(self) -> bool:
-        """Identity needs GPG45 medium or above; address and email, a validation that checked
-        something: GPG45 low or a self-certified address must not pass as verified (L10)."""
+        """L10: GPG45 low or a self-certified address must not pass as verified."""
         if self.scope == AttributeScope.IDENTITY:
             return self.confidence_level in ("medium", "high", "very_high")
         return self.validation_method != "self_certified"
 
 
 class ScotAccountSession(models.Model):
-    """A local session that a ScotAccount sign-in created, findable by ScotAccount's ``sid``
-    so front-channel logout can delete it from any session engine without a scan. The key
-    is a bearer secret: rows go at logout and expiry, and are pruned once unusable."""
+    """A session a sign-in created, found by ScotAccount's ``sid`` for front-channel logout
+    (any session engine, no scan). The key is a bearer secret: rows are pruned once unusable."""
 
     issuer = models.CharField(
         _("issuer"), max_length=255, help_text=_("The ScotAccount issuer that issued the sid.")
     )
-    # Indexes and uniqueness in Meta, not ``db_index``/``unique``: those add a second,
-    # ``varchar_pattern_ops`` index per column on PostgreSQL for LIKE queries we never make.
+    # In Meta, not ``db_index``/``unique``: those add PostgreSQL LIKE indexes we never use.
     sid_hash = models.CharField(
         _("sid hash"), max_length=64, help_text=_("SHA-256 of ScotAccount's sid.")
     )

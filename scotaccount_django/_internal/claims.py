@@ -1,8 +1,5 @@
-"""The ``claimsToken``'s payload, once ``jwtkit.verify_claims_token`` has proven it ours:
-one unsaved ``VerifiedAttribute`` per scope, validated by ``jsonschema`` against ScotAccount's
-published schema (``schema/``, copied verbatim); claims keep only the properties it declares.
-The older layout printed in ScotAccount's docs (reference lines 922, 2244) is rewritten first.
-"""
+"""The ``claimsToken``'s payload as unsaved ``VerifiedAttribute``s, validated against
+ScotAccount's published schema (``schema/``, verbatim). The docs' older layout is rewritten."""
 
 from __future__ import annotations
 
@@ -23,7 +20,6 @@ from scotaccount_django.exceptions import InvalidClaimsToken
 from scotaccount_django.models import AttributeScope, VerificationOutcome, VerifiedAttribute
 
 SCHEMA_RESOURCE = "verified-claims.schema.json"
-#: The ``$defs`` type each scope's claims must match.
 CLAIMS_DEFINITION = {
     AttributeScope.IDENTITY: "gpg45MediumClaimsType",
     AttributeScope.ADDRESS: "addressClaimsType",
@@ -33,8 +29,7 @@ _LEGACY_ASSURANCE = re.compile(r"GPG45-(Low|Medium|High|Very_High)", re.IGNORECA
 _LEGACY_MINUTES = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})")
 _DATE_TIME = r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
 
-#: The schema's formats on the values we read, checked strictly: jsonschema's own "date" and
-#: "uuid" are; its "email" is loose ("@" makes one; RFC 5321 caps one at 254 characters) and
+#: Strict formats: jsonschema's "email" is loose (RFC 5321 caps one at 254 characters) and its
 #: "date-time" needs an optional package.
 FORMAT_CHECKER = jsonschema.FormatChecker(formats=("date", "uuid"))
 for _format, _check in {
@@ -50,8 +45,7 @@ for _format, _check in {
 
 
 def read_claims_token(token: object, *, sub: uuid.UUID) -> list[VerifiedAttribute]:
-    """The entries of a ``claimsToken`` about ``sub`` (unsaved, one per scope: the model
-    holds the verification rule); ``InvalidClaimsToken`` otherwise."""
+    """The entries of a ``claimsToken`` about ``sub``; ``InvalidClaimsToken`` otherwise."""
     return parse_payload(verify_claims_token(token, sub=sub), sub=sub)
 
 
@@ -59,7 +53,7 @@ def parse_payload(payload: dict[str, Any], *, sub: uuid.UUID) -> list[VerifiedAt
     """Both layouts -> validated entries, one per scope; ``InvalidClaimsToken`` otherwise."""
     verified_claims: Any = payload.get("verified_claims")
     if isinstance(verified_claims, dict):
-        verified_claims = _from_legacy(verified_claims, payload.get("claims", {}), sub)
+        verified_claims = _from_legacy(payload, sub)
     validate(verified_claims, "properties/verified_claims")
     entries = [_entry(raw) for raw in verified_claims]
     if len({entry.scope for entry in entries}) != len(entries):
@@ -83,20 +77,17 @@ def _entry(raw: dict[str, Any]) -> VerifiedAttribute:
         txn=uuid.UUID(evidence["verifier"]["txn"]),
     )
     if entry.outcome != VerificationOutcome.VERIFICATION_FAILED:
-        # Verified claims must match the scope's type: no claims at all (a verified
-        # nothing) fails it too.
+        # A verified nothing (no claims) fails the scope's type too.
         claims = validate(raw.get("claims"), f"$defs/{CLAIMS_DEFINITION[raw['scope']]}")
         # Evidence too weak for this scope (L10): unverified personal data, not kept.
         entry.claims = claims if entry.evidence_suffices else {}
     return entry
 
 
-def _from_legacy(
-    verified_claims: dict[str, Any], claims: Any, sub: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The older layout as current entries: one verification for everything, claims at
-    the top level, older field spellings."""
-    raw = verified_claims.get("verification")
+def _from_legacy(payload: dict[str, Any], sub: uuid.UUID) -> list[dict[str, Any]]:
+    """One verification for every scope, claims at the top level, older spellings."""
+    raw = payload["verified_claims"].get("verification")
+    claims = payload.get("claims", {})
     if not isinstance(claims, dict) or not isinstance(raw, dict):
         raise InvalidClaimsToken("the claimsToken's claims or verification is not an object")
     verification = {
@@ -131,15 +122,10 @@ def _from_legacy(
     ]
 
 
-# The verified-claims schema, applied by jsonschema -----------------------------------------
-
-
 @cache
 def schema() -> dict[str, Any]:
-    """ScotAccount's schema, shipped in the package. Its ``verified_claims`` lists an entry's
-    ``scope`` and ``verification`` outside ``properties`` and requires them of the array, so
-    applied literally it would constrain nothing: they are moved into ``items`` (``claims``
-    is checked against its scope's type)."""
+    """ScotAccount's schema, with an entry's rules moved into ``items``: it puts them beside
+    ``properties`` and ``required`` on the array, where they constrain nothing."""
     loaded: dict[str, Any] = json.loads(
         (files("scotaccount_django._internal") / "schema" / SCHEMA_RESOURCE).read_text()
     )

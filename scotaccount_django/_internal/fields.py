@@ -1,11 +1,9 @@
-"""Verified attribute values encrypted at rest (``SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS``), as a
-one-member JSON object holding a ``MultiFernet`` token. Plain JSON is still read, so encryption
-can be switched on later; ``scotaccount_reencrypt`` then moves every row onto the first key."""
+"""Verified attribute values encrypted at rest as a one-member JSON object holding a Fernet
+token. Plain JSON is still read, so encryption can be switched on later."""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -19,10 +17,13 @@ from scotaccount_django.conf import conf
 ENVELOPE_KEY = "scotaccount.fernet"
 
 
-@lru_cache(maxsize=4)
-def _fernets(keys: tuple[str, ...]) -> tuple[Fernet, ...]:
+def key_ring() -> MultiFernet | None:
+    """The configured keys, or ``None`` when encryption at rest is off."""
+    keys = conf.ATTRIBUTE_ENCRYPTION_KEYS
+    if not keys:
+        return None
     try:
-        return tuple(Fernet(key) for key in keys)
+        return MultiFernet([Fernet(key) for key in keys])
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(
             "SCOTACCOUNT_ATTRIBUTE_ENCRYPTION_KEYS holds a value that is not a Fernet key "
@@ -30,14 +31,7 @@ def _fernets(keys: tuple[str, ...]) -> tuple[Fernet, ...]:
         ) from exc
 
 
-def key_ring() -> MultiFernet | None:
-    """The configured keys, or ``None`` when encryption at rest is off."""
-    keys = conf.ATTRIBUTE_ENCRYPTION_KEYS
-    return MultiFernet(_fernets(tuple(keys))) if keys else None
-
-
 def is_envelope(stored: Any) -> bool:
-    """True for a stored value written by ``seal``."""
     return isinstance(stored, dict) and set(stored) == {ENVELOPE_KEY}
 
 
@@ -71,13 +65,13 @@ def unseal(stored: Any) -> Any:
 def is_current(stored: Any) -> bool:
     """True when ``stored`` needs no re-encryption: sealed with the first key, or plain
     while encryption is off."""
-    keys = conf.ATTRIBUTE_ENCRYPTION_KEYS
-    if not keys:
+    if key_ring() is None:
         return not is_envelope(stored)
     if not is_envelope(stored):
         return False
     try:
-        _fernets(tuple(keys))[0].decrypt(stored[ENVELOPE_KEY].encode())
+        # key_ring() has checked every key.
+        Fernet(conf.ATTRIBUTE_ENCRYPTION_KEYS[0]).decrypt(stored[ENVELOPE_KEY].encode())
     except InvalidToken:
         return False
     return True

@@ -1,5 +1,4 @@
-"""``{% load scotaccount %}``: labels in the second person, shown in place of scope names
-(``scotaccount.address``) and reason codes (``not_available``), as the "unavailable" page does."""
+"""``{% load scotaccount %}``: second-person labels for scope names and reason codes."""
 
 from __future__ import annotations
 
