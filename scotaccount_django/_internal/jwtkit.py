@@ -27,9 +27,6 @@ from scotaccount_django.exceptions import (
 
 #: Far beyond any real ScotAccount token; bigger input is refused unparsed.
 MAX_TOKEN_LENGTH = 64 * 1024
-#: The two ScotAccount signs claimsTokens with (reference line 1116), whatever the ID-token
-#: setting says.
-CLAIMS_TOKEN_ALGORITHMS = ("RS256", "ES256")
 #: Which key type can verify which signature algorithm.
 KEY_TYPE_FOR_ALGORITHM = {
     **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), "RSA"),
@@ -90,7 +87,7 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
         token,
         jwks_url=conf.ATTRIBUTES_JWKS_URL or provider.get_metadata().jwks_uri,
         issuer=issuer,
-        algorithms=list(CLAIMS_TOKEN_ALGORITHMS),
+        algorithms=["RS256", "ES256"],  # ScotAccount's (reference line 1116), not the setting
         error=InvalidClaimsToken,
     )
     legacy = isinstance(payload.get("verified_claims"), dict)

@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core import signing
 from django.core.cache import caches
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from scotaccount_django._internal import telemetry
 from scotaccount_django.conf import conf, is_https_or_loopback
@@ -61,9 +60,6 @@ try:
     USER_AGENT = f"scotaccount-django/{version('scotaccount-django')}"
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     USER_AGENT = "scotaccount-django"
-
-
-# HTTP ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -179,12 +175,10 @@ def raise_for_status(response: ProviderResponse, what: str) -> None:
         raise ProviderRejectedClient(f"{what} refused our client (HTTP {response.status})")
     if response.status >= 500:
         raise ProviderUnavailable(f"{what} failed (HTTP {response.status})")
-    try:  # the OAuth ``error`` code is safe to log, unlike its description
-        error = response.json_object().get("error")
-    except ProviderError:
-        error = None
     answer = f"{what} answered HTTP {response.status}"
-    answer += f" ({error!r:.60})" if isinstance(error, str) else ""
+    with contextlib.suppress(ProviderError):  # the OAuth ``error`` code is safe to log
+        error = response.json_object().get("error")
+        answer += f" ({error!r:.60})" if isinstance(error, str) else ""
     if response.status == 402:  # ScotAccount's "session gone" (reference lines 576-581)
         raise ScotAccountSessionEnded(answer)
     raise ProviderError(answer)
@@ -396,11 +390,10 @@ def load_signing_key() -> SigningKey:
     """Our configured signing key, or a ``ConfigurationError`` saying what to do (E003)."""
     path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY_PEM
     try:
-        if path:  # a tmpfs file operators replace (E7): read at every use, parsed on change
-            return _signing_key(Path(path).read_bytes())
-        if text:
-            return _signing_key(text.encode())
-        raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set")
+        if not path and not text:
+            raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set")
+        # E7: a file operators replace is read at every use, parsed when it changes.
+        return _signing_key(Path(path).read_bytes() if path else str(text).encode())
     except (OSError, ConfigurationError) as exc:
         problem = (
             f"file {path} cannot be read: {exc.strerror}" if isinstance(exc, OSError) else exc
@@ -440,10 +433,7 @@ _THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
 
 def public_jwk(public_key: PublicKey) -> dict[str, str]:
     """The public half as a JWK (no private members), without ``kid``/``use``."""
-    if isinstance(public_key, rsa.RSAPublicKey):
-        jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
-    else:
-        jwk = ECAlgorithm.to_jwk(public_key, as_dict=True)
+    jwk = jwt.get_algorithm_by_name(algorithm_for(public_key)).to_jwk(public_key, as_dict=True)
     return {name: str(jwk[name]) for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
 
 
@@ -475,8 +465,6 @@ def build_client_assertion(audience: str) -> str:
         claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": "JWT"}
     )
 
-
-# The token exchange -------------------------------------------------------------------------
 
 #: ScotAccount documents 15 minutes; used only when ``expires_in`` is absent.
 DEFAULT_EXPIRES_IN = 900
@@ -519,8 +507,6 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
     )
 
 
-# The attributes fetch -----------------------------------------------------------------------
-
 #: Never start an attempt this close to the access token's expiry (F7).
 EXPIRY_MARGIN_SECONDS = 30
 #: Seconds before each retry (5xx and transport faults only): long enough for a blip.
@@ -534,8 +520,7 @@ def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
     if not url:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
     expires_at = time.monotonic() + expires_in
-    attempt = 1
-    while True:
+    for attempt, pause in enumerate((*RETRY_BACKOFF, None), start=1):
         try:
             with telemetry.provider_call("attributes"):
                 response = request(
@@ -555,9 +540,8 @@ def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
                     raise ProviderError("attributes response has no claimsToken")
                 return claims_token
         except ProviderUnavailable as exc:
-            pause = RETRY_BACKOFF[attempt - 1] if attempt <= len(RETRY_BACKOFF) else None
             if pause is None or time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
                 raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
             logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
             sleep(pause)
-            attempt += 1
+    raise AssertionError("unreachable: the last attempt returns or raises")
