@@ -77,9 +77,8 @@ def parse_sub(value: object) -> uuid.UUID:
 
 
 def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
-    """A claimsToken's payload, if the attributes issuer signed it about ``sub`` (F4: another
-    person's identity) recently. The legacy layout (reference lines 922, 2244) has no
-    ``iss``/``sub``/``iat``: it is bound by ``claims.uuid``, its ``iss`` checked if present."""
+    """A claimsToken's payload, if the attributes issuer signed it about ``sub`` (F4) recently.
+    The legacy layout (reference lines 922, 2244) has no ``sub``: ``claims.uuid`` binds it."""
     issuer = conf.ATTRIBUTES_ISSUER
     if not issuer:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set (no attributes issuer).")
@@ -166,8 +165,7 @@ def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> 
 
 
 def select_key(keys: tuple[PyJWK, ...], kid: str | None, algorithm: str) -> PyJWK | None:
-    """The key with this ``kid`` whose type and declared ``alg`` fit ``algorithm`` (D5), or
-    None; no ``kid`` is only fine with exactly one key (E1)."""
+    """The key with this ``kid`` fitting ``algorithm`` (D5); no ``kid``: the only key (E1)."""
     if kid is None and len(keys) != 1:
         return None
     for key in keys:
@@ -198,8 +196,6 @@ def _usable_key(entry: Any) -> PyJWK | None:
         key = PyJWK(entry)
     except (PyJWTError, ValueError, OverflowError):  # some PyJWT versions let these escape
         return None
-    if key.key_type == "RSA" and key.key.key_size < provider.MIN_RSA_BITS:
-        return None
-    if key.key_type == "EC" and entry.get("crv") != "P-256":
-        return None
-    return key
+    if key.key_type == "RSA":
+        return key if key.key.key_size >= provider.MIN_RSA_BITS else None
+    return key if entry.get("crv") == "P-256" else None

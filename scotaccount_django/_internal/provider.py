@@ -83,8 +83,7 @@ class IDTokenClaims:
 class ProviderResponse:
     status: int
     body: bytes
-    #: The ``Date`` header: diagnostics measure clock offset from it.
-    date: str = ""
+    date: str = ""  # the Date header: diagnostics measure clock offset from it
 
     def json_object(self) -> Document:
         """The body as a JSON object; anything else, however hostile, is a ``ProviderError``."""
@@ -115,7 +114,7 @@ def request(
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     _local.ends_at, _local.timer = time.monotonic() + seconds, None
     try:
-        response = _pools().request(
+        response = _pool_manager(os.getpid(), conf.CA_BUNDLE).request(
             method,
             url,
             body=None if data is None else urlencode(data),
@@ -216,10 +215,6 @@ class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
-def _pools() -> urllib3.PoolManager:
-    return _pool_manager(os.getpid(), conf.CA_BUNDLE)
-
-
 @functools.lru_cache(maxsize=1)
 def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
     """One per process and CA bundle, with one ``SSLContext`` (TLS 1.2 or later)."""
@@ -273,10 +268,8 @@ def parse_metadata(document: Document, *, issuer: str) -> ProviderMetadata:
     for name, url in urls.items():
         if url is None and name == "end_session_endpoint":
             continue  # optional: the documented URL is used instead
-        if not isinstance(url, str) or not url:
-            raise ProviderError(f"{name} is missing")
-        if not is_https_or_loopback(url):
-            raise ProviderError(f"{name} is not an https URL")
+        if not isinstance(url, str) or not is_https_or_loopback(url):
+            raise ProviderError(f"{name} is missing or not an https URL")
     return ProviderMetadata(**urls)
 
 
@@ -348,8 +341,7 @@ def _claim_refresh(key: str, *, forced: bool) -> bool:
             return False
         return bool(cache.add(f"{key}:forced", True, FORCED_REFETCH_INTERVAL_SECONDS))
     # Held for at most one call's deadline, in case the claimant dies mid-fetch.
-    hold = int(conf.TIMEOUT.total_seconds()) + 1
-    return bool(cache.add(f"{key}:fetch", "refreshing", hold))
+    return bool(cache.add(f"{key}:fetch", "refreshing", int(conf.TIMEOUT.total_seconds()) + 1))
 
 
 def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
