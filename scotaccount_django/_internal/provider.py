@@ -217,14 +217,14 @@ class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
 
 @functools.lru_cache(maxsize=1)
 def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
-    """One per process and CA bundle, with one ``SSLContext`` (TLS 1.2 or later)."""
+    """One per process and CA bundle, with one ``SSLContext`` (C8; TLS 1.2 or later is
+    Python's default since 3.10)."""
     try:
         context = ssl.create_default_context(cafile=ca_bundle or certifi.where())
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(
             f"SCOTACCOUNT_CA_BUNDLE {ca_bundle!r} is not a readable PEM file of CA certificates."
         ) from exc
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
     manager = urllib3.PoolManager(num_pools=4, maxsize=10, ssl_context=context)
     manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
     return manager
@@ -328,7 +328,6 @@ def load(
 
 
 def cache_key(kind: str, issuer: str, url: str) -> str:
-    """Where a document lives in the cache: one entry per kind, issuer and URL."""
     digest = hashlib.sha256(f"{kind}\n{issuer}\n{url}".encode()).hexdigest()
     return f"scotaccount:{kind}:{digest}"
 
