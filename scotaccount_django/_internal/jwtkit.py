@@ -1,12 +1,6 @@
-"""Verify a JWT from ScotAccount: one keyword-only function per token kind.
-
-Algorithms come from our configuration, never from the token (D3, D4: ``alg: none``, HS256
-signed with the public key). Keys come only from the JWKS URL the caller trusts (E6),
-through the provider's document cache; an unknown ``kid`` triggers one refetch, at most
-once per short window across all workers, so forged ``kid`` values cannot make us a JWKS
-hammer (E3). Every library error, and anything hostile input makes the library raise (M6),
-is one of our ``InvalidToken`` exceptions, whose message never contains the token.
-"""
+"""Verify a JWT from ScotAccount: one keyword-only function per token kind. Algorithms come
+from our configuration (D3, D4), keys from the JWKS URL the caller trusts (E6); every library
+error is an ``InvalidToken`` whose message never contains the token (M6)."""
 
 from __future__ import annotations
 
@@ -22,7 +16,6 @@ from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
 from scotaccount_django._internal import provider
-from scotaccount_django._internal.provider import IDTokenClaims
 from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     ConfigurationError,
@@ -34,9 +27,6 @@ from scotaccount_django.exceptions import (
 
 #: Far beyond any real ScotAccount token; bigger input is refused unparsed.
 MAX_TOKEN_LENGTH = 64 * 1024
-#: The claimsToken's algorithms: the two ScotAccount signs with (RS256, and ES256 with
-#: P-256, reference line 1116). Fixed, so the ID-token setting never loosens it.
-CLAIMS_TOKEN_ALGORITHMS = ("RS256", "ES256")
 #: Which key type can verify which signature algorithm.
 KEY_TYPE_FOR_ALGORITHM = {
     **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), "RSA"),
@@ -44,14 +34,9 @@ KEY_TYPE_FOR_ALGORITHM = {
 }
 
 
-def verify_id_token(token: object, *, nonce_hash: str) -> IDTokenClaims:
-    """Verify an ID token completely, or raise ``InvalidIDToken``.
-
-    Signature (configured algorithms only), ``iss`` exact (D6: mix-up), ``aud`` our client
-    id and ``azp``, whenever present, ours too (D8: a token issued to another client),
-    ``exp``/``iat``/``nbf`` within the leeway, the nonce of this flow (D12, D13: replay),
-    and ``sub`` a canonical UUID.
-    """
+def verify_id_token(token: object, *, nonce_hash: str) -> provider.IDTokenClaims:
+    """The verified claims of an ID token, or ``InvalidIDToken`` (D6: mix-up, D8: a token
+    issued to another client, D12/D13: replay)."""
     metadata = provider.get_metadata()
     client_id = conf.CLIENT_ID or ""
     claims = _decode(
@@ -72,7 +57,7 @@ def verify_id_token(token: object, *, nonce_hash: str) -> IDTokenClaims:
     if not hmac.compare_digest(digest, nonce_hash):  # the flow keeps only the nonce's hash
         raise InvalidIDToken("nonce does not match this flow")
     sid = claims.get("sid")
-    return IDTokenClaims(
+    return provider.IDTokenClaims(
         sub=parse_sub(claims["sub"]), sid=sid if isinstance(sid, str) else None, claims=claims
     )
 
@@ -92,12 +77,8 @@ def parse_sub(value: object) -> uuid.UUID:
 
 
 def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
-    """A claimsToken's payload, once signed by a key in the attributes JWKS (so a sign-in
-    token cannot pass as one when that is separate), issued by the attributes issuer, about
-    ``sub`` (F4: another person's identity stored against this account is the worst thing
-    this app could do) and fresh. The legacy layout (reference lines 922, 2244) has no
-    ``iss``/``sub``/``iat``: it is bound by ``claims.uuid``, its ``iss`` checked if present.
-    """
+    """A claimsToken's payload, if the attributes issuer signed it about ``sub`` (F4) recently.
+    The legacy layout (reference lines 922, 2244) has no ``sub``: ``claims.uuid`` binds it."""
     issuer = conf.ATTRIBUTES_ISSUER
     if not issuer:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set (no attributes issuer).")
@@ -105,7 +86,7 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
         token,
         jwks_url=conf.ATTRIBUTES_JWKS_URL or provider.get_metadata().jwks_uri,
         issuer=issuer,
-        algorithms=list(CLAIMS_TOKEN_ALGORITHMS),
+        algorithms=["RS256", "ES256"],  # ScotAccount's (reference line 1116), not the setting
         error=InvalidClaimsToken,
     )
     legacy = isinstance(payload.get("verified_claims"), dict)
@@ -118,11 +99,9 @@ def verify_claims_token(token: object, *, sub: uuid.UUID) -> dict[str, Any]:
     present = [value for value in named if value is not None]
     if not present:  # a token naming nobody could be anyone's
         raise InvalidClaimsToken("the claimsToken names nobody (no sub, no claims.uuid)")
-    # Exact canonical form, as ScotAccount sends it: no case folding.
-    if any(not isinstance(value, str) or value != str(sub) for value in present):
+    if any(value != str(sub) for value in present):  # exact, no case folding
         raise InvalidClaimsToken("the claimsToken is about a different person")
-    # Fetched moments before use, so an old one is a replay (L12). It may carry no
-    # ``exp`` (PyJWT checks it when present); ``iat`` bounds the age either way.
+    # L12: replay (fetched moments before use); PyJWT checks ``exp`` if there is one.
     if "iat" in payload:
         age = time.time() - payload["iat"]
         if age > (conf.CLAIMS_TOKEN_MAX_AGE + conf.CLOCK_LEEWAY).total_seconds():
@@ -140,8 +119,7 @@ def _decode(
     audience: str | None = None,
     required: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The signature-checked claims of ``token``, ``iss`` exact when present (``required``
-    says when it must be); ``error`` otherwise."""
+    """The signature-checked claims of ``token``, ``iss`` exact when present; else ``error``."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         raise error("token is missing or too large")
     try:
@@ -152,11 +130,8 @@ def _decode(
     if algorithm not in algorithms:
         raise error(f"algorithm {algorithm!r:.20} is not allowed")
     key = pick_key(jwks_url, issuer=issuer, kid=kid, algorithm=algorithm)
-    if key is None:
-        raise error(
-            "no trusted key for this token"
-            + (f" (kid {kid!r:.80})" if kid else " (no kid, and not exactly one key)")
-        )
+    if key is None:  # no kid is only fine with exactly one key (E1)
+        raise error(f"no trusted key for this token (kid {kid!r:.80})")
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -190,8 +165,7 @@ def pick_key(jwks_url: str, *, issuer: str, kid: str | None, algorithm: str) -> 
 
 
 def select_key(keys: tuple[PyJWK, ...], kid: str | None, algorithm: str) -> PyJWK | None:
-    """The key with this ``kid`` whose type and declared ``alg`` fit ``algorithm`` (D5), or
-    None; no ``kid`` is only fine with exactly one key (E1)."""
+    """The key with this ``kid`` fitting ``algorithm`` (D5); no ``kid``: the only key (E1)."""
     if kid is None and len(keys) != 1:
         return None
     for key in keys:
@@ -202,8 +176,7 @@ def select_key(keys: tuple[PyJWK, ...], kid: str | None, algorithm: str) -> PyJW
 
 
 def parse_key_set(document: provider.Document) -> tuple[PyJWK, ...]:
-    """The usable signing keys in a JWKS document, parsed once per fetch; ``ProviderError``
-    if there are none."""
+    """The usable signing keys in a JWKS document; ``ProviderError`` if there are none."""
     entries = document.get("keys")
     if not isinstance(entries, list):
         raise ProviderError("JWKS has no 'keys' list")
@@ -223,8 +196,6 @@ def _usable_key(entry: Any) -> PyJWK | None:
         key = PyJWK(entry)
     except (PyJWTError, ValueError, OverflowError):  # some PyJWT versions let these escape
         return None
-    if key.key_type == "RSA" and key.key.key_size < provider.MIN_RSA_BITS:
-        return None
-    if key.key_type == "EC" and entry.get("crv") != "P-256":
-        return None
-    return key
+    if key.key_type == "RSA":
+        return key if key.key.key_size >= provider.MIN_RSA_BITS else None
+    return key if entry.get("crv") == "P-256" else None

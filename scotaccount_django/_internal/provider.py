@@ -1,19 +1,8 @@
 """Everything that talks to ScotAccount: HTTP, discovery and key documents, our client
-assertions, the token exchange and the attributes fetch.
-
-HTTP is urllib3 used directly: one thread-safe ``PoolManager`` per process, which keeps
-connections alive and has no cookie jar, environment proxies or netrc to switch off (L8).
-Only https URLs are called (http on loopback, for the fake), so the code and our assertion
-never cross the network in clear; redirects are never followed, as a 302/307 would carry
-them to another host (C7); TLS is always verified (C8). Every call has an overall deadline,
-``SCOTACCOUNT_TIMEOUT``, as urllib3's timeouts only bound each read (L4: a trickling server);
-bodies are capped after decompression (L4: a gzip bomb) and hostile JSON is a
-``ProviderError`` (M6).
-"""
+assertions, the token exchange and the attributes fetch (docs/security.md: C7, C8, L4, L8)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import hashlib
@@ -29,7 +18,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -37,6 +25,7 @@ from urllib.parse import urlencode
 
 import certifi
 import jwt
+import jwt.utils
 import urllib3
 import urllib3.connection
 import urllib3.connectionpool
@@ -44,7 +33,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core import signing
 from django.core.cache import caches
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from scotaccount_django._internal import telemetry
 from scotaccount_django.conf import conf, is_https_or_loopback
@@ -74,9 +62,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     USER_AGENT = "scotaccount-django"
 
 
-# HTTP ---------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class TokenSet:
     """The token endpoint's answer; the raw tokens never appear in ``repr`` (nor in a log)."""
@@ -89,8 +74,6 @@ class TokenSet:
 
 @dataclass(frozen=True)
 class IDTokenClaims:
-    """A verified ID token: ``sub``, ``sid`` (if sent) and every verified claim."""
-
     sub: uuid.UUID
     sid: str | None
     claims: dict[str, Any] = field(repr=False)
@@ -100,8 +83,7 @@ class IDTokenClaims:
 class ProviderResponse:
     status: int
     body: bytes
-    #: The ``Date`` header: diagnostics measure clock offset from it.
-    date: str = ""
+    date: str = ""  # the Date header: diagnostics measure clock offset from it
 
     def json_object(self) -> Document:
         """The body as a JSON object; anything else, however hostile, is a ``ProviderError``."""
@@ -132,7 +114,7 @@ def request(
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     _local.ends_at, _local.timer = time.monotonic() + seconds, None
     try:
-        response = _pools().request(
+        response = _pool_manager(os.getpid(), conf.CA_BUNDLE).request(
             method,
             url,
             body=None if data is None else urlencode(data),
@@ -152,8 +134,7 @@ def request(
         if time.monotonic() >= _local.ends_at:  # a close-delimited body cut off looks complete
             raise ProviderUnavailable(too_late)
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
-        # A socket timeout may fire a moment before the deadline's timer: both mean "too late".
-        # (urllib3 files a refused connection, NewConnectionError, under TimeoutError too.)
+        # A socket timeout may fire just before the deadline; a refused connection is no timeout.
         timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
             exc, urllib3.exceptions.NewConnectionError
         )
@@ -193,14 +174,11 @@ def raise_for_status(response: ProviderResponse, what: str) -> None:
         raise ProviderRejectedClient(f"{what} refused our client (HTTP {response.status})")
     if response.status >= 500:
         raise ProviderUnavailable(f"{what} failed (HTTP {response.status})")
-    try:  # the OAuth ``error`` code is safe to log, unlike its description
-        error = response.json_object().get("error")
-    except ProviderError:
-        error = None
     answer = f"{what} answered HTTP {response.status}"
-    answer += f" ({error!r:.60})" if isinstance(error, str) else ""
-    if response.status == 402:
-        # ScotAccount's own use of 402 (reference lines 576-581): the session is gone.
+    with contextlib.suppress(ProviderError):  # the OAuth ``error`` code is safe to log
+        error = response.json_object().get("error")
+        answer += f" ({error!r:.60})" if isinstance(error, str) else ""
+    if response.status == 402:  # ScotAccount's "session gone" (reference lines 576-581)
         raise ScotAccountSessionEnded(answer)
     raise ProviderError(answer)
 
@@ -215,8 +193,7 @@ def _shut_down(sock: socket.socket) -> None:
 
 
 class _WatchedConnection(urllib3.connection.HTTPConnection):
-    """Once the request is sent, its socket is shut down at the call's deadline. urllib3 has
-    no other hook between a pooled connection and the call using it, hence the two pools."""
+    """Shuts its socket down at the call's deadline (urllib3 has no other hook, L4)."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         super().request(*args, **kwargs)
@@ -238,41 +215,32 @@ class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
-def _pools() -> urllib3.PoolManager:
-    return _pool_manager(os.getpid(), conf.CA_BUNDLE)
-
-
 @functools.lru_cache(maxsize=1)
 def _pool_manager(pid: int, ca_bundle: str | None) -> urllib3.PoolManager:
-    """One per process and CA bundle, with one ``SSLContext`` (TLS 1.2 or later)."""
+    """One per process and CA bundle, with one ``SSLContext`` (C8; TLS 1.2 or later is
+    Python's default since 3.10)."""
     try:
         context = ssl.create_default_context(cafile=ca_bundle or certifi.where())
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(
             f"SCOTACCOUNT_CA_BUNDLE {ca_bundle!r} is not a readable PEM file of CA certificates."
         ) from exc
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
     manager = urllib3.PoolManager(num_pools=4, maxsize=10, ssl_context=context)
     manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
     return manager
 
 
 # Discovery and JWKS, through the shared cache -----------------------------------------------
-#
-# A stale document is refreshed by one worker (single-flight through ``cache.add``) while
-# the others use the stale copy, and a failed fetch backs off: requests do not each wait a
-# full timeout on a provider that is down (L5). Entries are signed for their key (kind,
-# issuer and URL), so one poisoned in a shared cache, or another issuer's, is never used,
-# and each new entry is validated as on fetch (L9).
+# One worker refreshes a stale document while the others use it; a failed fetch backs off
+# (L5). Entries are signed for their cache key and validated as on fetch (L9).
 
 #: How long the last good copy is kept for use while ScotAccount is unreachable.
 STALE_COPY_SECONDS = 7 * 24 * 3600
 #: After a failed fetch, nobody fetches that document again for this long.
 REFRESH_BACKOFF_SECONDS = 15
-#: At most one forced refetch of a document per this many seconds (across workers).
+#: At most one forced refetch of a document per this many seconds, across workers (E3).
 FORCED_REFETCH_INTERVAL_SECONDS = 30
 
-_REFRESHING = "refreshing"
 _FAILED = "failed"
 
 #: cache key -> (entry, parsed value, fetched at), so each entry is checked once per process.
@@ -289,8 +257,7 @@ class ProviderMetadata:
 
 
 def parse_metadata(document: Document, *, issuer: str) -> ProviderMetadata:
-    """The endpoints in ``document``, if it is ``issuer``'s (A6: mix-up) and every endpoint
-    is https (A7)."""
+    """The endpoints, if ``document`` is ``issuer``'s (A6: mix-up) and each is https (A7)."""
     if document.get("issuer") != issuer:
         raise ProviderError(
             f"discovery issuer {document.get('issuer')!r:.200} is not the configured {issuer!r}"
@@ -301,10 +268,8 @@ def parse_metadata(document: Document, *, issuer: str) -> ProviderMetadata:
     for name, url in urls.items():
         if url is None and name == "end_session_endpoint":
             continue  # optional: the documented URL is used instead
-        if not isinstance(url, str) or not url:
-            raise ProviderError(f"{name} is missing")
-        if not is_https_or_loopback(url):
-            raise ProviderError(f"{name} is not an https URL")
+        if not isinstance(url, str) or not is_https_or_loopback(url):
+            raise ProviderError(f"{name} is missing or not an https URL")
     return ProviderMetadata(**urls)
 
 
@@ -313,7 +278,12 @@ def get_metadata() -> ProviderMetadata:
     url, issuer = conf.DISCOVERY_URL, conf.ISSUER
     if not url or not issuer:
         raise ConfigurationError("SCOTACCOUNT_DISCOVERY_URL is not set.")
-    return load(url, kind="discovery", issuer=issuer, parse=partial(parse_metadata, issuer=issuer))
+    return load(
+        url,
+        kind="discovery",
+        issuer=issuer,
+        parse=functools.partial(parse_metadata, issuer=issuer),
+    )
 
 
 def load(
@@ -324,8 +294,7 @@ def load(
     parse: Callable[[Document], T],
     force_refresh: bool = False,
 ) -> T:
-    """``parse(document)`` (or its ``ProviderError``), fetched only when missing, stale or
-    forced (at most once per ``FORCED_REFETCH_INTERVAL_SECONDS`` across all workers)."""
+    """``parse(document)``, the document fetched only when missing, stale or forced."""
     key = cache_key(kind, issuer, url)
     cached = _read(key, parse)
     if cached is not None:
@@ -359,7 +328,6 @@ def load(
 
 
 def cache_key(kind: str, issuer: str, url: str) -> str:
-    """Where a document lives in the cache: one entry per kind, issuer and URL."""
     digest = hashlib.sha256(f"{kind}\n{issuer}\n{url}".encode()).hexdigest()
     return f"scotaccount:{kind}:{digest}"
 
@@ -372,19 +340,16 @@ def _claim_refresh(key: str, *, forced: bool) -> bool:
             return False
         return bool(cache.add(f"{key}:forced", True, FORCED_REFETCH_INTERVAL_SECONDS))
     # Held for at most one call's deadline, in case the claimant dies mid-fetch.
-    hold = int(conf.TIMEOUT.total_seconds()) + 1
-    return bool(cache.add(f"{key}:fetch", _REFRESHING, hold))
+    return bool(cache.add(f"{key}:fetch", "refreshing", int(conf.TIMEOUT.total_seconds()) + 1))
 
 
 def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
-    """The cached copy and when it was fetched, if this app wrote it for ``key`` and it is
-    still valid."""
+    """The cached copy and when it was fetched, if this app signed it for ``key``."""
     entry = caches[conf.CACHE_ALIAS].get(key)
-    held = _parsed.get(key)
     if entry is None:
         return None
-    if held is not None and held[0] == entry:  # verified and parsed before
-        return held[1], held[2]
+    if key in _parsed and _parsed[key][0] == entry:  # verified and parsed before
+        return _parsed[key][1:]
     try:
         # Salted with the key, so only this app, for this key, can have signed it (L9).
         saved = signing.loads(entry, salt=key)
@@ -396,40 +361,30 @@ def _read(key: str, parse: Callable[[Document], T]) -> tuple[T, float] | None:
     return value, fetched_at
 
 
-# Our key and client assertions --------------------------------------------------------------
-#
-# Assertions (RFC 7523 ``private_key_jwt``) get a fresh ``jti`` every call, a short life,
-# and ``aud`` naming exactly the endpoint they are sent to, so one captured at one endpoint
-# is useless at the other (C1, C2).
+# Our key and client assertions (RFC 7523 ``private_key_jwt``) -------------------------------
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 #: The one minimum for every RSA key, ours and ScotAccount's (checks, JWKS, the fake).
 MIN_RSA_BITS = 2048
-#: Long enough for clock skew and a slow network, short enough to be useless if leaked.
-ASSERTION_LIFETIME_SECONDS = 120
 
 
 @dataclass(frozen=True)
 class SigningKey:
-    """A private key ready to sign client assertions."""
-
     private_key: PrivateKey
     algorithm: str
     kid: str
 
 
 def load_signing_key() -> SigningKey:
-    """Our configured signing key; ``ConfigurationError`` says what is wrong and what to do
-    (in ``check --deploy``, scotaccount.E003, and when a sign-in needs the key)."""
+    """Our configured signing key, or a ``ConfigurationError`` saying what to do (E003)."""
     path, text = conf.PRIVATE_KEY_FILE, conf.PRIVATE_KEY_PEM
     try:
-        if path:  # a tmpfs file operators replace (E7): read at every use, parsed on change
-            return _signing_key(Path(path).read_bytes())
-        if text:
-            return _signing_key(text.encode())
-        raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set")
+        if not path and not text:
+            raise ConfigurationError("SCOTACCOUNT_PRIVATE_KEY is not set")
+        # E7: a file operators replace is read at every use, parsed when it changes.
+        return _signing_key(Path(path).read_bytes() if path else str(text).encode())
     except (OSError, ConfigurationError) as exc:
         problem = (
             f"file {path} cannot be read: {exc.strerror}" if isinstance(exc, OSError) else exc
@@ -444,23 +399,17 @@ def load_signing_key() -> SigningKey:
 @functools.lru_cache(maxsize=1)
 def _signing_key(pem: bytes) -> SigningKey:
     """The key in ``pem``, if ScotAccount would accept it (C3); only the current one is kept."""
+    # load_signing_key adds what to use instead.
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            "The ScotAccount private key is not an unencrypted PEM private key."
-        ) from exc
+        raise ConfigurationError("it is not an unencrypted PEM private key") from exc
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise ConfigurationError("The ScotAccount private key must be RSA or EC P-256.")
+        raise ConfigurationError("it is neither RSA nor EC")
     if isinstance(key, rsa.RSAPrivateKey) and key.key_size < MIN_RSA_BITS:
-        raise ConfigurationError(
-            f"The ScotAccount private key is RSA {key.key_size} bits; "
-            f"at least {MIN_RSA_BITS} are required (3072 recommended)."
-        )
+        raise ConfigurationError(f"it is RSA {key.key_size} bits")
     if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(key.curve, ec.SECP256R1):
-        raise ConfigurationError(
-            f"The ScotAccount private key uses curve {key.curve.name}; only P-256 is accepted."
-        )
+        raise ConfigurationError(f"it uses curve {key.curve.name}")
     kid = jwk_thumbprint(public_jwk(key.public_key()))
     return SigningKey(private_key=key, algorithm=algorithm_for(key), kid=kid)
 
@@ -475,10 +424,7 @@ _THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
 
 def public_jwk(public_key: PublicKey) -> dict[str, str]:
     """The public half as a JWK (no private members), without ``kid``/``use``."""
-    if isinstance(public_key, rsa.RSAPublicKey):
-        jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
-    else:
-        jwk = ECAlgorithm.to_jwk(public_key, as_dict=True)
+    jwk = jwt.get_algorithm_by_name(algorithm_for(public_key)).to_jwk(public_key, as_dict=True)
     return {name: str(jwk[name]) for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
 
 
@@ -487,11 +433,12 @@ def jwk_thumbprint(jwk: dict[str, str]) -> str:
     required = _THUMBPRINT_MEMBERS[jwk["kty"]]
     canonical = json.dumps({name: jwk[name] for name in required}, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return jwt.utils.base64url_encode(digest).decode()
 
 
 def build_client_assertion(audience: str) -> str:
-    """A signed assertion that we are the registered client, for ``audience`` only."""
+    """A signed assertion that we are the registered client, for ``audience`` only (C1, C2:
+    replay at another endpoint); short-lived, so useless if leaked."""
     client_id = conf.CLIENT_ID
     if not client_id:
         raise ConfigurationError("SCOTACCOUNT_CLIENT_ID is not set.")
@@ -502,7 +449,7 @@ def build_client_assertion(audience: str) -> str:
         "sub": client_id,
         "aud": audience,
         "iat": now,
-        "exp": now + ASSERTION_LIFETIME_SECONDS,
+        "exp": now + 120,
         "jti": secrets.token_urlsafe(32),
     }
     return jwt.encode(
@@ -510,17 +457,12 @@ def build_client_assertion(audience: str) -> str:
     )
 
 
-# The token exchange -------------------------------------------------------------------------
-
 #: ScotAccount documents 15 minutes; used only when ``expires_in`` is absent.
 DEFAULT_EXPIRES_IN = 900
 
 
 def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenSet:
-    """Swap an authorization code for tokens, authenticating with ``private_key_jwt``.
-
-    Never retried (C6): a retried code is a reused code, which a provider treats as an attack.
-    """
+    """Swap an authorization code for tokens; never retried (C6: a reused code)."""
     token_endpoint = get_metadata().token_endpoint
     with telemetry.provider_call("token"):
         response = request(
@@ -556,29 +498,20 @@ def exchange_code(*, code: str, code_verifier: str, redirect_uri: str) -> TokenS
     )
 
 
-# The attributes fetch -----------------------------------------------------------------------
-#
-# Only 5xx and transport faults are retried, a few times, never past the access token's
-# life (F7).
-
-#: Never start an attempt this close to the access token's expiry.
+#: Never start an attempt this close to the access token's expiry (F7).
 EXPIRY_MARGIN_SECONDS = 30
-#: Seconds before each retry: long enough for a blip, short for a person waiting.
+#: Seconds before each retry (5xx and transport faults only): long enough for a blip.
 RETRY_BACKOFF = (0.25, 0.75)
-#: Injectable, so no test waits.
 sleep: Callable[[float], None] = time.sleep
 
 
 def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
-    """The ``claimsToken`` (unverified), or None when ScotAccount has no data (404); else
-    ``ProviderRejectedClient`` (401/403), ``AttributesUnavailable`` (5xx or timeouts after
-    retries) or ``ProviderError``."""
+    """The ``claimsToken`` (unverified), or None when ScotAccount has no data (404)."""
     url = conf.ATTRIBUTES_URL
     if not url:
         raise ConfigurationError("SCOTACCOUNT_ATTRIBUTES_URL is not set.")
     expires_at = time.monotonic() + expires_in
-    attempt = 1
-    while True:
+    for attempt, pause in enumerate((*RETRY_BACKOFF, None), start=1):
         try:
             with telemetry.provider_call("attributes"):
                 response = request(
@@ -598,9 +531,8 @@ def fetch_attributes(*, access_token: str, expires_in: int) -> str | None:
                     raise ProviderError("attributes response has no claimsToken")
                 return claims_token
         except ProviderUnavailable as exc:
-            pause = RETRY_BACKOFF[attempt - 1] if attempt <= len(RETRY_BACKOFF) else None
             if pause is None or time.monotonic() + pause > expires_at - EXPIRY_MARGIN_SECONDS:
                 raise AttributesUnavailable(f"{exc} (after {attempt} attempts)") from exc
             logger.info("Attributes endpoint attempt %d failed, retrying: %s", attempt, exc)
             sleep(pause)
-            attempt += 1
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import ipaddress
+import os
 import ssl
 import time
 import tracemalloc
@@ -360,7 +361,7 @@ def test_c8_one_tls_context_and_kept_alive_connections_across_calls(
         assert server.connections == 1
         assert len(server.received) == 3
     assert built == [{"cafile": ca_file}]
-    context = provider._pools().connection_pool_kw["ssl_context"]
+    context = provider._pool_manager(os.getpid(), ca_file).connection_pool_kw["ssl_context"]
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
     # Nothing loaded more CAs into it per connection (as requests' own adapter would).

@@ -176,7 +176,7 @@ def test_a_key_scotaccount_would_refuse_fails(healthy, key_file):
     output, ok = diagnose()
     assert not ok
     assert "FAIL key: The ScotAccount private key cannot be used: " in output
-    assert "The ScotAccount private key is RSA 1024 bits" in output
+    assert "cannot be used: it is RSA 1024 bits. Use an unencrypted PEM RSA key" in output
 
 
 def test_a_key_file_others_can_read_fails(healthy, key_file):
