@@ -23,7 +23,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from scotaccount_django._internal import fields
-from scotaccount_django._internal.provider import load_signing_key
+from scotaccount_django._internal.provider import (
+    is_https_or_loopback,
+    is_loopback_url,
+    load_signing_key,
+)
 from scotaccount_django.conf import (
     DISCOVERY_SUFFIX,
     DOCUMENTED_LOGOUT_PATH,
@@ -35,8 +39,6 @@ from scotaccount_django.conf import (
     Settings,
     conf,
     environment_url,
-    is_https_or_loopback,
-    is_loopback_url,
     local_allowed,
     python_literal,
 )

@@ -5,8 +5,6 @@ As DRF's ``api_settings``, a value is converted once, kept until ``setting_chang
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -254,37 +252,3 @@ def refuse_local_without_debug() -> None:
             "Turn DEBUG on to develop, or set SCOTACCOUNT_ALLOW_LOCAL_WITHOUT_DEBUG = True "
             "in CI; in production use 'integration' or 'production'."
         )
-
-
-def is_loopback_host(host: str) -> bool:
-    """M7: this machine in any literal form (``127.1``, ``0x7f000001``); never a DNS name."""
-    host = host.lower().strip("[]").rstrip(".")
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
-    except ValueError:
-        if not host or not set(host) <= set("0123456789abcdefx."):
-            return False
-        try:
-            address = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_loopback
-
-
-def is_loopback_url(url: str) -> bool:
-    """True for URLs on this machine."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    return host is not None and is_loopback_host(host)
-
-
-def is_https_or_loopback(url: str) -> bool:
-    """The one rule for every ScotAccount URL: https, or http on loopback (the fake)."""
-    scheme = url.split(":", 1)[0].lower()
-    return scheme == "https" or (scheme == "http" and is_loopback_url(url))

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import hashlib
 import http.client
+import ipaddress
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import certifi
 import jwt
@@ -35,7 +36,7 @@ from django.core import signing
 from django.core.cache import caches
 
 from scotaccount_django._internal import telemetry
-from scotaccount_django.conf import conf, is_https_or_loopback
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import (
     AttributesUnavailable,
     ConfigurationError,
@@ -94,6 +95,40 @@ class ProviderResponse:
         if not isinstance(value, dict):
             raise ProviderError(f"the response (HTTP {self.status}) is not a JSON object")
         return value
+
+
+def is_loopback_host(host: str) -> bool:
+    """M7: this machine in any literal form (``127.1``, ``0x7f000001``); never a DNS name."""
+    host = host.lower().strip("[]").rstrip(".")
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        if not host or not set(host) <= set("0123456789abcdefx."):
+            return False
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for URLs on this machine."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return host is not None and is_loopback_host(host)
+
+
+def is_https_or_loopback(url: str) -> bool:
+    """The one rule for every ScotAccount URL: https, or http on loopback (the fake)."""
+    scheme = url.split(":", 1)[0].lower()
+    return scheme == "https" or (scheme == "http" and is_loopback_url(url))
 
 
 def request(

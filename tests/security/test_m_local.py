@@ -13,7 +13,8 @@ import logging
 import pytest
 from django.core import checks
 
-from scotaccount_django.conf import conf, is_loopback_host, is_loopback_url
+from scotaccount_django._internal.provider import is_loopback_host, is_loopback_url
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ConfigurationError
 
 pytestmark = pytest.mark.django_db

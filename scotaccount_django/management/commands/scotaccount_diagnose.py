@@ -21,7 +21,7 @@ from scotaccount_django._internal import provider
 from scotaccount_django._internal.jwtkit import parse_key_set
 from scotaccount_django._internal.provider import SigningKey, jwk_thumbprint, public_jwk
 from scotaccount_django.checks import NOT_OWNER, key_file_mode
-from scotaccount_django.conf import conf, is_https_or_loopback
+from scotaccount_django.conf import conf
 from scotaccount_django.exceptions import ProviderError, ProviderUnavailable, ScotAccountError
 
 ALLOW_LIST_HINT = (
@@ -157,7 +157,7 @@ def check_uri(name: str, uri: str | None) -> Result:
     if not uri:
         return Result(name, False, f"SCOTACCOUNT_{name.upper()} is not set")
     host = urlsplit(uri).netloc
-    if not is_https_or_loopback(uri):
+    if not provider.is_https_or_loopback(uri):
         return Result(name, False, f"{uri} is not https")
     if not validate_host(host, settings.ALLOWED_HOSTS):
         return Result(name, False, f"{uri}: host {host} is not in ALLOWED_HOSTS")

@@ -13,8 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from scotaccount_django._internal.provider import load_signing_key, public_jwk
-from scotaccount_django.conf import LOCAL_HOST, conf, is_loopback_url
+from scotaccount_django._internal.provider import is_loopback_url, load_signing_key, public_jwk
+from scotaccount_django.conf import LOCAL_HOST, conf
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django_testing.fake import FakeScotAccount
 from scotaccount_django_testing.fake.serve import serve_until_interrupted
