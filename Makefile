@@ -73,8 +73,10 @@ MUTATE_TARGETS ?= \
 	scotaccount_django._internal.jwtkit.x_verify_* \
 	scotaccount_django._internal.jwtkit.x__decode* \
 	scotaccount_django._internal.jwtkit.x_parse_sub* \
+	scotaccount_django._internal.jwtkit.x_select_key* \
+	scotaccount_django._internal.jwtkit.x__usable_key* \
 	scotaccount_django._internal.provider.x__read_body* \
-	scotaccount_django._internal.provider.x_parse_json_object* \
+	scotaccount_django._internal.provider.*ProviderResponse*json_object* \
 	scotaccount_django.backends.*filter_users_by_claims* \
 	scotaccount_django.backends.*link_existing_user* \
 	scotaccount_django.backends.*started_by_id* \
