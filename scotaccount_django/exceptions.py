@@ -44,17 +44,11 @@ class AttributesUnavailable(ProviderUnavailable, code="attributes_unavailable"):
 
 
 class ProviderRejectedClient(ProviderError, code="provider_rejected_client"):
-    """Raised when ScotAccount refuses us (401/403): a key or client id problem.
-
-    (An IP allow-list block is a 503 or a time-out instead: reference line 1226.)
-    """
+    """Raised when ScotAccount refuses us (401/403): a key or client id problem."""
 
 
 class ScotAccountSessionEnded(ProviderError, code="invalid_session_id"):
-    """Raised on ``402 invalid_session_id``: the person's ScotAccount session ended mid-flow.
-
-    Documented for the token and attributes endpoints (reference lines 576-581, 942-947).
-    """
+    """Raised on ``402 invalid_session_id``: the person's ScotAccount session ended mid-flow."""
 
 
 class InvalidToken(ScotAccountError, code="invalid_token"):
@@ -94,9 +88,7 @@ MALFORMED_ERROR = "malformed_error"
 class AuthorizationDenied(ScotAccountError, code="authorization_error"):
     """Raised when ScotAccount redirects back with an ``error`` parameter.
 
-    Anyone can send any ``error``: one outside RFC 6749's set (a newline would forge a
-    log line, L7) becomes ``MALFORMED_ERROR``; the message keeps an escaped copy.
-    """
+    L7: an ``error`` outside RFC 6749's set (a newline forges a log line) is malformed."""
 
     def __init__(self, error: str) -> None:
         well_formed = OAUTH_ERROR_VALUE.fullmatch(error) is not None

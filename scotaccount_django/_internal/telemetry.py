@@ -1,8 +1,6 @@
 """Metrics and traces through the OpenTelemetry API: a no-op until the project sets up an SDK.
 
-Every attribute value comes from a closed set (``ATTRIBUTE_VALUES``; anything
-else is recorded as ``"other"``), so no ``sub``, token or personal data can reach
-a metric or a span. ``docs/operations.md`` lists what each instrument means.
+Attribute values come from closed sets (else ``"other"``): no ``sub``, token or personal data.
 """
 
 from __future__ import annotations
@@ -134,16 +132,13 @@ def record_purged(table: str, rows: int) -> None:
 
 @contextmanager
 def provider_call(endpoint: str) -> Iterator[None]:
-    """One call to ScotAccount: a client span and a duration, failed if an error escapes.
-
-    The exception is not recorded on the span: its message may hold a URL.
-    """
+    """One call to ScotAccount: a client span and a duration, failed if an error escapes."""
     attributes = _closed({"scotaccount.endpoint": endpoint})
     with _tracer.start_as_current_span(
         f"ScotAccount {attributes['scotaccount.endpoint']}",
         kind=trace.SpanKind.CLIENT,
         attributes=attributes,
-        record_exception=False,
+        record_exception=False,  # its message may hold a URL
         set_status_on_exception=False,
     ) as span:
         started = time.perf_counter()
