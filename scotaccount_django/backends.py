@@ -27,9 +27,6 @@ from scotaccount_django.models import ScotAccountIdentity
 
 logger = logging.getLogger("scotaccount_django")
 
-#: MDO reads these two in ``__init__`` only to check one is set; ours come from discovery.
-_FROM_DISCOVERY = "(read from ScotAccount's discovery document)"
-
 
 class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     """Sign in people ScotAccount vouches for, through MDO's own ``authenticate``."""
@@ -43,8 +40,9 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         mapped: dict[str, Any] = {
             "OIDC_RP_CLIENT_ID": conf.CLIENT_ID,
             "OIDC_RP_CLIENT_SECRET": None,  # private_key_jwt instead: see get_token
-            "OIDC_OP_TOKEN_ENDPOINT": _FROM_DISCOVERY,
-            "OIDC_OP_JWKS_ENDPOINT": _FROM_DISCOVERY,
+            # MDO's __init__ only checks these are set; ours come from discovery.
+            "OIDC_OP_TOKEN_ENDPOINT": "(discovery)",
+            "OIDC_OP_JWKS_ENDPOINT": "(discovery)",
             "OIDC_OP_USER_ENDPOINT": None,  # ScotAccount has none: see get_userinfo
             "OIDC_RP_SIGN_ALGO": " ".join(conf.ID_TOKEN_ALGORITHMS),
             "OIDC_AUTHENTICATION_CALLBACK_URL": "scotaccount:callback",

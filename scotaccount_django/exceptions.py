@@ -14,8 +14,7 @@ from scotaccount_django.reporting import escape
 class ScotAccountError(Exception):
     """Base class: raised for anything that stops a ScotAccount flow."""
 
-    #: A short, stable code for logs and templates (never personal data), given as
-    #: a class keyword: ``class FlowExpired(ScotAccountError, code="flow_expired")``.
+    #: A short, stable code for logs and templates, given as a class keyword (``code="..."``).
     code = "error"
 
     def __init_subclass__(cls, code: str = "", **kwargs: Any) -> None:
@@ -79,21 +78,16 @@ class SubjectMismatch(ScotAccountError, code="subject_mismatch"):
     """Raised when a step-up comes back signed in as a different person."""
 
 
-#: RFC 6749 section 4.1.2.1: ``error`` is ``1*( %x20-21 / %x23-5B / %x5D-7E )``.
-OAUTH_ERROR_VALUE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}")
-#: What a value outside that set becomes: it matches no documented error.
-MALFORMED_ERROR = "malformed_error"
-
-
 class AuthorizationDenied(ScotAccountError, code="authorization_error"):
     """Raised when ScotAccount redirects back with an ``error`` parameter.
 
     L7: an ``error`` outside RFC 6749's set (a newline forges a log line) is malformed."""
 
     def __init__(self, error: str) -> None:
-        well_formed = OAUTH_ERROR_VALUE.fullmatch(error) is not None
-        super().__init__(error if well_formed else f"{MALFORMED_ERROR} {error[:100]!a}")
-        self.error = error if well_formed else MALFORMED_ERROR
+        # RFC 6749 section 4.1.2.1: error is 1*( %x20-21 / %x23-5B / %x5D-7E ).
+        well_formed = re.fullmatch(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}", error) is not None
+        super().__init__(error if well_formed else f"malformed_error {error[:100]!a}")
+        self.error = error if well_formed else "malformed_error"
 
 
 class BadCallback(ScotAccountError, code="bad_request"):

@@ -46,7 +46,6 @@ from scotaccount_django.exceptions import (
     UnknownFlow,
 )
 
-#: The flow cookies' name, before each flow's own suffix.
 FLOW_COOKIE = "scotaccount_flow"
 #: Pending flows a browser keeps per pool: started here (or typed), or from another site.
 POOL_SIZES = {"site": 4, "cross": 1}
@@ -60,7 +59,6 @@ IN_PROGRESS = "_scotaccount_flow"
 CALLBACK_PARAMETERS = ("code", "state", "error", "error_description", "iss")
 #: Longer ``next`` values are refused: no page of a site needs one.
 MAX_NEXT_LENGTH = 2048
-#: Setting (without ``SCOTACCOUNT_``) -> our URL name.
 REGISTERED_URIS = {
     "REDIRECT_URI": "scotaccount:callback",
     "POST_LOGOUT_REDIRECT_URI": "scotaccount:logged_out",
@@ -91,8 +89,7 @@ class Flow:
     initiating_sub: uuid.UUID | None
     #: The pk (as a string) of the user signed in when the flow started, or None.
     started_by_id: str | None
-    #: ``site`` (started from this site, or typed) or ``cross`` (from another site).
-    pool: str
+    pool: str  # a key of POOL_SIZES
     created: float
     expires: float
 

@@ -16,7 +16,6 @@ from scotaccount_django._internal.error_pages import DECLINING_ERRORS
 from scotaccount_django.exceptions import AuthorizationDenied, ScotAccountError
 
 OTHER = "other"
-ENDPOINTS = frozenset({"discovery", "jwks", "token", "attributes"})
 SCOPES = frozenset({"scotaccount.gpg45.medium", "scotaccount.address", "scotaccount.email"})
 
 
@@ -38,7 +37,7 @@ ATTRIBUTE_VALUES: dict[str, frozenset[str]] = {
             {"success", "cancelled", "failure", "received", "declined", "unavailable", "failed"}
         ),
         "error.type": ERROR_CODES,
-        "scotaccount.endpoint": ENDPOINTS,
+        "scotaccount.endpoint": frozenset({"discovery", "jwks", "token", "attributes"}),
         "scotaccount.scope": SCOPES,
         "scotaccount.logout.route": frozenset(
             {"rp_initiated", "front_channel", "session_expired"}
@@ -85,7 +84,6 @@ purged_rows = _meter.create_counter(
 
 
 def _closed(attributes: Mapping[str, str | None]) -> dict[str, str]:
-    """``attributes`` with every value outside its closed set replaced by ``"other"``."""
     return {
         name: value if value is not None and value in ATTRIBUTE_VALUES[name] else OTHER
         for name, value in attributes.items()
@@ -144,13 +142,12 @@ def provider_call(endpoint: str) -> Iterator[None]:
         started = time.perf_counter()
         try:
             yield
+            attributes["scotaccount.outcome"] = "success"
         except Exception as exc:
             code = exc.code if isinstance(exc, ScotAccountError) else None
             attributes.update(_closed({"scotaccount.outcome": "failure", "error.type": code}))
             span.set_status(trace.StatusCode.ERROR)
             raise
-        else:
-            attributes["scotaccount.outcome"] = "success"
         finally:
             provider_duration.record(time.perf_counter() - started, attributes)
             span.set_attributes(attributes)
