@@ -15,7 +15,6 @@ from opentelemetry import metrics, trace
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS
 from scotaccount_django.exceptions import AuthorizationDenied, ScotAccountError
 
-OTHER = "other"
 SCOPES = frozenset({"scotaccount.gpg45.medium", "scotaccount.address", "scotaccount.email"})
 
 
@@ -29,24 +28,19 @@ def _codes(base: type[ScotAccountError]) -> frozenset[str]:
 ERROR_CODES = _codes(ScotAccountError)
 #: ``AttributeRequest.Reason`` of a missing scope -> the step-up outcome it counts as.
 STEP_UP_REASONS = {"declined": "declined", "not_available": "unavailable"}
-#: Every attribute key -> the only values it may carry (``"other"`` stands for the rest).
+#: Every attribute key -> the values it may carry; any other is recorded as ``"other"``.
 ATTRIBUTE_VALUES: dict[str, frozenset[str]] = {
-    name: values | {OTHER}
-    for name, values in {
-        "scotaccount.outcome": frozenset(
-            {"success", "cancelled", "failure", "received", "declined", "unavailable", "failed"}
-        ),
-        "error.type": ERROR_CODES,
-        "scotaccount.endpoint": frozenset({"discovery", "jwks", "token", "attributes"}),
-        "scotaccount.scope": SCOPES,
-        "scotaccount.logout.route": frozenset(
-            {"rp_initiated", "front_channel", "session_expired"}
-        ),
-        "scotaccount.jwks.refetch_reason": frozenset({"unknown_kid", "expired"}),
-        "scotaccount.table": frozenset(
-            {"scotaccountsession", "verifiedattribute", "attributerequest"}
-        ),
-    }.items()
+    "scotaccount.outcome": frozenset(
+        {"success", "cancelled", "failure", "received", "declined", "unavailable", "failed"}
+    ),
+    "error.type": ERROR_CODES,
+    "scotaccount.endpoint": frozenset({"discovery", "jwks", "token", "attributes"}),
+    "scotaccount.scope": SCOPES,
+    "scotaccount.logout.route": frozenset({"rp_initiated", "front_channel", "session_expired"}),
+    "scotaccount.jwks.refetch_reason": frozenset({"unknown_kid", "expired"}),
+    "scotaccount.table": frozenset(
+        {"scotaccountsession", "verifiedattribute", "attributerequest"}
+    ),
 }
 
 #: OpenTelemetry's HTTP client buckets (seconds): the SDK's default ones suit milliseconds.
@@ -85,7 +79,7 @@ purged_rows = _meter.create_counter(
 
 def _closed(attributes: Mapping[str, str | None]) -> dict[str, str]:
     return {
-        name: value if value is not None and value in ATTRIBUTE_VALUES[name] else OTHER
+        name: value if value is not None and value in ATTRIBUTE_VALUES[name] else "other"
         for name, value in attributes.items()
     }
 
