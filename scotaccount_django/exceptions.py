@@ -81,7 +81,7 @@ class SubjectMismatch(ScotAccountError, code="subject_mismatch"):
 class AuthorizationDenied(ScotAccountError, code="authorization_error"):
     """Raised when ScotAccount redirects back with an ``error`` parameter.
 
-    L7: an ``error`` outside RFC 6749's set (a newline forges a log line) is malformed."""
+    L7: an ``error`` outside RFC 6749's set (a newline forges a log line): ``malformed_error``."""
 
     def __init__(self, error: str) -> None:
         # RFC 6749 section 4.1.2.1: error is 1*( %x20-21 / %x23-5B / %x5D-7E ).
