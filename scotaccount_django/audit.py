@@ -1,10 +1,6 @@
 """Audit events for a SIEM: one ``INFO`` record each on ``scotaccount_django.audit``.
 
-Fields are record attributes (``extra=``) holding ids, scope names and reasons
-only, never personal data, tokens or ``sub``. Events come from Django's signals,
-``attributes_received``, the backend and ``post_delete`` (erasure can come from
-any cascade); data events once their transaction commits. ``docs/deployment.md``
-lists every field.
+Fields (``extra=``) hold ids, scope names and reasons only; ``docs/deployment.md`` lists them.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""``ScotAccountBackend``: mozilla-django-oidc's backend, fed ScotAccount's protocol.
+"""``ScotAccountBackend``: mozilla-django-oidc's backend, fed ScotAccount at MDO's own hooks.
 
-MDO's own ``authenticate`` and ``get_or_create_user`` run unmodified; this class
-supplies ScotAccount at MDO's extension points, and keys people on issuer +
-``sub``, never email. ScotAccount access tokens never authenticate a council's
-own API: DRF's ``get_or_create_user(token, None, None)`` is refused.
+People are keyed on issuer + ``sub``, never email (``docs/design.md`` says which hooks and why).
 """
 
 from __future__ import annotations
@@ -30,9 +27,6 @@ from scotaccount_django.models import ScotAccountIdentity
 
 logger = logging.getLogger("scotaccount_django")
 
-#: MDO reads these two in ``__init__`` only to check one is set; ours come from discovery.
-_FROM_DISCOVERY = "(read from ScotAccount's discovery document)"
-
 
 class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
     """Sign in people ScotAccount vouches for, through MDO's own ``authenticate``."""
@@ -46,8 +40,9 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         mapped: dict[str, Any] = {
             "OIDC_RP_CLIENT_ID": conf.CLIENT_ID,
             "OIDC_RP_CLIENT_SECRET": None,  # private_key_jwt instead: see get_token
-            "OIDC_OP_TOKEN_ENDPOINT": _FROM_DISCOVERY,
-            "OIDC_OP_JWKS_ENDPOINT": _FROM_DISCOVERY,
+            # MDO's __init__ only checks these are set; ours come from discovery.
+            "OIDC_OP_TOKEN_ENDPOINT": "(discovery)",
+            "OIDC_OP_JWKS_ENDPOINT": "(discovery)",
             "OIDC_OP_USER_ENDPOINT": None,  # ScotAccount has none: see get_userinfo
             "OIDC_RP_SIGN_ALGO": " ".join(conf.ID_TOKEN_ALGORITHMS),
             "OIDC_AUTHENTICATION_CALLBACK_URL": "scotaccount:callback",
@@ -63,11 +58,8 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         raise ImproperlyConfigured(f"{attr} has no SCOTACCOUNT_* equivalent")
 
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The code exchanged with ``private_key_jwt``, PKCE and the flow's ``redirect_uri``.
-
-        Departs: MDO sends a client secret and a ``redirect_uri`` from the Host
-        header. Nothing is sent unless a flow is being completed.
-        """
+        """The code exchanged with ``private_key_jwt``, PKCE and the flow's ``redirect_uri``
+        (not MDO's client secret and Host-header URI); nothing is sent without a flow."""
         completion = getattr(self.request, flows.IN_PROGRESS, None)
         if completion is None or "code_verifier" not in payload:
             return {}
@@ -85,11 +77,8 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         }
 
     def verify_token(self, token: str | None, **kwargs: Any) -> dict[str, Any] | None:
-        """The ID token verified completely (``jwtkit``); its claims, or None without a flow.
-
-        Departs: MDO trusts one algorithm and checks neither issuer nor audience.
-        ``nonce`` is the hash the flow stored; a step-up must return its starter.
-        """
+        """The ID token verified completely (``jwtkit``; MDO checks neither issuer nor
+        audience); its claims, or None without a flow. A step-up must return its starter."""
         completion = getattr(self.request, flows.IN_PROGRESS, None)
         nonce = kwargs.get("nonce")
         if completion is None or not token or not isinstance(nonce, str):
@@ -105,9 +94,7 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         self, access_token: str, id_token: str | None, payload: dict[str, Any] | None
     ) -> dict[str, Any]:
         """The verified ID token claims (ScotAccount has no userinfo endpoint); override to add.
-
-        A bare access token (no verified ID token) is refused.
-        """
+        A bare access token (DRF's ``get_or_create_user(token, None, None)``) is refused."""
         if payload is None:
             raise PermissionDenied("ScotAccount access tokens do not authenticate API calls")
         return payload
@@ -117,12 +104,8 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         return bool(claims.get("iss")) and bool(claims.get("sub"))
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
-        """The user with this issuer and ``sub``; else the user ``link_existing_user`` names.
-
-        Departs: never email (whoever controls an address would take the account).
-        A link is made only to the user who started this flow *and* is still
-        signed in at its callback (L3, M2).
-        """
+        """The user with this issuer and ``sub`` (never email); else the one ``link_existing_user``
+        names, if they started this flow and are still signed in (L3, M2)."""
         users = self.UserModel.objects.filter(
             scotaccount_identity__issuer=claims["iss"],
             scotaccount_identity__sub=claims["sub"],
@@ -150,10 +133,7 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         self, request: HttpRequest, claims: dict[str, Any]
     ) -> AbstractBaseUser | None:
         """Hook: an existing user to link to this new ``sub``, or None (the default).
-
-        Only ``self.started_by_id``, still signed in at the callback, can be
-        linked; any other user returned is refused. Never match on email or name.
-        """
+        Only ``self.started_by_id``, still signed in, can be linked; never match on email."""
         return None
 
     def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
@@ -173,15 +153,13 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         """The user row, with no usable password."""
         name_field = self.UserModel.USERNAME_FIELD
         is_email = isinstance(self.UserModel._meta.get_field(name_field), EmailField)
-        # ScotAccount gives no email at sign-in and a random name is not an email
-        # address, so an email-keyed user starts empty (the checks insist on null=True).
+        # ScotAccount gives no email at sign-in: an email-keyed user starts empty (null=True).
         fields = {name_field: None if is_email else self.get_username(claims)}
         manager = self.UserModel._default_manager
         if not is_email and hasattr(manager, "create_user"):
             # Django's UserManager: password None gives an unusable password.
             return manager.create_user(**fields, password=None)  # type: ignore[no-any-return]
-        # Managers' create_user() turns an email of None into "", which would clash
-        # with the second person on a unique field, so those users are saved directly.
+        # Managers' create_user() turns a None email into "", clashing on a unique field.
         user = self.UserModel(**fields)
         user.set_unusable_password()
         user.save()
@@ -222,6 +200,5 @@ class ScotAccountBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         return "a ScotAccount sub"
 
     def get_user(self, user_id: Any) -> AbstractBaseUser | None:
-        # Departs: the parent's get_user ignores is_active; Django's does not, so a
-        # deactivated user's existing sessions stop working on their next request.
+        # Django's, not MDO's (which ignores is_active): a deactivated user's sessions stop.
         return ModelBackend.get_user(self, user_id)

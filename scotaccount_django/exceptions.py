@@ -14,8 +14,7 @@ from scotaccount_django.reporting import escape
 class ScotAccountError(Exception):
     """Base class: raised for anything that stops a ScotAccount flow."""
 
-    #: A short, stable code for logs and templates (never personal data), given as
-    #: a class keyword: ``class FlowExpired(ScotAccountError, code="flow_expired")``.
+    #: A short, stable code for logs and templates, given as a class keyword (``code="..."``).
     code = "error"
 
     def __init_subclass__(cls, code: str = "", **kwargs: Any) -> None:
@@ -44,17 +43,11 @@ class AttributesUnavailable(ProviderUnavailable, code="attributes_unavailable"):
 
 
 class ProviderRejectedClient(ProviderError, code="provider_rejected_client"):
-    """Raised when ScotAccount refuses us (401/403): a key or client id problem.
-
-    (An IP allow-list block is a 503 or a time-out instead: reference line 1226.)
-    """
+    """Raised when ScotAccount refuses us (401/403): a key or client id problem."""
 
 
 class ScotAccountSessionEnded(ProviderError, code="invalid_session_id"):
-    """Raised on ``402 invalid_session_id``: the person's ScotAccount session ended mid-flow.
-
-    Documented for the token and attributes endpoints (reference lines 576-581, 942-947).
-    """
+    """Raised on ``402 invalid_session_id``: the person's ScotAccount session ended mid-flow."""
 
 
 class InvalidToken(ScotAccountError, code="invalid_token"):
@@ -85,23 +78,16 @@ class SubjectMismatch(ScotAccountError, code="subject_mismatch"):
     """Raised when a step-up comes back signed in as a different person."""
 
 
-#: RFC 6749 section 4.1.2.1: ``error`` is ``1*( %x20-21 / %x23-5B / %x5D-7E )``.
-OAUTH_ERROR_VALUE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}")
-#: What a value outside that set becomes: it matches no documented error.
-MALFORMED_ERROR = "malformed_error"
-
-
 class AuthorizationDenied(ScotAccountError, code="authorization_error"):
     """Raised when ScotAccount redirects back with an ``error`` parameter.
 
-    Anyone can send any ``error``: one outside RFC 6749's set (a newline would forge a
-    log line, L7) becomes ``MALFORMED_ERROR``; the message keeps an escaped copy.
-    """
+    L7: an ``error`` outside RFC 6749's set (a newline forges a log line): ``malformed_error``."""
 
     def __init__(self, error: str) -> None:
-        well_formed = OAUTH_ERROR_VALUE.fullmatch(error) is not None
-        super().__init__(error if well_formed else f"{MALFORMED_ERROR} {error[:100]!a}")
-        self.error = error if well_formed else MALFORMED_ERROR
+        # RFC 6749 section 4.1.2.1: error is 1*( %x20-21 / %x23-5B / %x5D-7E ).
+        well_formed = re.fullmatch(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}", error) is not None
+        super().__init__(error if well_formed else f"malformed_error {error[:100]!a}")
+        self.error = error if well_formed else "malformed_error"
 
 
 class BadCallback(ScotAccountError, code="bad_request"):

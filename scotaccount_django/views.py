@@ -113,7 +113,7 @@ class CallbackView(FlowView):
         except DatabaseError as exc:
             # The sign-in is in one transaction, so nothing is half-written.
             response = self.login_failure(StorageFailure(f"database error: {type(exc).__name__}"))
-        completion = flows.in_progress(request)
+        completion: flows.Completion | None = getattr(request, flows.IN_PROGRESS, None)
         if completion is not None:  # spent: the browser need not keep it
             response.delete_cookie(completion.cookie, path="/", samesite="Lax")
         # The URL carried a code: keep it out of caches and other sites' Referer.

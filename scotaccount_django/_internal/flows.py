@@ -1,8 +1,6 @@
 """Every flow's one-time secrets: made, sealed in the browser, consumed once; URLs in and out.
 
-One module for every flow kind, like django-allauth's ``statekit``. Each check
-names the attack it stops; ``docs/design.md`` ("Flows") says why flows live in
-sealed cookies and not in the database or the session.
+``docs/design.md`` ("Flows") says why flows live in sealed cookies.
 """
 
 from __future__ import annotations
@@ -48,7 +46,6 @@ from scotaccount_django.exceptions import (
     UnknownFlow,
 )
 
-#: The flow cookies' name, before each flow's own suffix.
 FLOW_COOKIE = "scotaccount_flow"
 #: Pending flows a browser keeps per pool: started here (or typed), or from another site.
 POOL_SIZES = {"site": 4, "cross": 1}
@@ -60,10 +57,8 @@ LOGOUT_STATE_HASH = "_scotaccount_logout_state_hash"
 IN_PROGRESS = "_scotaccount_flow"
 #: Query parameters ScotAccount may send back; each may appear once at most.
 CALLBACK_PARAMETERS = ("code", "state", "error", "error_description", "iss")
-MAX_PARAMETER_LENGTH = 4096
 #: Longer ``next`` values are refused: no page of a site needs one.
 MAX_NEXT_LENGTH = 2048
-#: Setting (without ``SCOTACCOUNT_``) -> our URL name.
 REGISTERED_URIS = {
     "REDIRECT_URI": "scotaccount:callback",
     "POST_LOGOUT_REDIRECT_URI": "scotaccount:logged_out",
@@ -73,15 +68,6 @@ REGISTERED_URIS = {
 def hash_secret(value: str) -> str:
     """SHA-256 hex digest, for secrets we only ever compare."""
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def matches_hash(value: str, expected_hash: object) -> bool:
-    """True when ``value`` hashes to ``expected_hash`` (compared in constant time)."""
-    return (
-        isinstance(expected_hash, str)
-        and bool(value)
-        and hmac.compare_digest(hash_secret(value), expected_hash)
-    )
 
 
 class Purpose(TextChoices):
@@ -103,8 +89,7 @@ class Flow:
     initiating_sub: uuid.UUID | None
     #: The pk (as a string) of the user signed in when the flow started, or None.
     started_by_id: str | None
-    #: ``site`` (started from this site, or typed) or ``cross`` (from another site).
-    pool: str
+    pool: str  # a key of POOL_SIZES
     created: float
     expires: float
 
@@ -121,11 +106,7 @@ def start_authorization(
     next_url: str,
     initiating_sub: uuid.UUID | None = None,
 ) -> HttpResponse:
-    """Redirect the browser to ScotAccount, with the flow sealed in a cookie of its own.
-
-    A flow started from another site can only push out the one other such flow
-    (M1): a hostile page can neither evict a pending step-up nor pile up cookies.
-    """
+    """Redirect the browser to ScotAccount, with the flow sealed in a cookie of its own."""
     redirect_uri = registered_uri(request, "REDIRECT_URI")
     endpoint = get_metadata().authorization_endpoint
     secure = redirect_uri.startswith("https://")
@@ -161,9 +142,8 @@ def start_authorization(
         "code_challenge_method": "S256",
     }
     response = HttpResponseRedirect(with_query(endpoint, params))
-    # The Location carries state and the response sets the flow cookie: no cache
-    # may keep either and hand them to another browser (M8).
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "no-store"  # M8: no shared cache may keep state or cookie
+    # M1: a flow from another site can only evict the one other such flow.
     for name in _crowded_out(request, flow.pool, secure=secure):
         response.delete_cookie(name, path="/", samesite="Lax")
     response.set_cookie(
@@ -213,8 +193,7 @@ def _fernet() -> MultiFernet:
 
 def seal(flow: Flow) -> str:
     """Compressed JSON, encrypted and authenticated (Fernet), unpadded base64."""
-    fields = {**asdict(flow), "initiating_sub": flow.initiating_sub and str(flow.initiating_sub)}
-    plain = zlib.compress(json.dumps(fields, separators=(",", ":")).encode())
+    plain = zlib.compress(json.dumps(asdict(flow), separators=(",", ":"), default=str).encode())
     return _fernet().encrypt(plain).decode().rstrip("=")
 
 
@@ -272,11 +251,6 @@ def consume(request: HttpRequest, state: str | None) -> Completion:
     return completion
 
 
-def in_progress(request: HttpRequest | None) -> Completion | None:
-    """The flow this request's callback is completing, or None."""
-    return getattr(request, IN_PROGRESS, None)
-
-
 def read_query_parameters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
     """The named query parameters, refusing duplicates and oversized values."""
     params: dict[str, str] = {}
@@ -285,20 +259,15 @@ def read_query_parameters(request: HttpRequest, names: tuple[str, ...]) -> dict[
         if len(values) > 1:
             raise BadCallback(f"the query repeats {name}")
         if values:
-            if len(values[0]) > MAX_PARAMETER_LENGTH:
+            if len(values[0]) > 4096:
                 raise BadCallback(f"the query's {name} is too long")
             params[name] = values[0]
     return params
 
 
 def end_session_url(request: HttpRequest, id_token: str) -> str:
-    """ScotAccount's logout with exactly the three documented parameters.
-
-    Call after the local session is flushed: the logout ``state`` is kept in the
-    new session and consumed on return, so a captured return cannot be replayed.
-    Without ``end_session_endpoint`` (ScotAccount documents none) the documented
-    ``/authorize/logout`` is used (check ``scotaccount.I040`` says so).
-    """
+    """ScotAccount's logout URL. Call after the session is flushed: the new session
+    keeps the ``state``, usable once on return (a captured return cannot be replayed)."""
     endpoint = get_metadata().end_session_endpoint or conf.DOCUMENTED_END_SESSION_URL
     if not endpoint:
         raise ProviderError("no end_session_endpoint and no issuer")
@@ -314,7 +283,7 @@ def end_session_url(request: HttpRequest, id_token: str) -> str:
 
 def consume_logout(session: SessionBase, state: str) -> bool:
     """True (once) when ``state`` is the one this session's logout sent."""
-    if not matches_hash(state, session.get(LOGOUT_STATE_HASH)):
+    if not hmac.compare_digest(hash_secret(state), session.get(LOGOUT_STATE_HASH, "")):
         return False
     del session[LOGOUT_STATE_HASH]
     return True
@@ -340,9 +309,7 @@ def registered_uri(request: HttpRequest, setting: str) -> str:
 def safe_next_url(request: HttpRequest, url: str | None) -> str | None:
     """``url`` if this site may send the browser there (open redirects), else None.
 
-    This host only (https if this request is), and no control characters (no
-    real URL has them; PostgreSQL cannot store a NUL).
-    """
+    No control characters: no real URL has them, and PostgreSQL cannot store a NUL."""
     if (
         url
         and len(url) <= MAX_NEXT_LENGTH

@@ -1,8 +1,6 @@
 """Metrics and traces through the OpenTelemetry API: a no-op until the project sets up an SDK.
 
-Every attribute value comes from a closed set (``ATTRIBUTE_VALUES``; anything
-else is recorded as ``"other"``), so no ``sub``, token or personal data can reach
-a metric or a span. ``docs/operations.md`` lists what each instrument means.
+Attribute values come from closed sets (else ``"other"``): no ``sub``, token or personal data.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ from opentelemetry import metrics, trace
 from scotaccount_django._internal.error_pages import DECLINING_ERRORS
 from scotaccount_django.exceptions import AuthorizationDenied, ScotAccountError
 
-OTHER = "other"
-ENDPOINTS = frozenset({"discovery", "jwks", "token", "attributes"})
 SCOPES = frozenset({"scotaccount.gpg45.medium", "scotaccount.address", "scotaccount.email"})
 
 
@@ -32,24 +28,19 @@ def _codes(base: type[ScotAccountError]) -> frozenset[str]:
 ERROR_CODES = _codes(ScotAccountError)
 #: ``AttributeRequest.Reason`` of a missing scope -> the step-up outcome it counts as.
 STEP_UP_REASONS = {"declined": "declined", "not_available": "unavailable"}
-#: Every attribute key -> the only values it may carry (``"other"`` stands for the rest).
+#: Every attribute key -> the values it may carry; any other is recorded as ``"other"``.
 ATTRIBUTE_VALUES: dict[str, frozenset[str]] = {
-    name: values | {OTHER}
-    for name, values in {
-        "scotaccount.outcome": frozenset(
-            {"success", "cancelled", "failure", "received", "declined", "unavailable", "failed"}
-        ),
-        "error.type": ERROR_CODES,
-        "scotaccount.endpoint": ENDPOINTS,
-        "scotaccount.scope": SCOPES,
-        "scotaccount.logout.route": frozenset(
-            {"rp_initiated", "front_channel", "session_expired"}
-        ),
-        "scotaccount.jwks.refetch_reason": frozenset({"unknown_kid", "expired"}),
-        "scotaccount.table": frozenset(
-            {"scotaccountsession", "verifiedattribute", "attributerequest"}
-        ),
-    }.items()
+    "scotaccount.outcome": frozenset(
+        {"success", "cancelled", "failure", "received", "declined", "unavailable", "failed"}
+    ),
+    "error.type": ERROR_CODES,
+    "scotaccount.endpoint": frozenset({"discovery", "jwks", "token", "attributes"}),
+    "scotaccount.scope": SCOPES,
+    "scotaccount.logout.route": frozenset({"rp_initiated", "front_channel", "session_expired"}),
+    "scotaccount.jwks.refetch_reason": frozenset({"unknown_kid", "expired"}),
+    "scotaccount.table": frozenset(
+        {"scotaccountsession", "verifiedattribute", "attributerequest"}
+    ),
 }
 
 #: OpenTelemetry's HTTP client buckets (seconds): the SDK's default ones suit milliseconds.
@@ -87,9 +78,8 @@ purged_rows = _meter.create_counter(
 
 
 def _closed(attributes: Mapping[str, str | None]) -> dict[str, str]:
-    """``attributes`` with every value outside its closed set replaced by ``"other"``."""
     return {
-        name: value if value is not None and value in ATTRIBUTE_VALUES[name] else OTHER
+        name: value if value is not None and value in ATTRIBUTE_VALUES[name] else "other"
         for name, value in attributes.items()
     }
 
@@ -134,28 +124,24 @@ def record_purged(table: str, rows: int) -> None:
 
 @contextmanager
 def provider_call(endpoint: str) -> Iterator[None]:
-    """One call to ScotAccount: a client span and a duration, failed if an error escapes.
-
-    The exception is not recorded on the span: its message may hold a URL.
-    """
+    """One call to ScotAccount: a client span and a duration, failed if an error escapes."""
     attributes = _closed({"scotaccount.endpoint": endpoint})
     with _tracer.start_as_current_span(
         f"ScotAccount {attributes['scotaccount.endpoint']}",
         kind=trace.SpanKind.CLIENT,
         attributes=attributes,
-        record_exception=False,
+        record_exception=False,  # its message may hold a URL
         set_status_on_exception=False,
     ) as span:
         started = time.perf_counter()
         try:
             yield
+            attributes["scotaccount.outcome"] = "success"
         except Exception as exc:
             code = exc.code if isinstance(exc, ScotAccountError) else None
             attributes.update(_closed({"scotaccount.outcome": "failure", "error.type": code}))
             span.set_status(trace.StatusCode.ERROR)
             raise
-        else:
-            attributes["scotaccount.outcome"] = "success"
         finally:
             provider_duration.record(time.perf_counter() - started, attributes)
             span.set_attributes(attributes)
