@@ -43,6 +43,15 @@ SECRET_KEY = "many-instances-test-not-secret"
 STARTUP_SECONDS = 30
 
 
+def no_control_socket() -> list[str]:
+    """Recent gunicorn opens one control socket per user (~/.gunicorn/gunicorn.ctl) by default:
+    servers of runs side by side (tox in parallel) would share it."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    known = any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS)
+    return ["--no-control-socket"] if known else []
+
+
 def answers(address: tuple[str, int]) -> bool:
     try:
         with socket.create_connection(address, timeout=0.5):
@@ -104,6 +113,7 @@ class Server:
             *(sys.executable, "-m", "gunicorn", "council.wsgi:application"),
             *("--chdir", str(EXAMPLE_PROJECT), "--workers", "2"),
             *("--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2"),
+            *no_control_socket(),
         ]
         with log.open("ab") as output:
             self.process = subprocess.Popen(
