@@ -66,7 +66,6 @@ MUTATE_TARGETS ?= \
 	scotaccount_django._internal.flows.x_safe_next_url* \
 	scotaccount_django._internal.flows.x_next_or_default* \
 	scotaccount_django._internal.flows.x_read_query_parameters* \
-	scotaccount_django._internal.flows.x_matches_hash* \
 	scotaccount_django._internal.flows.x_consume* \
 	scotaccount_django._internal.flows.x_unseal* \
 	scotaccount_django._internal.flows.x__crowded_out* \
