@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import requests.adapters
+import urllib3.connectionpool
 from django.core.cache.backends.locmem import LocMemCache
 
 #: Operations since the last reset, by name (``get``, ``set``, ``add``, ...).
@@ -37,17 +37,18 @@ class CountingLocMemCache(LocMemCache):
         return counted
 
 
-_send = requests.adapters.HTTPAdapter.send
+_urlopen = urllib3.connectionpool.HTTPConnectionPool.urlopen
 
 
-def _counting_send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-    OUTBOUND[f"{request.method} {request.path_url.split('?')[0]}"] += 1
-    return _send(self, request, *args, **kwargs)
+def _counting_urlopen(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    OUTBOUND[f"{method} {url.split('?')[0]}"] += 1
+    return _urlopen(self, method, url, *args, **kwargs)
 
 
 def install() -> None:
-    """Count every request made through ``requests`` (ours, MDO's and the floor's)."""
-    requests.adapters.HTTPAdapter.send = _counting_send  # type: ignore[method-assign]
+    """Count every request urllib3 sends: ours (urllib3 directly), MDO's and the floor's
+    (``requests``, on urllib3)."""
+    urllib3.connectionpool.HTTPConnectionPool.urlopen = _counting_urlopen  # type: ignore[method-assign]
 
 
 def reset() -> None:
