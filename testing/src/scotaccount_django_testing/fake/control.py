@@ -83,13 +83,18 @@ def _key_states(keys: KeySet) -> list[dict[str, str]]:
     return [{"kid": kid, "state": keys.state_of(kid).value} for kid in keys.kids]
 
 
+def _known_object(value: Any, known: list[str], what: str, names: str) -> None:
+    """``ConfigError`` unless ``value`` is a JSON object holding only ``known`` keys."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{what} must be a JSON object.")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ConfigError(f"Unknown {names} {unknown}; known: {known}.")
+
+
 def apply(state: ProviderState, body: Any) -> None:
     """Apply a ``/config`` body; ``ConfigError`` before anything changes if any part is bad."""
-    if not isinstance(body, dict):
-        raise ConfigError("The body must be a JSON object.")
-    unknown = sorted(set(body) - set(CONFIG_KEYS))
-    if unknown:
-        raise ConfigError(f"Unknown keys {unknown}; known: {sorted(CONFIG_KEYS)}.")
+    _known_object(body, sorted(CONFIG_KEYS), "The body", "keys")
     changes: list[Callable[[], None]] = []
     if "client" in body:
         registration = _registration(state.registration, body["client"])
@@ -131,11 +136,7 @@ CLIENT_FIELDS = ("client_id", "public_keys", "redirect_uris", "post_logout_redir
 
 def _registration(current: Registration, value: Any) -> Registration:
     """A new registration: ``current`` with the fields ``value`` names replaced."""
-    if not isinstance(value, dict):
-        raise ConfigError('"client" is an object.')
-    unknown = sorted(set(value) - set(CLIENT_FIELDS))
-    if unknown:
-        raise ConfigError(f'Unknown "client" fields {unknown}; known: {list(CLIENT_FIELDS)}.')
+    _known_object(value, list(CLIENT_FIELDS), '"client"', '"client" fields')
     client_id = value.get("client_id", current.client_id)
     if not isinstance(client_id, str) or not client_id:
         raise ConfigError('"client_id" is a non-empty string.')
