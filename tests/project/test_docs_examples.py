@@ -27,6 +27,7 @@ def test_run_examples_execute(block) -> None:
     exec(compile(block.code, block.name, "exec"), {"__name__": "docs_example"})
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("block", PYTEST, ids=[block.name for block in PYTEST])
 def test_pytest_examples_pass(block, tmp_path) -> None:
     module = tmp_path / "test_docs_example.py"

@@ -61,6 +61,7 @@ def answers(address: tuple[str, int]) -> bool:
 
 
 pytestmark = [
+    pytest.mark.processes,
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.skipif(not answers(PG), reason="no PostgreSQL server on 127.0.0.1:5432"),

@@ -25,7 +25,7 @@ from scotaccount_django_testing.fake.browser import complete_authorization
 from tests.docs_blocks import DOCS, blocks
 from tests.ports import free_ports, ports_held
 
-pytestmark = pytest.mark.startproject
+pytestmark = [pytest.mark.startproject, pytest.mark.processes]
 
 #: Where this test's servers may listen: the fake's sign-in and attributes ports, then the site.
 PORTS = range(9600, 9700)

@@ -180,6 +180,7 @@ def test_the_report_names_versions_settings_and_every_result(tmp_path, settings)
     assert settings.SECRET_KEY not in text
 
 
+@pytest.mark.processes
 def test_the_example_project_passes(tmp_path):
     """As CI runs it: the example council site, migrated, with its own key, from its manage.py."""
     env = {**os.environ, "DEMO_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
