@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -145,6 +146,9 @@ def test_scotaccount_fake_is_registered_from_the_projects_settings(settings) -> 
         assert len(registration.keys) == 1
         answer = requests.get(fake.discovery_url, timeout=5)
         assert answer.json()["issuer"] == fake.issuer
+        # Port 0 means any free port for both origins, not port 1 for the attributes one
+        # (which runs side by side once fought over).
+        assert urlsplit(fake.attributes_url).port >= 1024
 
 
 def test_scotaccount_fake_without_a_key_says_how_to_make_one(key_not_mounted) -> None:
