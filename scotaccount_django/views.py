@@ -244,14 +244,25 @@ class AttributesView(FlowView):
 
 
 def signed_out(
-    request: HttpRequest, template_name: str, *, scotaccount_unreachable: bool = False
+    request: HttpRequest,
+    template_name: str,
+    *,
+    scotaccount_unreachable: bool = False,
+    scotaccount_signed_out: bool = False,
 ) -> HttpResponse:
-    """``LOGOUT_REDIRECT_URL``, or the page (always, if ScotAccount may still be signed in)."""
+    """``LOGOUT_REDIRECT_URL``, or the page (always, if ScotAccount may still be signed in).
+
+    The page says ScotAccount signed the person out only when ScotAccount's return proved it.
+    """
     # cast: django-stubs types the setting from the settings module mypy ran with.
     redirect_to = cast("str | None", settings.LOGOUT_REDIRECT_URL)
     if redirect_to and not scotaccount_unreachable:
         return HttpResponseRedirect(resolve_url(redirect_to))
-    return render(request, template_name, {"scotaccount_unreachable": scotaccount_unreachable})
+    context = {
+        "scotaccount_unreachable": scotaccount_unreachable,
+        "scotaccount_signed_out": scotaccount_signed_out,
+    }
+    return render(request, template_name, context)
 
 
 class LogoutView(View):
@@ -306,7 +317,7 @@ class LoggedOutView(View):
             # Two states (one in the path, one in the query) is not a return we sent.
             state = appended_state if state is None else ""
         if flows.consume_logout(request.session, state or ""):
-            return signed_out(request, self.template_name)
+            return signed_out(request, self.template_name, scotaccount_signed_out=True)
         logger.info("Logout return without this browser's logout state: ignored")
         if request.user.is_authenticated:
             return render(request, self.still_signed_in_template_name, {"still_signed_in": True})

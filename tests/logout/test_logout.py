@@ -24,6 +24,8 @@ LOGGED_OUT = "/scotaccount/logged-out/"
 SIGNED_OUT_PAGE = b'data-testid="scotaccount-logged-out-title"'
 UNREACHABLE = b'data-testid="scotaccount-logout-unreachable"'
 STILL_SIGNED_IN = b'data-testid="scotaccount-still-signed-in"'
+# Said only once ScotAccount's return has proved it signed the person out.
+SCOTACCOUNT_CONFIRMED = b'data-testid="scotaccount-signed-out-of-scotaccount"'
 
 
 @pytest.fixture
@@ -125,6 +127,7 @@ def test_without_an_id_token_logout_ends_locally(
     assert response.status_code == 200
     assert SIGNED_OUT_PAGE in response.content
     assert UNREACHABLE not in response.content
+    assert SCOTACCOUNT_CONFIRMED not in response.content  # never signed in there
     assert not is_signed_in(client)
     assert sign_outs == [user.pk]
 
@@ -180,6 +183,7 @@ def test_return_with_the_right_state(logging_out):
     response = client.get(LOGGED_OUT, {"state": state})
     assert response.status_code == 200
     assert SIGNED_OUT_PAGE in response.content
+    assert SCOTACCOUNT_CONFIRMED in response.content
     assert flows.LOGOUT_STATE_HASH not in client.session
     # Consumed: the same return cannot be replayed.
     assert client.get(LOGGED_OUT, {"state": state}).status_code == 200
@@ -205,6 +209,7 @@ def test_g5_return_without_the_right_state_changes_nothing(logging_out, settings
     pending = dict(client.session)
     response = client.get(LOGGED_OUT, query)
     assert response.status_code == 200  # no redirect anywhere
+    assert SCOTACCOUNT_CONFIRMED not in response.content  # nothing proves it
     assert dict(client.session) == pending  # the real return still works
     assert client.get(LOGGED_OUT, {"state": state})["Location"] == "/goodbye/"
 
@@ -220,6 +225,13 @@ def test_return_with_another_browsers_state_changes_nothing(
     assert response.status_code == 200
     assert client.get(LOGGED_OUT, {"state": state})["Location"] == "/goodbye/"
     assert other.get(LOGGED_OUT, {"state": foreign_state})["Location"] == "/goodbye/"
+
+
+def test_a_direct_visit_does_not_claim_a_scotaccount_sign_out(client):
+    response = client.get(LOGGED_OUT)
+    assert response.status_code == 200
+    assert SIGNED_OUT_PAGE in response.content
+    assert SCOTACCOUNT_CONFIRMED not in response.content
 
 
 def test_duplicated_state_is_not_accepted(logging_out):
