@@ -57,11 +57,16 @@ class AttributesUnavailablePage:
             for scope, reason in unavailable.reasons.items()
         ]
         # Only a person who declined can change the answer by retrying: ScotAccount gives
-        # the same "not held" or "could not check" however often it is asked (issue 21).
-        declined = AttributeRequest.Reason.DECLINED in unavailable.reasons.values()
+        # the same "not held" or "could not check" however often it is asked (issue 21);
+        # for those, the help says what the person can do at ScotAccount instead.
+        given = set(unavailable.reasons.values())
         context = {
             "reasons": reasons,
-            "retry_url": unavailable.retry_url if declined else None,
+            "retry_url": unavailable.retry_url
+            if AttributeRequest.Reason.DECLINED in given
+            else None,
+            "not_held": AttributeRequest.Reason.NOT_AVAILABLE in given,
+            "not_checked": AttributeRequest.Reason.VERIFICATION_FAILED in given,
             "continue_url": resolve_url(settings.LOGIN_REDIRECT_URL),
         }
         return render(request, self.template_name, context)

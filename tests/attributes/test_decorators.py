@@ -85,10 +85,14 @@ def test_declined_shows_the_built_in_page_with_a_retry_never_a_loop(signed_in, f
 
 
 @pytest.mark.parametrize(
-    ("persona", "path"), [("no-address", "/needs-address/"), ("idv-failed", "/needs-identity/")]
+    ("persona", "path", "help_shown", "help_not_shown"),
+    [
+        ("no-address", "/needs-address/", "not-held", "not-checked"),
+        ("idv-failed", "/needs-identity/", "not-checked", "not-held"),
+    ],
 )
 def test_no_retry_is_offered_when_scotaccount_would_answer_the_same(
-    client, fake_scotaccount, persona, path
+    client, fake_scotaccount, persona, path, help_shown, help_not_shown
 ):
     """Not held, or could not be checked: a retry would come back here, so none is offered."""
     sign_in(client, fake_scotaccount, persona=persona)
@@ -101,6 +105,10 @@ def test_no_retry_is_offered_when_scotaccount_would_answer_the_same(
     assert "retry=1" not in page
     assert 'data-testid="scotaccount-unavailable-help"' in page
     assert "use its help pages" in page
+    # The help that fits the reason, and only that: no "checked by mistake" for an address
+    # ScotAccount does not hold.
+    assert f'data-testid="scotaccount-unavailable-{help_shown}"' in page
+    assert f'data-testid="scotaccount-unavailable-{help_not_shown}"' not in page
     assert 'data-testid="scotaccount-continue"' in page
 
 
