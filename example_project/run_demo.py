@@ -19,6 +19,8 @@ HERE = Path(__file__).resolve().parent
 # installs only their dependencies (example_project/requirements.txt), nothing built.
 sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "testing" / "src")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
+# Names the service in /metrics (target_info), as docs/operations.md advises a council to.
+os.environ.setdefault("OTEL_SERVICE_NAME", "example-council-site")
 
 
 def public_key_pem(private_key_path: Path) -> bytes:
