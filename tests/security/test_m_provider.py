@@ -17,7 +17,9 @@ import uuid
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
+from jwt.algorithms import ECAlgorithm
 
 from scotaccount_django._internal import jwtkit, provider
 from scotaccount_django._internal.claims import parse_payload
@@ -189,6 +191,21 @@ def test_m6_non_numeric_times_are_a_clean_refusal(fake_scotaccount, value):
         verify(token)
 
 
+@pytest.mark.parametrize("value", [1, None, ["n"], {"n": "n"}, True])
+def test_m6_a_nonce_that_is_not_a_string_is_a_clean_refusal(fake_scotaccount, value):
+    token = signed(fake_scotaccount, {**id_claims(fake_scotaccount), "nonce": value})
+    with pytest.raises(InvalidIDToken, match="nonce"):
+        verify(token)
+
+
+@pytest.mark.parametrize("value", [1, None, ["s"], {"sid": "s"}, True])
+def test_m6_a_sid_that_is_not_a_string_is_dropped(fake_scotaccount, value):
+    """Only a string can name a ScotAccount session (back-channel logout matches on it)."""
+    assert verify(signed(fake_scotaccount, id_claims(fake_scotaccount, sid="s-1"))).sid == "s-1"
+    token = signed(fake_scotaccount, {**id_claims(fake_scotaccount), "sid": value})
+    assert verify(token).sid is None
+
+
 def test_m6_a_deeply_nested_claim_within_the_size_limit_is_a_clean_refusal(fake_scotaccount):
     payload = json.dumps(id_claims(fake_scotaccount)).encode()[:-1]
     payload += b', "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
@@ -284,6 +301,17 @@ def test_m9_the_claims_token_has_its_own_fixed_algorithms(fake_scotaccount, monk
         token = signed(fake_scotaccount, claims, algorithm=algorithm, keys=keys)
         with pytest.raises(InvalidClaimsToken, match="is not allowed"):
             jwtkit.verify_claims_token(token, sub=UUID)
+
+
+def test_m9_a_claims_token_signed_es256_is_read(fake_scotaccount, settings):
+    """ES256 with a P-256 key is one of ScotAccount's two claimsToken algorithms."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = {**ECAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "ec", "use": "sig"}
+    claims = {"iss": fake_scotaccount.attributes_issuer, "sub": SUB, "iat": int(time.time())}
+    token = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "ec"})
+    with serving(answering(json.dumps({"keys": [jwk]}).encode())) as server:
+        settings.SCOTACCOUNT_ATTRIBUTES_JWKS_URL = f"{server.url}jwks.json"
+        assert jwtkit.verify_claims_token(token, sub=UUID)["sub"] == SUB
 
 
 UUID = uuid.UUID(SUB)
