@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import time
@@ -206,6 +207,24 @@ def test_m6_a_sid_that_is_not_a_string_is_dropped(fake_scotaccount, value):
     assert verify(token).sid is None
 
 
+@pytest.mark.parametrize("name", ["exp", "iat", "nbf"])
+def test_m6_a_time_claim_as_a_string_of_digits_is_refused(fake_scotaccount, name):
+    """PyJWT converts with int(), so "1700000000" would pass; RFC 7519 says a number (L14)."""
+    fields = {**id_claims(fake_scotaccount), "nbf": int(time.time()) - 60}
+    token = signed(fake_scotaccount, {**fields, name: str(fields[name])})
+    assert verify(signed(fake_scotaccount, fields))  # the same claims as numbers verify
+    with pytest.raises(InvalidIDToken, match=f"{name} is not a number"):
+        verify(token)
+
+
+@pytest.mark.parametrize("token", [12345, 1.5, ["a.b.c"], {"token": "a.b.c"}])
+def test_m6_a_token_that_is_not_a_string_is_a_clean_refusal(fake_scotaccount, token):
+    with pytest.raises(InvalidIDToken, match="missing or too large"):
+        verify(token)
+    with pytest.raises(InvalidClaimsToken, match="missing or too large"):
+        jwtkit.verify_claims_token(token, sub=uuid.UUID(SUB))
+
+
 def test_m6_a_deeply_nested_claim_within_the_size_limit_is_a_clean_refusal(fake_scotaccount):
     payload = json.dumps(id_claims(fake_scotaccount)).encode()[:-1]
     payload += b', "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
@@ -256,6 +275,37 @@ def test_m9_the_size_guard_refuses_a_well_formed_validly_signed_token(fake_scota
         verify(token)
     smaller = signed(fake_scotaccount, id_claims(fake_scotaccount, padding=padding[:40_000]))
     assert verify(smaller)  # the same token under the limit passes: only the guard refused
+
+
+def test_m9_a_token_of_exactly_the_size_cap_is_verified(fake_scotaccount):
+    """The cap refuses bigger tokens only: one of exactly ``MAX_TOKEN_LENGTH`` is verified."""
+    key = fake_scotaccount.signing_keys.active
+
+    def padded(padding: int, extra: str) -> str:
+        raw = json.dumps(id_claims(fake_scotaccount, padding="p" * padding)).encode()
+        headers = {"kid": key.kid, "x": extra}
+        return jwt.PyJWS().encode(raw, key.private_key, algorithm="RS256", headers=headers)
+
+    start = (jwtkit.MAX_TOKEN_LENGTH - len(padded(0, ""))) * 3 // 4 - 3
+    for padding, extra in itertools.product(range(start, start + 6), ("", "x", "xx")):
+        token = padded(padding, extra)
+        if len(token) == jwtkit.MAX_TOKEN_LENGTH:
+            break
+    assert len(token) == jwtkit.MAX_TOKEN_LENGTH
+    assert verify(token)
+
+
+def test_m9_a_claims_token_with_an_aud_is_still_read(fake_scotaccount):
+    """The claimsToken is bound by ``sub`` and its issuer; an ``aud`` (ours) does not stop it."""
+    claims = {
+        "iss": fake_scotaccount.attributes_issuer,
+        "sub": SUB,
+        "aud": "test-client",
+        "iat": int(time.time()),
+        "verified_claims": [],
+    }
+    token = signed(fake_scotaccount, claims, keys=fake_scotaccount.attributes_keys)
+    assert jwtkit.verify_claims_token(token, sub=UUID)["aud"] == "test-client"
 
 
 def forged_none(fake, claims: dict) -> str:
