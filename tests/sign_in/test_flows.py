@@ -136,6 +136,15 @@ def test_flow_is_consumed_exactly_once() -> None:
         consume_flow(browser, params["state"])
 
 
+def test_under_debug_the_callback_derives_the_redirect_uri_as_the_start_did(settings) -> None:
+    """No ``SCOTACCOUNT_REDIRECT_URI``: in ``DEBUG`` both ends read it from the request."""
+    settings.DEBUG = True
+    del settings.SCOTACCOUNT_REDIRECT_URI
+    browser, params = start()
+    assert params["redirect_uri"] == "http://testserver/scotaccount/callback/"
+    assert consume_flow(browser, params["state"]).redirect_uri == params["redirect_uri"]
+
+
 def test_b2_missing_or_unknown_state_is_refused() -> None:
     browser, _ = start()
     with pytest.raises(UnknownFlow):
