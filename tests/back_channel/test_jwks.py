@@ -48,6 +48,14 @@ def test_e5_encryption_weak_and_broken_keys_are_ignored() -> None:
     assert [key.key_id for key in keys] == ["good"]
 
 
+def test_e5_a_key_whose_kid_is_not_a_string_is_ignored() -> None:
+    """Tokens name keys by string ``kid``; a numbered key could only be picked as "the one key"."""
+    numbered = {**rsa_jwk("unused"), "kid": 7}
+    assert [key.key_id for key in parse_key_set({"keys": [numbered, rsa_jwk("good")]})] == ["good"]
+    with pytest.raises(ProviderError):
+        parse_key_set({"keys": [numbered]})
+
+
 def test_d5_header_algorithm_must_fit_the_key() -> None:
     keys = parse_key_set({"keys": [rsa_jwk("rsa", alg="RS256"), ec_jwk("ec", ec.SECP256R1())]})
     assert select_key(keys, "rsa", "ES256") is None  # RSA key cannot verify ES256

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import time
@@ -17,7 +18,9 @@ import uuid
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
+from jwt.algorithms import ECAlgorithm
 
 from scotaccount_django._internal import jwtkit, provider
 from scotaccount_django._internal.claims import parse_payload
@@ -189,6 +192,39 @@ def test_m6_non_numeric_times_are_a_clean_refusal(fake_scotaccount, value):
         verify(token)
 
 
+@pytest.mark.parametrize("value", [1, None, ["n"], {"n": "n"}, True])
+def test_m6_a_nonce_that_is_not_a_string_is_a_clean_refusal(fake_scotaccount, value):
+    token = signed(fake_scotaccount, {**id_claims(fake_scotaccount), "nonce": value})
+    with pytest.raises(InvalidIDToken, match="nonce"):
+        verify(token)
+
+
+@pytest.mark.parametrize("value", [1, None, ["s"], {"sid": "s"}, True])
+def test_m6_a_sid_that_is_not_a_string_is_dropped(fake_scotaccount, value):
+    """Only a string can name a ScotAccount session (back-channel logout matches on it)."""
+    assert verify(signed(fake_scotaccount, id_claims(fake_scotaccount, sid="s-1"))).sid == "s-1"
+    token = signed(fake_scotaccount, {**id_claims(fake_scotaccount), "sid": value})
+    assert verify(token).sid is None
+
+
+@pytest.mark.parametrize("name", ["exp", "iat", "nbf"])
+def test_m6_a_time_claim_as_a_string_of_digits_is_refused(fake_scotaccount, name):
+    """PyJWT converts with int(), so "1700000000" would pass; RFC 7519 says a number (L14)."""
+    fields = {**id_claims(fake_scotaccount), "nbf": int(time.time()) - 60}
+    token = signed(fake_scotaccount, {**fields, name: str(fields[name])})
+    assert verify(signed(fake_scotaccount, fields))  # the same claims as numbers verify
+    with pytest.raises(InvalidIDToken, match=f"{name} is not a number"):
+        verify(token)
+
+
+@pytest.mark.parametrize("token", [12345, 1.5, ["a.b.c"], {"token": "a.b.c"}])
+def test_m6_a_token_that_is_not_a_string_is_a_clean_refusal(fake_scotaccount, token):
+    with pytest.raises(InvalidIDToken, match="missing or too large"):
+        verify(token)
+    with pytest.raises(InvalidClaimsToken, match="missing or too large"):
+        jwtkit.verify_claims_token(token, sub=uuid.UUID(SUB))
+
+
 def test_m6_a_deeply_nested_claim_within_the_size_limit_is_a_clean_refusal(fake_scotaccount):
     payload = json.dumps(id_claims(fake_scotaccount)).encode()[:-1]
     payload += b', "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
@@ -241,6 +277,37 @@ def test_m9_the_size_guard_refuses_a_well_formed_validly_signed_token(fake_scota
     assert verify(smaller)  # the same token under the limit passes: only the guard refused
 
 
+def test_m9_a_token_of_exactly_the_size_cap_is_verified(fake_scotaccount):
+    """The cap refuses bigger tokens only: one of exactly ``MAX_TOKEN_LENGTH`` is verified."""
+    key = fake_scotaccount.signing_keys.active
+
+    def padded(padding: int, extra: str) -> str:
+        raw = json.dumps(id_claims(fake_scotaccount, padding="p" * padding)).encode()
+        headers = {"kid": key.kid, "x": extra}
+        return jwt.PyJWS().encode(raw, key.private_key, algorithm="RS256", headers=headers)
+
+    start = (jwtkit.MAX_TOKEN_LENGTH - len(padded(0, ""))) * 3 // 4 - 3
+    for padding, extra in itertools.product(range(start, start + 6), ("", "x", "xx")):
+        token = padded(padding, extra)
+        if len(token) == jwtkit.MAX_TOKEN_LENGTH:
+            break
+    assert len(token) == jwtkit.MAX_TOKEN_LENGTH
+    assert verify(token)
+
+
+def test_m9_a_claims_token_with_an_aud_is_still_read(fake_scotaccount):
+    """The claimsToken is bound by ``sub`` and its issuer; an ``aud`` (ours) does not stop it."""
+    claims = {
+        "iss": fake_scotaccount.attributes_issuer,
+        "sub": SUB,
+        "aud": "test-client",
+        "iat": int(time.time()),
+        "verified_claims": [],
+    }
+    token = signed(fake_scotaccount, claims, keys=fake_scotaccount.attributes_keys)
+    assert jwtkit.verify_claims_token(token, sub=UUID)["aud"] == "test-client"
+
+
 def forged_none(fake, claims: dict) -> str:
     header = {"alg": "none", "kid": fake.signing_keys.active.kid}
     return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}."
@@ -284,6 +351,17 @@ def test_m9_the_claims_token_has_its_own_fixed_algorithms(fake_scotaccount, monk
         token = signed(fake_scotaccount, claims, algorithm=algorithm, keys=keys)
         with pytest.raises(InvalidClaimsToken, match="is not allowed"):
             jwtkit.verify_claims_token(token, sub=UUID)
+
+
+def test_m9_a_claims_token_signed_es256_is_read(fake_scotaccount, settings):
+    """ES256 with a P-256 key is one of ScotAccount's two claimsToken algorithms."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = {**ECAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "ec", "use": "sig"}
+    claims = {"iss": fake_scotaccount.attributes_issuer, "sub": SUB, "iat": int(time.time())}
+    token = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "ec"})
+    with serving(answering(json.dumps({"keys": [jwk]}).encode())) as server:
+        settings.SCOTACCOUNT_ATTRIBUTES_JWKS_URL = f"{server.url}jwks.json"
+        assert jwtkit.verify_claims_token(token, sub=UUID)["sub"] == SUB
 
 
 UUID = uuid.UUID(SUB)

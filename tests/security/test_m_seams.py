@@ -523,6 +523,20 @@ def test_m5_the_reporter_filter_scrubs_any_views_request(
         assert secret not in filtered
 
 
+def test_m5_the_scrub_keeps_cookie_names_so_a_dead_sessions_cookie_is_cleared(
+    client, fake_scotaccount, settings
+) -> None:
+    """Only the values go: Django's session middleware, after the scrubbed callback, still
+    sees the session cookie and deletes it when the session behind it is gone."""
+    location = fake_scotaccount.complete_authorization(start_flow(client))
+    client.cookies[settings.SESSION_COOKIE_NAME] = "gone" * 8  # its session has expired
+    response = return_to_app(client, location + "&error=access_denied")  # refused: no sign-in
+    assert response.status_code == 400
+    cleared = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cleared.value == ""
+    assert cleared["expires"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
 # --- M9 (front channel): tests that kill the surviving mutants -----------------------------
 
 

@@ -18,7 +18,7 @@ from mozilla_django_oidc.utils import generate_code_challenge
 from scotaccount_django._internal import flows
 from scotaccount_django._internal.flows import Purpose, hash_secret
 from scotaccount_django._internal.provider import ProviderMetadata
-from scotaccount_django.exceptions import BrowserMismatch, FlowExpired, UnknownFlow
+from scotaccount_django.exceptions import BadCallback, BrowserMismatch, FlowExpired, UnknownFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -136,12 +136,31 @@ def test_flow_is_consumed_exactly_once() -> None:
         consume_flow(browser, params["state"])
 
 
+def test_under_debug_the_callback_derives_the_redirect_uri_as_the_start_did(settings) -> None:
+    """No ``SCOTACCOUNT_REDIRECT_URI``: in ``DEBUG`` both ends read it from the request."""
+    settings.DEBUG = True
+    del settings.SCOTACCOUNT_REDIRECT_URI
+    browser, params = start()
+    assert params["redirect_uri"] == "http://testserver/scotaccount/callback/"
+    assert consume_flow(browser, params["state"]).redirect_uri == params["redirect_uri"]
+
+
 def test_b2_missing_or_unknown_state_is_refused() -> None:
     browser, _ = start()
     with pytest.raises(UnknownFlow):
         consume_flow(browser, None)
     with pytest.raises(BrowserMismatch):
         consume_flow(browser, "forged-state")
+
+
+def test_b9_a_callback_value_of_4096_characters_is_read_and_a_longer_one_refused() -> None:
+    def read(code: str) -> dict[str, str]:
+        request = RequestFactory().get("/scotaccount/callback/", {"code": code, "state": "s"})
+        return flows.read_query_parameters(request, flows.CALLBACK_PARAMETERS)
+
+    assert read("a" * 4096) == {"code": "a" * 4096, "state": "s"}
+    with pytest.raises(BadCallback):
+        read("a" * 4097)
 
 
 def test_another_browser_cannot_complete_the_flow() -> None:
@@ -199,6 +218,14 @@ def test_b5_flow_one_minute_past_seven_days_fails_and_is_purged() -> None:
     assert int(cookie["max-age"]) == 7 * 24 * 3600
 
 
+def test_b5_a_flow_is_refused_at_the_very_second_it_expires() -> None:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
+        browser, params = start()
+        clock.shift(timedelta(days=7))
+        with pytest.raises(FlowExpired):
+            consume_flow(browser, params["state"])
+
+
 def test_k2_two_tabs_share_the_browser_cookie_and_both_complete() -> None:
     """Each tab's flow has a cookie of its own in the one browser."""
     browser, first = start(next_url="/one/")
@@ -232,6 +259,38 @@ def test_m1_flows_from_another_site_only_crowd_out_each_other() -> None:
         start(browser, cross_site=True, next_url="/" + "a" * 2000)
     assert len(browser.cookies) == 1 + flows.POOL_SIZES["cross"]
     assert consume_flow(browser, own["state"]).purpose == Purpose.ATTRIBUTES
+
+
+def test_l1_the_sites_other_cookies_do_not_hide_flows_from_the_cap() -> None:
+    """Cookies of the site that are not flows come first in the header, as they often do."""
+    browser = Browser()
+    browser.cookies.update(csrftoken="c" * 32, sessionid="s" * 32)
+    for _ in range(10):
+        start(browser)
+    assert len(browser.cookies) == 2 + flows.POOL_SIZES["site"]
+    assert browser.cookies["csrftoken"] == "c" * 32  # never touched
+    assert browser.cookies["sessionid"] == "s" * 32
+
+
+def test_l1_a_flow_leaves_the_pool_at_the_very_second_it_expires() -> None:
+    """It can no longer be completed then (consume), so it holds no place either."""
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
+        browser, _ = start()
+        [expired] = browser.cookies
+        clock.shift(timedelta(days=7))
+        start(browser)
+        assert expired not in browser.cookies
+        assert len(browser.cookies) == 1
+
+
+def test_l1_a_flow_one_second_from_expiry_keeps_its_place() -> None:
+    with time_machine.travel("2026-01-01T12:00:00+00:00", tick=False) as clock:
+        browser, params = start()
+        [pending] = browser.cookies
+        clock.shift(timedelta(days=7) - timedelta(seconds=1))
+        start(browser)
+        assert pending in browser.cookies
+        assert consume_flow(browser, params["state"]).purpose == Purpose.SIGN_IN
 
 
 def test_damaged_cookies_are_cleared_when_a_flow_starts() -> None:
