@@ -24,8 +24,12 @@ from scotaccount_django.conf import conf
 from scotaccount_django.decorators import verified_attributes_required
 from scotaccount_django_testing.fake.django_command import Command as FakeCommand
 from tests.flow_helpers import sign_in
+from tests.ports import free_ports, ports_held
 
 pytestmark = pytest.mark.django_db
+
+#: This module's own port range, apart from the other suites' (tests/ports.py).
+PORTS = range(9700, 9800)
 
 
 @pytest.fixture
@@ -134,9 +138,10 @@ def test_a_half_pointed_configuration_is_e051(settings, overrides, fires) -> Non
 def test_scotaccount_fake_is_registered_from_the_projects_settings(settings) -> None:
     settings.SCOTACCOUNT_REDIRECT_URI = None
     settings.SCOTACCOUNT_POST_LOGOUT_REDIRECT_URI = None
-    settings.SCOTACCOUNT_LOCAL_PORT = 0
-    fake = FakeCommand().build_fake(["http://localhost:8000"], None)
-    with fake:
+    with ports_held():  # a free port and the one after it, as the setting promises
+        settings.SCOTACCOUNT_LOCAL_PORT, attributes_port = free_ports(2, PORTS)
+        fake = FakeCommand().build_fake(["http://localhost:8000"], None).start()
+    try:
         assert fake.client_id == conf.CLIENT_ID
         registration = fake._state.registration
         assert registration.redirect_uris == ("http://localhost:8000/scotaccount/callback/",)
@@ -146,9 +151,9 @@ def test_scotaccount_fake_is_registered_from_the_projects_settings(settings) -> 
         assert len(registration.keys) == 1
         answer = requests.get(fake.discovery_url, timeout=5)
         assert answer.json()["issuer"] == fake.issuer
-        # Port 0 means any free port for both origins, not port 1 for the attributes one
-        # (which runs side by side once fought over).
-        assert urlsplit(fake.attributes_url).port >= 1024
+        assert urlsplit(fake.attributes_url).port == attributes_port
+    finally:
+        fake.stop()
 
 
 def test_scotaccount_fake_without_a_key_says_how_to_make_one(key_not_mounted) -> None:

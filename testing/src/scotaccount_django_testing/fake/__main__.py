@@ -20,7 +20,7 @@ from scotaccount_django_testing.fake import control
 from scotaccount_django_testing.fake.assertions import KeySource
 from scotaccount_django_testing.fake.personas import PERSONAS
 from scotaccount_django_testing.fake.provider import FakeScotAccount, is_loopback_host
-from scotaccount_django_testing.fake.serve import attributes_port_after, serve_until_interrupted
+from scotaccount_django_testing.fake.serve import serve_until_interrupted
 from scotaccount_django_testing.fake.tls import make_certificates
 from scotaccount_django_testing.fake.variants import VARIANTS
 
@@ -182,7 +182,7 @@ def build_fake(settings: Mapping[str, Any]) -> FakeScotAccount:
     """The fake these settings describe, not yet started, with its runtime config applied."""
     attributes_port = settings["attributes_port"]
     if attributes_port is None:
-        attributes_port = attributes_port_after(settings["port"])
+        attributes_port = settings["port"] + 1 if settings["port"] else 0
     tls_dir = settings["tls_dir"]
     fake = FakeScotAccount(
         client_id=settings["client_id"],

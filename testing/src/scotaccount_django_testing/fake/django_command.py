@@ -17,7 +17,7 @@ from scotaccount_django._internal.provider import is_loopback_url, load_signing_
 from scotaccount_django.conf import LOCAL_HOST, conf
 from scotaccount_django.exceptions import ConfigurationError
 from scotaccount_django_testing.fake import FakeScotAccount
-from scotaccount_django_testing.fake.serve import attributes_port_after, serve_until_interrupted
+from scotaccount_django_testing.fake.serve import serve_until_interrupted
 
 #: Where ``manage.py runserver`` serves by default; both names, since browsers use either.
 DEFAULT_SITES = ("http://localhost:8000", "http://127.0.0.1:8000")
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             auto_approve=auto_approve,
             host=LOCAL_HOST,
             port=conf.LOCAL_PORT,
-            attributes_port=attributes_port_after(conf.LOCAL_PORT),
+            attributes_port=conf.LOCAL_PORT + 1,
         )
 
     @staticmethod

@@ -14,11 +14,6 @@ from types import FrameType
 from scotaccount_django_testing.fake.provider import FakeScotAccount
 
 
-def attributes_port_after(port: int) -> int:
-    """The attributes origin's port beside the sign-in origin's: the next one, or any (0)."""
-    return port + 1 if port else 0
-
-
 def banner(fake: FakeScotAccount) -> list[str]:
     """The URLs a developer needs, one ``Name: value`` line each."""
     signs_in = "whoever you choose on its pages (interactive)"
