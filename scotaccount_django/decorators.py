@@ -59,14 +59,12 @@ class AttributesUnavailablePage:
         # Only a person who declined can change the answer by retrying: ScotAccount gives
         # the same "not held" or "could not check" however often it is asked (issue 21);
         # for those, the help says what the person can do at ScotAccount instead.
-        given = set(unavailable.reasons.values())
+        given, reason = set(unavailable.reasons.values()), AttributeRequest.Reason
         context = {
             "reasons": reasons,
-            "retry_url": unavailable.retry_url
-            if AttributeRequest.Reason.DECLINED in given
-            else None,
-            "not_held": AttributeRequest.Reason.NOT_AVAILABLE in given,
-            "not_checked": AttributeRequest.Reason.VERIFICATION_FAILED in given,
+            "retry_url": unavailable.retry_url if reason.DECLINED in given else None,
+            "not_held": reason.NOT_AVAILABLE in given,
+            "not_checked": reason.VERIFICATION_FAILED in given,
             "continue_url": resolve_url(settings.LOGIN_REDIRECT_URL),
         }
         return render(request, self.template_name, context)
